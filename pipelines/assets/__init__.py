@@ -1,0 +1,1 @@
+"""Assets grouped by stage: ingest (polls into DuckDB), coverage, reports."""

@@ -1,0 +1,148 @@
+"""One tick: choose the scopes the account's budget allows, poll them, land them in one write.
+
+Shared by the Dagster asset, the demo and the benchmarks, so all three measure and exercise
+the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import httpx
+import pandas as pd
+
+from pipelines.kore_client import KoreAvailabilityClient, KoreSettings, RateLimiter, ScopeResult
+from pipelines.scopes import Scope
+from pipelines.warehouse import Tick, last_polled, recent_sends, write_tick
+
+OpenDatabase = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+RATE_WINDOW = timedelta(seconds=60)
+
+
+@dataclass
+class TickOutcome:
+    """What one tick did; the asset turns it into Dagster metadata."""
+
+    tick: Tick
+    results: list[ScopeResult]
+    deferred: list[Scope]
+    counts: dict[str, int]
+    status_counts: pd.DataFrame = field(repr=False)
+
+    @property
+    def failed(self) -> list[ScopeResult]:
+        return [r for r in self.results if not r.ok]
+
+
+def choose_scopes(
+    scopes: Sequence[Scope], polled_at: dict[str, datetime], budget: int
+) -> tuple[list[Scope], list[Scope]]:
+    """Split scopes into (asked now, deferred): never-asked first, then the stalest.
+
+    With more scopes than the per-minute budget, consecutive ticks serve them round robin
+    instead of tripping the server's 429s.
+    """
+    order = sorted(
+        range(len(scopes)),
+        key=lambda i: (
+            scopes[i].key in polled_at,
+            polled_at.get(scopes[i].key) or datetime.min.replace(tzinfo=UTC),
+            i,
+        ),
+    )
+    budget = max(budget, 0)
+    chosen = sorted(order[:budget])
+    deferred = sorted(order[budget:])
+    return [scopes[i] for i in chosen], [scopes[i] for i in deferred]
+
+
+def landing_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
+    """One landing row per scope result, in the column order the warehouse expects."""
+    return pd.DataFrame(
+        {
+            "scope_key": [r.scope_key for r in results],
+            "requested_at": pd.to_datetime([r.requested_at for r in results], utc=True),
+            "answered_at": pd.to_datetime([r.answered_at for r in results], utc=True),
+            "observed_at": pd.to_datetime([r.observed_at for r in results], utc=True),
+            "attempts": pd.array([r.attempts for r in results], dtype="Int32"),
+            "http_status": pd.array([r.http_status for r in results], dtype="Int32"),
+            "latency_ms": pd.array([r.latency_ms for r in results], dtype="Float64"),
+            "outcome": [r.outcome for r in results],
+            "error_kind": pd.array([r.error_kind for r in results], dtype="string"),
+            "error_text": pd.array([r.error_text for r in results], dtype="string"),
+            "body": pd.array([r.body for r in results], dtype="string"),
+        }
+    )
+
+
+def sends_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
+    rows = [(r.scope_key, sent) for r in results for sent in r.sends]
+    return pd.DataFrame(
+        {
+            "scope_key": pd.array([k for k, _ in rows], dtype="string"),
+            "sent_at": pd.to_datetime([s for _, s in rows], utc=True),
+        }
+    )
+
+
+def status_counts(results: Sequence[ScopeResult]) -> pd.DataFrame:
+    """Agents per status per scope for the tick (statuses as columns, unknown ones kept)."""
+    rows = [
+        {"scope_key": r.scope_key, "status": status, "agents": len(agents)}
+        for r in results
+        if r.ok and r.buckets is not None
+        for status, agents in r.buckets.items()
+    ]
+    if not rows:
+        return pd.DataFrame({"scope_key": []})
+    frame = pd.DataFrame(rows).pivot_table(
+        index="scope_key", columns="status", values="agents", aggfunc="sum", fill_value=0
+    )
+    known = [c for c in ("AVAILABLE", "BUSY", "AWAY", "OFFLINE") if c in frame.columns]
+    frame = frame[known + sorted(c for c in frame.columns if c not in known)]
+    order = {r.scope_key: i for i, r in enumerate(results)}
+    frame = frame.reset_index().sort_values("scope_key", key=lambda s: s.map(order))
+    frame.columns.name = None
+    return frame.reset_index(drop=True)
+
+
+def run_tick(
+    open_db: OpenDatabase,
+    settings: KoreSettings,
+    scopes: Sequence[Scope],
+    tick_id: str,
+    run_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TickOutcome:
+    """Poll the scopes the account's remaining budget allows and land the tick.
+
+    The budget is the account's, not this process's: sends recorded by any earlier or
+    overlapping run in the last minute are subtracted before choosing scopes. The database
+    is held only for the short reads before and the single write after the network calls,
+    so readers and other writers wait a moment at most.
+    """
+    settings.validate()
+    started = datetime.now(UTC)
+    with open_db() as con:
+        prior = recent_sends(con, settings.account_id, started - RATE_WINDOW)
+        polled_at = last_polled(con)
+    limiter = RateLimiter(settings.rate_limit_per_minute, prior_sends=prior)
+    chosen, deferred = choose_scopes(scopes, polled_at, limiter.remaining())
+    client = KoreAvailabilityClient(settings, limiter=limiter, transport=transport)
+    results = client.poll_sync(chosen) if chosen else []
+    tick = Tick(
+        tick_id=tick_id,
+        account_id=settings.account_id,
+        started_at=started,
+        ended_at=datetime.now(UTC),
+        run_id=run_id,
+        scopes_deferred=len(deferred),
+    )
+    with open_db() as con:
+        counts = write_tick(con, tick, landing_frame(results), sends_frame(results), scopes)
+    counts["scopes_deferred"] = len(deferred)
+    return TickOutcome(tick, results, deferred, counts, status_counts(results))
