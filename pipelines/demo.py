@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     database = os.environ.get("AVAILABILITY_DB", str(DEFAULT_DATABASE))
     env = dict(os.environ)
-    env["DAGSTER_HOME"] = str(ensure_dagster_home())
+    env["DAGSTER_HOME"] = str(ensure_dagster_home(Path(env.get("DAGSTER_HOME", DAGSTER_HOME))))
     env["AVAILABILITY_DB"] = database
     say(f"[demo] starting the Kore-compatible simulator ({args.agents} agents, seed {args.seed})")
     sim_args = ["--agents", str(args.agents), "--seed", str(args.seed)]
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     with connect(database, read_only=True) as con:
         totals = con.execute(
             "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM snapshots)"
-        ).fetchone()
+        ).fetchall()[0]
     say(f"\nAgents per status per scope, latest tick {tick_row.tick_id} ({tick_row.ended_at}):")
     say(table.to_string(index=False))
     say(f"\n{totals[0]} ticks and {totals[1]} snapshot rows in {database}")

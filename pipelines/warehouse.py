@@ -134,9 +134,8 @@ LANDING_COLUMNS = [
 ]
 
 
-def upsert_scopes(con: duckdb.DuckDBPyConnection, scopes: Sequence[Scope]) -> None:
-    """Keep the ``scopes`` table equal to the scopes file; the coverage grid is built from it."""
-    frame = pd.DataFrame(
+def scopes_frame(scopes: Sequence[Scope]) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "scope_key": [s.key for s in scopes],
             "kind": [s.kind for s in scopes],
@@ -145,11 +144,19 @@ def upsert_scopes(con: duckdb.DuckDBPyConnection, scopes: Sequence[Scope]) -> No
             "agent_ids": [list(s.agent_ids) if s.kind == "agents" else None for s in scopes],
         }
     )
-    con.register("incoming_scopes", frame)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame) -> Iterator[None]:
+    """Expose DataFrames to SQL by name for the block; registered outside any transaction so
+    an aborted one cannot keep them from being unregistered."""
+    for name, frame in frames.items():
+        con.register(name, frame)
     try:
-        run_script(con, "ingest/scopes.sql", now=datetime.now(UTC))
+        yield
     finally:
-        con.unregister("incoming_scopes")
+        for name in frames:
+            con.unregister(name)
 
 
 def write_tick(
@@ -175,18 +182,17 @@ def write_tick(
     sends.insert(0, "tick_id", tick.tick_id)
     sends.insert(0, "account_id", tick.account_id)
     ok = int((landing["outcome"] == "ok").sum())
-    with transaction(con):
-        upsert_scopes(con, scopes)
+    incoming = {
+        "incoming_scopes": scopes_frame(scopes),
+        "incoming_landing": landing,
+        "incoming_sends": sends,
+    }
+    with registered(con, **incoming), transaction(con):
+        run_script(con, "ingest/scopes.sql", now=datetime.now(UTC))
         for table in ("snapshots", "channel_capacity", "raw_responses", "ticks"):
             con.execute(f"DELETE FROM {table} WHERE tick_id = ?", [tick.tick_id])
-        con.register("incoming_landing", landing)
-        con.register("incoming_sends", sends)
-        try:
-            con.execute("INSERT INTO raw_responses BY NAME SELECT * FROM incoming_landing")
-            con.execute("INSERT INTO request_log BY NAME SELECT * FROM incoming_sends")
-        finally:
-            con.unregister("incoming_landing")
-            con.unregister("incoming_sends")
+        con.execute("INSERT INTO raw_responses BY NAME SELECT * FROM incoming_landing")
+        con.execute("INSERT INTO request_log BY NAME SELECT * FROM incoming_sends")
         run_script(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
         run_script(con, "ingest/agents.sql", tick_id=tick.tick_id)
         con.execute(
@@ -211,7 +217,7 @@ def write_tick(
         )
         snapshot_rows = con.execute(
             "SELECT count(*) FROM snapshots WHERE tick_id = ?", [tick.tick_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     return {
         "scopes_asked": len(landing),
         "scopes_ok": ok,

@@ -1,6 +1,5 @@
 """Ingest stage: poll Kore.ai's availability endpoint into DuckDB snapshots, and its checks."""
 
-
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -129,7 +128,7 @@ def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     """The last polled tick ended recently (AVAILABILITY_FRESHNESS_MINUTES, default 5)."""
     limit = timedelta(minutes=float(os.environ.get("AVAILABILITY_FRESHNESS_MINUTES", "5")))
     with warehouse.connection(read_only=True) as con:
-        row = con.execute(read_sql("checks/last_tick.sql")).fetchone()
+        row = next(iter(con.execute(read_sql("checks/last_tick.sql")).fetchall()), None)
     if row is None:
         return AssetCheckResult(passed=False, metadata={"reason": "no tick has been polled"})
     age = datetime.now(UTC) - row[2]
@@ -148,7 +147,7 @@ def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
 def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult:
     """Every scope asked in the last tick answered; a failed scope means a hole in the data."""
     with warehouse.connection(read_only=True) as con:
-        row = con.execute(read_sql("checks/last_tick.sql")).fetchone()
+        row = next(iter(con.execute(read_sql("checks/last_tick.sql")).fetchall()), None)
         failed = (
             con.execute(read_sql("checks/failed_scopes.sql"), {"tick_id": row[0]}).df()
             if row

@@ -1,0 +1,165 @@
+"""The warehouse: migrations, the one-transaction bulk tick write, idempotent re-runs."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines.scopes import Scope
+from pipelines.warehouse import LANDING_COLUMNS, Tick, connect, migrate, write_tick
+
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+SCOPES = [Scope("all", "", "All agents"), Scope("skill", "sk-a", "A"), Scope("queue", "qu-q", "Q")]
+
+
+def agent(agent_id: str, **extra: object) -> dict:
+    return {"_id": agent_id, "userId": "u-" + agent_id, "firstName": "F" + agent_id, **extra}
+
+
+def landing(bodies: dict[str, dict | None], at: datetime = T0) -> pd.DataFrame:
+    rows = []
+    for key, body in bodies.items():
+        ok = body is not None
+        rows.append(
+            {
+                "scope_key": key,
+                "requested_at": at,
+                "answered_at": at + timedelta(milliseconds=40) if ok else None,
+                "observed_at": at + timedelta(milliseconds=20) if ok else None,
+                "attempts": 1 if ok else 4,
+                "http_status": 200 if ok else 503,
+                "latency_ms": 40.0 if ok else None,
+                "outcome": "ok" if ok else "error",
+                "error_kind": None if ok else "server",
+                "error_text": None if ok else "HTTP 503 after 4 attempts",
+                "body": json.dumps(body) if ok else '{"errors": []}',
+            }
+        )
+    frame = pd.DataFrame(rows, columns=LANDING_COLUMNS)
+    for column in ("requested_at", "answered_at", "observed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def sends(keys: list[str], at: datetime = T0) -> pd.DataFrame:
+    return pd.DataFrame({"scope_key": keys, "sent_at": pd.to_datetime([at] * len(keys), utc=True)})
+
+
+BODIES = {
+    "all": {
+        "AVAILABLE": [agent("a1", isDigitalEnabled=True, channelCapacity={
+            "voice": {"isEnabled": True, "totalCapacity": 1, "usedCapacity": 0,
+                      "availableCapacity": 1},
+            "liveChat": {"isEnabled": True, "totalCapacity": 3, "usedCapacity": 1,
+                         "availableCapacity": 2},
+        }, shiftName="Day")],
+        "BUSY": [agent("a2")],
+        "AWAY": [],
+        "OFFLINE": [agent("a3")],
+        "BREAK": [agent("a4")],
+    },
+    "skill:sk-a": {"AVAILABLE": [agent("a1")], "BUSY": [agent("a2")], "AWAY": None},
+    "queue:qu-q": None,
+}  # fmt: skip
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_db: str) -> None:
+    with connect(tmp_db) as con:
+        versions = con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        assert versions and versions[0][0] == 1
+        assert migrate(con) == []  # nothing left to apply
+    with connect(tmp_db) as con:
+        again = con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+    assert again == versions
+
+
+def test_tick_write_derives_snapshots_agents_and_capacity(tmp_db: str) -> None:
+    tick = Tick("t-1", "acct", T0, T0 + timedelta(seconds=1))
+    with connect(tmp_db) as con:
+        counts = write_tick(con, tick, landing(BODIES), sends(list(BODIES)), SCOPES)
+        assert counts == {"scopes_asked": 3, "scopes_ok": 2, "scopes_failed": 1, "snapshot_rows": 6}
+        rows = con.execute(
+            "SELECT scope_key, agent_id, status FROM snapshots ORDER BY scope_key, agent_id"
+        ).fetchall()
+        assert rows == [
+            ("all", "a1", "AVAILABLE"),
+            ("all", "a2", "BUSY"),
+            ("all", "a3", "OFFLINE"),
+            ("all", "a4", "BREAK"),  # an unknown bucket is a status of its own, never dropped
+            ("skill:sk-a", "a1", "AVAILABLE"),
+            ("skill:sk-a", "a2", "BUSY"),
+        ]
+        a1 = con.execute(
+            "SELECT first_name, is_digital_enabled, attributes FROM agents WHERE agent_id = 'a1'"
+        ).fetchall()[0]
+        assert a1[0] == "Fa1" and a1[1] is True
+        assert json.loads(a1[2])["shiftName"] == "Day"  # a field the sample lacks is kept
+        capacity = con.execute(
+            "SELECT channel, total_capacity, used_capacity, available_capacity "
+            "FROM channel_capacity ORDER BY channel"
+        ).fetchall()
+        assert capacity == [("liveChat", 3, 1, 2), ("voice", 1, 0, 1)]
+        failed = con.execute(
+            "SELECT outcome, http_status, attempts FROM raw_responses WHERE scope_key = 'queue:qu-q'"
+        ).fetchall()[0]
+        assert failed == ("error", 503, 4)
+        tick_row = con.execute(
+            "SELECT scopes_asked, scopes_ok, scopes_failed FROM ticks WHERE tick_id = 't-1'"
+        ).fetchall()[0]
+        assert tick_row == (3, 2, 1)
+
+
+def test_rerunning_a_tick_replaces_it_without_duplicates(tmp_db: str) -> None:
+    tick = Tick("t-1", "acct", T0, T0 + timedelta(seconds=1))
+    with connect(tmp_db) as con:
+        write_tick(con, tick, landing(BODIES), sends(list(BODIES)), SCOPES)
+        first = con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0]
+        write_tick(con, tick, landing(BODIES), sends(list(BODIES)), SCOPES)
+        tables = ("snapshots", "raw_responses", "ticks", "channel_capacity", "agents")
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+    assert counts == {
+        "snapshots": first,
+        "raw_responses": 3,
+        "ticks": 1,
+        "channel_capacity": 2,
+        "agents": 4,
+    }
+
+
+def test_a_failed_write_leaves_earlier_ticks_intact(tmp_db: str) -> None:
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        before = con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0]
+        broken = landing(BODIES, at=T0 + timedelta(minutes=1))
+        broken.loc[0, "outcome"] = None  # violates NOT NULL on raw_responses.outcome
+        with pytest.raises(duckdb.ConstraintException):
+            write_tick(con, Tick("t-2", "acct", T0, T0), broken, sends(["all"]), SCOPES)
+        assert con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0] == before
+        assert con.execute("SELECT list(tick_id) FROM ticks").fetchall()[0][0] == ["t-1"]
+        assert (
+            con.execute("SELECT count(*) FROM raw_responses WHERE tick_id = 't-2'").fetchall()[0][0]
+            == 0
+        )
+
+
+def test_agents_keep_first_seen_and_advance_last_seen(tmp_db: str) -> None:
+    later = T0 + timedelta(minutes=5)
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends([]), SCOPES)
+        renamed = {"all": {"AVAILABLE": [agent("a1", firstName="Renamed")]}}
+        write_tick(con, Tick("t-2", "acct", later, later), landing(renamed, later), sends([]),
+                   SCOPES)  # fmt: skip
+        row = con.execute(
+            "SELECT first_name, first_seen_at < last_seen_at FROM agents WHERE agent_id = 'a1'"
+        ).fetchall()[0]
+    assert row == ("Renamed", True)
+
+
+def test_scopes_table_follows_the_scopes_file(tmp_db: str) -> None:
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing({}), sends([]), SCOPES)
+        write_tick(con, Tick("t-2", "acct", T0, T0), landing({}), sends([]), SCOPES[:2])
+        keys = con.execute("SELECT list(scope_key ORDER BY scope_key) FROM scopes").fetchall()[0][0]
+    assert keys == ["all", "skill:sk-a"]
