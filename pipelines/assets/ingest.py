@@ -27,7 +27,7 @@ def tick_id_for(context: AssetExecutionContext) -> str:
     scheduled = context.run.tags.get("dagster/scheduled_execution_time")
     if scheduled:
         return f"sched-{scheduled}"
-    return f"run-{context.run.root_run_id or context.run_id}"
+    return f"run-{context.run.root_run_id or context.run.run_id}"
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -91,7 +91,7 @@ def availability_snapshots(
         kore.settings(),
         scopes.load(),
         tick_id=tick_id_for(context),
-        run_id=context.run_id,
+        run_id=context.run.run_id,
     )
     metadata = tick_metadata(outcome)
     for result in outcome.failed:
