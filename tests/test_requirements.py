@@ -1,0 +1,484 @@
+"""Targets and forecast files: parsing, validation messages, precedence, example configs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines import erlang
+from pipelines.requirements import (
+    RULE_COLUMNS,
+    RequirementsFileError,
+    load_forecast,
+    load_requirements,
+    load_targets,
+    requirements_for_intervals,
+    rule_priority,
+)
+from pipelines.scopes import load_scopes
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "requirements"
+TARGETS = FIXTURES / "targets.csv"
+FORECAST = FIXTURES / "forecast.csv"
+
+KNOWN_SCOPES = [
+    "all",
+    "skill:sk-billing",
+    "skill:sk-sales",
+    "skill:sk-tech-support",
+    "skill:sk-retention",
+    "skill:sk-spanish",
+    "skill:sk-vip",
+    "queue:qu-billing",
+    "queue:qu-sales",
+    "queue:qu-support",
+    "queue:qu-retention",
+]
+
+MONDAY = dt.date(2026, 11, 23)
+NAN = math.nan
+
+
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """Expected rules in the loader's column order and dtypes."""
+    data = dict(zip(RULE_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+    return pd.DataFrame(
+        {
+            "scope_key": pd.Series(data.get("scope_key", []), dtype="str"),
+            "day_date": pd.Series(data.get("day_date", []), dtype=object),
+            "weekday": pd.array(data.get("weekday", []), dtype="Int64"),
+            "start_minute": pd.Series(data.get("start_minute", []), dtype="int64"),
+            "end_minute": pd.Series(data.get("end_minute", []), dtype="int64"),
+            "required_agents": pd.Series(data.get("required_agents", []), dtype="float64"),
+            "source": pd.Series(data.get("source", []), dtype="str"),
+            "contacts": pd.Series(data.get("contacts", []), dtype="float64"),
+            "aht_seconds": pd.Series(data.get("aht_seconds", []), dtype="float64"),
+            "service_level": pd.Series(data.get("service_level", []), dtype="float64"),
+            "target_seconds": pd.Series(data.get("target_seconds", []), dtype="float64"),
+            "priority": pd.Series(data.get("priority", []), dtype="int64"),
+        }
+    )
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- happy paths ------------------------------------------------------------------------------
+
+
+def test_rule_columns() -> None:
+    assert RULE_COLUMNS == [
+        "scope_key",
+        "day_date",
+        "weekday",
+        "start_minute",
+        "end_minute",
+        "required_agents",
+        "source",
+        "contacts",
+        "aht_seconds",
+        "service_level",
+        "target_seconds",
+        "priority",
+    ]
+
+
+def test_load_targets_exact_rules() -> None:
+    # fmt: off
+    expected = frame([
+        ("queue:qu-sales", None, 7, 1425, 1440, 2.0, "target", NAN, NAN, NAN, NAN, 1),
+        ("skill:sk-billing", MONDAY, None, 480, 510, 9.0, "target", NAN, NAN, NAN, NAN, 0),
+        ("skill:sk-billing", None, 1, 480, 540, 5.0, "target", NAN, NAN, NAN, NAN, 1),
+        ("skill:sk-billing", None, 1, 540, 555, 6.5, "target", NAN, NAN, NAN, NAN, 1),
+    ])
+    # fmt: on
+    pd.testing.assert_frame_equal(load_targets(TARGETS), expected)
+
+
+def test_load_forecast_exact_rules_and_erlang_head_counts() -> None:
+    weekly = erlang.required_agents(100, 180, 180 * 60, 0.8, 20)
+    dated = erlang.required_agents(200, 180, 120 * 60, 0.8, 20, max_occupancy=0.85, shrinkage=0.3)
+    # Hand check of the dated row: A = 200 * 180 / 7200 = 5 Erlangs; 80/20 needs 8 agents
+    # (occupancy 62.5% < 85%), and 8 / (1 - 0.3) = 11.4 -> 12.
+    assert erlang.required_agents(200, 180, 7200, 0.8, 20) == 8
+    assert dated == 12
+    # fmt: off
+    expected = frame([
+        ("queue:qu-support", None, 5, 750, 765, 0.0, "erlang_c", 0.0, 300.0, 0.9, 10.0, 3),
+        ("skill:sk-billing", MONDAY, None, 480, 600, float(dated), "erlang_c",
+         200.0, 180.0, 0.8, 20.0, 2),
+        ("skill:sk-billing", None, 1, 420, 600, float(weekly), "erlang_c",
+         100.0, 180.0, 0.8, 20.0, 3),
+    ])
+    # fmt: on
+    pd.testing.assert_frame_equal(load_forecast(FORECAST), expected)
+
+
+def test_load_requirements_combines_both_files() -> None:
+    both = load_requirements(TARGETS, FORECAST, known_scopes=KNOWN_SCOPES)
+    assert list(both.columns) == RULE_COLUMNS
+    assert len(both) == 7
+    assert sorted(both["source"].value_counts().items()) == [("erlang_c", 3), ("target", 4)]
+    assert load_requirements(TARGETS, None).equals(load_targets(TARGETS))
+    assert load_requirements(None, FORECAST).equals(load_forecast(FORECAST))
+
+
+def test_no_files_gives_empty_typed_rules() -> None:
+    empty = load_requirements(None, None)
+    pd.testing.assert_frame_equal(empty, frame([]))
+
+
+def test_default_interval_is_the_grid(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "scope,day,interval_start,required_agents\nall,tue,10:30,3\n")
+    rules = load_targets(path, grid_minutes=30)
+    assert (rules.loc[0, "start_minute"], rules.loc[0, "end_minute"]) == (630, 660)
+    with pytest.raises(RequirementsFileError, match="line 2, column 'interval_start'"):
+        load_targets(path, grid_minutes=60)
+
+
+@pytest.mark.parametrize("grid", [5, 15, 30, 60])
+def test_all_grids_accepted(tmp_path: Path, grid: int) -> None:
+    path = write(tmp_path, "t.csv", "scope,day,interval_start,required_agents\nall,tue,10:00,3\n")
+    assert load_targets(path, grid_minutes=grid)["end_minute"].tolist() == [600 + grid]
+
+
+@pytest.mark.parametrize("grid", [0, 10, 20, 45, 120, True])
+def test_bad_grid_rejected(grid: int) -> None:
+    with pytest.raises(ValueError, match="grid_minutes"):
+        load_requirements(None, None, grid_minutes=grid)
+
+
+def test_day_spellings_and_header_case(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.csv",
+        "\ufeffScope, Day ,INTERVAL_START,required_agents\n"
+        + "".join(
+            f"all,{day},{hour:02d}:00,1\n"
+            for hour, day in enumerate(
+                ["mon", "TUE", "Wednesday", "thu", "FRIDAY", "sat", "Sun", "2026-02-28"]
+            )
+        ),
+    )
+    rules = load_targets(path).sort_values("start_minute")
+    assert rules["weekday"].tolist()[:7] == [1, 2, 3, 4, 5, 6, 7]
+    assert rules["weekday"].isna().tolist()[7]
+    assert rules["day_date"].tolist()[7] == dt.date(2026, 2, 28)
+
+
+def test_zero_contacts_row_needs_nobody() -> None:
+    rules = load_forecast(FORECAST)
+    assert rules.loc[rules.scope_key == "queue:qu-support", "required_agents"].tolist() == [0.0]
+
+
+def test_rules_load_into_duckdb_as_dates() -> None:
+    """The SQL side reads the frame directly; the documented CAST must work with and without
+    dated rules (an all-None object column reaches DuckDB as type NULL)."""
+    for rules in (load_requirements(TARGETS, FORECAST), load_forecast(FORECAST).iloc[:1]):
+        got = duckdb.sql(
+            "SELECT count(*) FROM rules WHERE CAST(day_date AS DATE) = DATE '2026-11-23'"
+        ).fetchall()[0][0]
+        assert got == int((rules["day_date"] == MONDAY).sum())
+    empty = load_requirements(None, None)  # noqa: F841 - read by DuckDB below
+    assert duckdb.sql("SELECT count(*) FROM empty WHERE weekday = 1").fetchall()[0][0] == 0
+
+
+# --- precedence ------------------------------------------------------------------------------
+
+
+def test_rule_priority_table() -> None:
+    assert rule_priority("target", True) == 0
+    assert rule_priority("target", False) == 1
+    assert rule_priority("erlang_c", True) == 2
+    assert rule_priority("erlang_c", False) == 3
+    with pytest.raises(ValueError, match="source"):
+        rule_priority("guess", False)
+
+
+def test_priority_column_matches_function() -> None:
+    rules = load_requirements(TARGETS, FORECAST)
+    for row in rules.itertuples():
+        assert row.priority == rule_priority(row.source, row.day_date is not None)
+
+
+def test_requirements_for_intervals_precedence() -> None:
+    rules = load_requirements(TARGETS, FORECAST)
+    weekly = float(erlang.required_agents(100, 180, 10800, 0.8, 20))
+    dated = float(erlang.required_agents(200, 180, 7200, 0.8, 20, 0.85, 0.3))
+    billing, nov30, tue = "skill:sk-billing", dt.date(2026, 11, 30), dt.date(2026, 11, 24)
+    cases = [
+        # scope, date, minute -> required, source
+        (billing, MONDAY, 420, weekly, "erlang_c"),  # only the weekday forecast
+        (billing, MONDAY, 480, 9.0, "target"),  # dated target beats weekday target
+        (billing, MONDAY, 495, 9.0, "target"),
+        (billing, MONDAY, 510, 5.0, "target"),  # weekday target beats dated forecast
+        (billing, MONDAY, 540, 6.5, "target"),  # 09:00 row, default 15-minute length
+        (billing, MONDAY, 555, dated, "erlang_c"),  # dated forecast beats weekday forecast
+        (billing, MONDAY, 600, NAN, None),  # every rule ends at 10:00
+        (billing, nov30, 480, 5.0, "target"),  # another Monday: no dated rules
+        (billing, nov30, 555, weekly, "erlang_c"),
+        (billing, tue, 480, NAN, None),
+        ("queue:qu-sales", dt.date(2026, 11, 29), 1425, 2.0, "target"),  # Sunday 23:45
+        ("queue:qu-sales", dt.date(2026, 11, 29), 1410, NAN, None),
+        ("queue:qu-support", dt.date(2026, 11, 27), 750, 0.0, "erlang_c"),  # zero is a rule
+        ("all", MONDAY, 480, NAN, None),
+    ]
+    intervals = pd.DataFrame(
+        {
+            "scope_key": [c[0] for c in cases],
+            "local_date": [c[1] for c in cases],
+            "local_minute": [c[2] for c in cases],
+            "extra": range(len(cases)),
+        }
+    )
+    got = requirements_for_intervals(rules, intervals)
+    assert list(got.columns) == ["scope_key", "local_date", "local_minute", "extra",
+                                 "required_agents", "source"]  # fmt: skip
+    assert got["extra"].tolist() == list(range(len(cases)))
+    for case, required, source in zip(cases, got["required_agents"], got["source"], strict=True):
+        if math.isnan(case[3]):
+            assert math.isnan(required), case
+        else:
+            assert required == case[3], case
+        assert source == case[4], case
+
+
+def test_requirements_for_intervals_dst_days(tmp_path: Path) -> None:
+    """Rules are wall-clock: both passes through a fall-back hour match; a skipped hour has no
+    cells, so its rule applies to nothing (and leaks onto no neighbour)."""
+    path = write(
+        tmp_path,
+        "t.csv",
+        T_HEAD + "all,2026-11-01,01:00,4,60\nall,2026-03-08,02:00,7,60\nall,sun,03:00,2,60\n",
+    )
+    rules = load_targets(path)
+    fall_back, spring_forward = dt.date(2026, 11, 1), dt.date(2026, 3, 8)
+    intervals = pd.DataFrame(
+        {
+            "scope_key": ["all"] * 6,
+            # US fall-back: 01:00 and 01:45 local occur twice (EDT, then EST). Spring-forward:
+            # the grid jumps from 01:45 to 03:00 local.
+            "local_date": pd.to_datetime([fall_back] * 4 + [spring_forward] * 2),
+            "local_minute": [60, 105, 60, 105, 105, 180],
+            "utc_start": pd.to_datetime(
+                [
+                    "2026-11-01 05:00",
+                    "2026-11-01 05:45",
+                    "2026-11-01 06:00",
+                    "2026-11-01 06:45",
+                    "2026-03-08 06:45",
+                    "2026-03-08 07:00",
+                ]
+            ),
+        }
+    )
+    got = requirements_for_intervals(rules, intervals)
+    assert got["required_agents"].tolist()[:4] == [4.0] * 4
+    assert math.isnan(got["required_agents"].tolist()[4])
+    assert got["required_agents"].tolist()[5] == 2.0
+    assert got["utc_start"].equals(intervals["utc_start"])
+
+
+def test_requirements_for_intervals_with_no_rules() -> None:
+    intervals = pd.DataFrame({"scope_key": ["all"], "local_date": [MONDAY], "local_minute": [0]})
+    got = requirements_for_intervals(load_requirements(None, None), intervals)
+    assert math.isnan(got.loc[0, "required_agents"]) and got.loc[0, "source"] is None
+
+
+# --- malformed files -------------------------------------------------------------------------
+
+T_HEAD = "scope,day,interval_start,required_agents,interval_minutes\n"
+T_GOOD = "skill:sk-billing,mon,08:00,5,60\n"
+F_HEAD = (
+    "scope,day,interval_start,contacts,aht_seconds,service_level,target_seconds,"
+    "max_occupancy,shrinkage,interval_minutes\n"
+)
+F_GOOD = "queue:qu-support,mon,08:00,100,300,80%,20,85%,30%,60\n"
+
+# kind, file text, expected line, expected column, fragment of the message
+MALFORMED = [
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,funday,09:00,5,60\n", 3, "day", "funday"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,2026-02-30,09:00,5,\n", 3, "day", "02-30"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,20261125,09:00,5,\n", 3, "day", "20261125"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,tue,8am,5,\n", 3, "interval_start", "8am"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,24:00,5,\n", 2, "interval_start", "24:00"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,08:60,5,\n", 2, "interval_start", "08:60"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,08:10,5,\n", 2, "interval_start", "grid"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,tue,09:00,-1,\n", 3, "required_agents", "-1"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,abc,\n", 2, "required_agents", "'abc'"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,nan,\n", 2, "required_agents", "nan"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,,60\n", 2, "required_agents", "empty"),
+    ("targets", T_HEAD + ",tue,09:00,3,60\n", 2, "scope", "empty"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,3,20\n", 2, "interval_minutes", "multiple"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,3,0\n", 2, "interval_minutes", "positive"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,09:00,3,1h\n", 2, "interval_minutes", "'1h'"),
+    ("targets", T_HEAD + "skill:sk-billing,tue,23:00,3,120\n", 2, "interval_minutes", "midnight"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-billing,mon,08:30,3,15\n", 3, "interval_start",
+     "overlaps line 2"),
+    ("targets", T_HEAD + T_GOOD + "skill:sk-sales,mon,08:00,3,60\n" + T_GOOD, 4,
+     "interval_start", "overlaps line 2"),
+    ("targets", T_HEAD + "all,mon,09:00,3,60\nall,Monday,07:00,3,180\n", 3, "interval_start",
+     "overlaps line 2"),
+    ("targets", T_HEAD + "skill:sk-unknown,mon,09:00,3,60\n", 2, "scope", "unknown scope"),
+    ("targets", T_HEAD + "billing,mon,09:00,3,60\n", 2, "scope", "not a scope key"),
+    ("targets", "scope,day,required_agents\nall,mon,3\n", 1, "interval_start", "missing"),
+    ("targets", "scope,day,interval_start,agents\nall,mon,08:00,3\n", 1, "agents", "unknown"),
+    ("targets", "scope,day,day,interval_start,required_agents\n", 1, "day", "twice"),
+    ("targets", T_HEAD + "all,mon,08:00,3,60,7\n", 2, "interval_minutes", "6 cells"),
+    ("targets", "", 1, "scope", "no header"),
+    # comment and blank lines still count, so the line number is the editor's line number
+    ("targets", "# comment\n" + T_HEAD + "\n# more\n" + "all,mon,08:00,x,\n", 5,
+     "required_agents", "'x'"),
+    # quoted cells spanning lines: a record is reported at its first line (4, not 5), and
+    # the record after a two-line one starts on line 4
+    ("targets", T_HEAD + 'all,mon,08:00,3,"\n60"\nall,tue,08:00,"\n-2",\n', 4,
+     "required_agents", "-2"),
+    ("targets", T_HEAD + T_GOOD + 'all,mon,08:00,"3,60\n', 3, "scope", "not valid CSV"),
+    ("forecast", F_HEAD + F_GOOD + "queue:qu-support,tue,08:00,100,abc,80%,20,,,\n", 3,
+     "aht_seconds", "'abc'"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,0,80%,20,,,\n", 2, "aht_seconds",
+     "positive"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,1.5,20,,,\n", 2, "service_level",
+     "1.5"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,80,20,,,\n", 2, "service_level",
+     "'80'"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,150%,20,,,\n", 2, "service_level",
+     "150%"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,,20,,,\n", 2, "service_level",
+     "empty"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,0.8,-5,,,\n", 2, "target_seconds",
+     "-5"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,-3,300,0.8,20,,,\n", 2, "contacts", "-3"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,3,300,0.8,20,1.2,,\n", 2, "max_occupancy",
+     "1.2"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,3,300,0.8,20,,100%,\n", 2, "shrinkage",
+     "100%"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:00,3,300,0.8,20,,lots,\n", 2, "shrinkage",
+     "lots"),
+    ("forecast", F_HEAD + "queue:qu-support,tue,08:05,3,300,0.8,20,,,\n", 2, "interval_start",
+     "grid"),
+    ("forecast", F_HEAD + "queue:qu-support,sun,22:00,3,300,0.8,20,,,180\n", 2,
+     "interval_minutes", "midnight"),
+    ("forecast", F_HEAD + F_GOOD + "queue:qu-support,mon,08:45,3,300,0.8,20,,,15\n", 3,
+     "interval_start", "overlaps line 2"),
+    ("forecast", F_HEAD + "queue:qu-nowhere,mon,08:00,3,300,0.8,20,,,\n", 2, "scope",
+     "unknown scope"),
+    ("forecast", "scope,day,interval_start,contacts,service_level,target_seconds\n", 1,
+     "aht_seconds", "missing"),
+    ("forecast", F_HEAD.replace("shrinkage", "shrink"), 1, "shrink", "unknown"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "line", "column", "fragment"),
+    MALFORMED,
+    ids=[f"{m[0]}-{m[3]}-{i}" for i, m in enumerate(MALFORMED)],
+)
+def test_malformed_rows_name_file_line_and_column(
+    tmp_path: Path, kind: str, text: str, line: int, column: str, fragment: str
+) -> None:
+    path = write(tmp_path, f"{kind}.csv", text)
+    with pytest.raises(RequirementsFileError) as caught:
+        if kind == "targets":
+            load_requirements(path, None, known_scopes=KNOWN_SCOPES if "unknown" in text else None)
+        else:
+            load_requirements(None, path, known_scopes=KNOWN_SCOPES)
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line {line}, column '{column}': "), message
+    assert fragment in message, message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_non_utf8_byte_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    """Far past the first read buffer, so a streaming decoder would name the wrong line."""
+    good = "".join(
+        f"all,{day},{minute // 60:02d}:{minute % 60:02d},1,\n"
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        for minute in range(0, 1440, 15)
+    )
+    path = tmp_path / "targets.csv"
+    path.write_bytes((T_HEAD + good).encode() + b"skill:sk-caf\xe9,mon,08:00,1,\n")
+    with pytest.raises(
+        RequirementsFileError, match=rf"^{re.escape(str(path))}, line 674, column 'scope': not UTF"
+    ):
+        load_targets(path)
+
+
+def test_unknown_scope_passes_without_known_scopes(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", T_HEAD + "skill:sk-unknown,mon,09:00,3,60\n")
+    assert load_targets(path)["scope_key"].tolist() == ["skill:sk-unknown"]
+
+
+def test_same_minutes_in_targets_and_forecast_are_not_duplicates(tmp_path: Path) -> None:
+    targets = write(tmp_path, "t.csv", T_HEAD + "queue:qu-support,mon,08:00,4,60\n")
+    forecast = write(tmp_path, "f.csv", F_HEAD + F_GOOD)
+    rules = load_requirements(targets, forecast)
+    assert sorted(rules["source"].tolist()) == ["erlang_c", "target"]
+
+
+def test_weekday_and_date_rules_for_the_same_day_coexist(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", T_HEAD + T_GOOD + "skill:sk-billing,2026-11-23,08:00,9,60\n")
+    assert len(load_targets(path)) == 2
+
+
+def test_adjacent_intervals_do_not_overlap(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", T_HEAD + T_GOOD + "skill:sk-billing,mon,09:00,3,15\n")
+    assert load_targets(path)["end_minute"].tolist() == [540, 555]
+
+
+@pytest.mark.parametrize(
+    ("loader", "setting"),
+    [
+        (lambda p: load_targets(p), "AVAILABILITY_TARGETS_FILE"),
+        (lambda p: load_forecast(p), "AVAILABILITY_FORECAST_FILE"),
+        (lambda p: load_requirements(p, None), "AVAILABILITY_TARGETS_FILE"),
+        (lambda p: load_requirements(None, p), "AVAILABILITY_FORECAST_FILE"),
+    ],
+)
+def test_missing_file_names_path_and_setting(tmp_path: Path, loader, setting: str) -> None:
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(RequirementsFileError) as caught:
+        loader(missing)
+    assert str(missing) in str(caught.value)
+    assert setting in str(caught.value)
+
+
+# --- example configs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grid", [5, 15, 30, 60])
+def test_example_configs_load(grid: int) -> None:
+    scopes = [scope.key for scope in load_scopes(ROOT / "config" / "scopes.toml")]
+    assert sorted(scopes) == sorted(KNOWN_SCOPES)
+    rules = load_requirements(
+        ROOT / "config" / "targets.example.csv",
+        ROOT / "config" / "forecast.example.csv",
+        grid_minutes=grid,
+        known_scopes=scopes,
+    )
+    assert set(rules["scope_key"]) == set(KNOWN_SCOPES)
+    assert set(rules["source"]) == {"target", "erlang_c"}
+    assert rules["day_date"].notna().any() and rules["weekday"].notna().any()
+    forecast = rules[rules["source"] == "erlang_c"]
+    assert (forecast["required_agents"] > 0).all()
+    # Every Erlang figure is the Erlang C head-count of its own row.
+    for row in forecast.head(20).itertuples():
+        assert row.required_agents == erlang.required_agents(
+            row.contacts,
+            row.aht_seconds,
+            (row.end_minute - row.start_minute) * 60,
+            row.service_level,
+            row.target_seconds,
+            max_occupancy=0.85,
+            shrinkage=0.3,
+        )
