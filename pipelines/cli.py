@@ -14,8 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "command",
-        choices=["simulate", "demo"],
-        help="simulate: run the Kore-compatible simulator; demo: the end-to-end demo",
+        choices=["simulate", "seed-history", "demo"],
+        help=(
+            "simulate: run the Kore-compatible simulator; seed-history: write synthetic "
+            "snapshot history into DuckDB; demo: the end-to-end demo"
+        ),
     )
     args, rest = parser.parse_known_args(argv[:1])
     rest = argv[1:]
@@ -23,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines import simulator
 
         return simulator.main(rest)
+    if args.command == "seed-history":
+        from pipelines import history
+
+        return history.main(rest)
     from pipelines import demo
 
     return demo.main(rest)

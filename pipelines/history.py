@@ -1,0 +1,460 @@
+"""Synthetic history: weeks of snapshots from the simulator's model, written straight to DuckDB.
+
+Coverage, requirements and reports need days of polls before they show anything, and a real
+poller only adds one tick a minute. ``availability seed-history`` fills a time range with what
+a perfect poller would have stored, using the simulator's exact model (``Simulator.timeline``)
+instead of HTTP, so a demo or a backfill test has a fortnight of data in seconds.
+
+What is written, for every tick time t (every multiple of ``tick_seconds`` since the epoch in
+[start, end)) and every scope of the scopes file:
+
+- ``ticks``: one row, ``source = 'synthetic'``, ``tick_id = 'synthetic-<UTC ISO time>'``,
+  started = ended = t, every scope asked and ok, ``run_id`` NULL.
+- ``raw_responses``: one row per (tick, scope), outcome 'ok', HTTP 200, one attempt, 0 ms,
+  requested = answered = observed = t. ``body`` is NULL and ``error_text`` is 'synthetic': no
+  answer was ever received, and nothing downstream may mistake these rows for Kore.ai's. The
+  coverage SQL still uses them as observation points (outcome 'ok', observed_at set).
+- ``snapshots``: one row per member agent of the scope with the status the model gives it at
+  t, OFFLINE agents included (the real API lists them under OFFLINE).
+- ``agents``: the simulated roster, ``attributes`` carrying ``"synthetic": true``; rows that
+  came from real polls are left alone.
+- ``scopes``: made to match the scopes file, as every poll tick does.
+
+No ``request_log`` rows: synthetic history spends none of the account's API budget.
+
+Safety: real data is never deleted. If any non-synthetic tick touches the range, seeding
+refuses before writing anything and names the range. Earlier synthetic ticks in the range are
+replaced (deleted, then written again), so a re-run never duplicates; ``replace=False``
+(``--no-replace``) refuses instead.
+
+The range is written in chunks of one LOCAL day (``time_zone``, the same days the coverage
+tables are partitioned by), each chunk in one transaction: an interrupted run leaves whole
+days, and memory stays bounded by one day of spans. The row work is DuckDB's: each span of
+the model becomes the range of tick numbers it covers, one ``unnest`` expands it, and two
+hash joins against the chunk's ticks and the scope membership produce the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pandas as pd
+
+from pipelines.scopes import Scope, ScopesFileError, load_scopes
+from pipelines.simulator import Agent, Simulator, SimulatorConfig
+from pipelines.warehouse import connect, read_sql, registered, run_script, scopes_frame, transaction
+
+__all__ = ["HistoryError", "HistorySummary", "main", "seed_history"]
+
+DEFAULT_TIME_ZONE = "America/New_York"
+SYNTHETIC_ACCOUNT = "synthetic"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class HistoryError(ValueError):
+    """Seeding was refused (real polls in the range, bad arguments); nothing was written."""
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    """What one seeding wrote; ``seconds`` is wall time for the whole run."""
+
+    ticks: int
+    snapshot_rows: int
+    raw_rows: int
+    agents: int
+    seconds: float
+
+    def line(self) -> str:
+        """The one-line report the command prints."""
+        rate = self.snapshot_rows / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"seeded {self.ticks} ticks, {self.snapshot_rows} snapshot rows for {self.agents} "
+            f"agents in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+
+
+def _utc(at: datetime) -> datetime:
+    """Aware UTC; naive values are UTC, as everywhere in the pipeline."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _micros(at: datetime) -> int:
+    """Exact epoch microseconds (no float rounding), for tick arithmetic."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[tuple[Any, ...]]:
+    """Run the single statement of ``sql/<name>`` with the ``$params`` it names; all rows.
+
+    ``fetchall`` (not ``fetchone``) so no result stays open to block a later ``register``.
+    """
+    statement = read_sql(name)
+    wanted = set(re.findall(r"\$(\w+)", statement))
+    return con.execute(statement, {key: params[key] for key in wanted}).fetchall()
+
+
+def _local_days(start: datetime, end: datetime, tz: str) -> list[tuple[date, datetime, datetime]]:
+    """[start, end) cut at local midnights of ``tz``: (local date, chunk start, chunk end).
+
+    Midnight is resolved with fold=0, as the coverage day bounds are, so a chunk is exactly
+    the part of one coverage day that lies in the range.
+    """
+    zone = ZoneInfo(tz)
+    day = start.astimezone(zone).date()
+    chunks = []
+    while True:
+        lo = datetime.combine(day, dtime(0), tzinfo=zone).astimezone(UTC)
+        hi = datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=zone).astimezone(UTC)
+        lo, hi = max(lo, start), min(hi, end)
+        if lo < hi:
+            chunks.append((day, lo, hi))
+        if hi >= end:
+            return chunks
+        day += timedelta(days=1)
+
+
+def _members(sim: Simulator, scopes: Sequence[Scope]) -> pd.DataFrame:
+    """(scope_key, agent_id, user_id) for every scope's member agents, in roster order.
+
+    Agent-list scopes hold the listed ids that are on the roster (others are unknown to the
+    API and simply not listed); unknown skills and queues have no members.
+    """
+    rows: list[tuple[str, Agent]] = []
+    for scope in scopes:
+        if scope.kind == "agents":
+            listed = set(scope.agent_ids)
+            rows += [(scope.key, a) for a in sim.roster if a.agent_id in listed]
+        else:
+            rows += [(scope.key, sim.agent(i)) for i in sim.scope_members(scope.key)]
+    return pd.DataFrame(
+        {
+            "scope_key": [key for key, _ in rows],
+            "agent_id": [a.agent_id for _, a in rows],
+            "user_id": [a.user_id for _, a in rows],
+        }
+    )
+
+
+def _roster(sim: Simulator) -> pd.DataFrame:
+    """The roster as agents-table rows; ``attributes`` marks every one as synthetic."""
+
+    def attributes(a: Agent) -> str:
+        return json.dumps(
+            {
+                "_id": a.agent_id,
+                "userId": a.user_id,
+                "firstName": a.first_name,
+                "lastName": a.last_name,
+                "emailId": a.email,
+                "customId": a.custom_id,
+                "phoneNumber": a.phone,
+                "skills": list(a.skills),
+                "shift": a.shift,
+                "channels": dict(a.channels),
+                "synthetic": True,
+            }
+        )
+
+    roster = sim.roster
+    return pd.DataFrame(
+        {
+            "agent_id": [a.agent_id for a in roster],
+            "user_id": [a.user_id for a in roster],
+            "first_name": [a.first_name for a in roster],
+            "last_name": [a.last_name for a in roster],
+            "email": [a.email for a in roster],
+            "phone": [a.phone for a in roster],
+            "custom_id": [a.custom_id for a in roster],
+            "is_digital_enabled": [
+                any(a.capacity(c) > 0 for c in ("liveChat", "messaging", "email")) for a in roster
+            ],
+            "attributes": [attributes(a) for a in roster],
+        }
+    )
+
+
+def _spans(
+    sim: Simulator, start: datetime, end: datetime, agent_ids: list[str], step_us: int
+) -> pd.DataFrame:
+    """The model's spans in [start, end) as tick-number ranges [k0, k1) per agent and status.
+
+    Tick k is at k * step; a span [s, e) holds it exactly when s <= k * step < e, i.e. for
+    ceil(s / step) <= k < ceil(e / step). Integer microseconds keep this exact.
+    """
+    spans = sim.timeline(start, end, agent_ids)
+    return pd.DataFrame(
+        {
+            "agent_id": [s.agent_id for s in spans],
+            "status": [s.bucket for s in spans],
+            "k0": pd.array([-(-_micros(s.start) // step_us) for s in spans], dtype="int64"),
+            "k1": pd.array([-(-_micros(s.end) // step_us) for s in spans], dtype="int64"),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The API
+
+
+def seed_history(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    start: datetime,
+    end: datetime,
+    agents: int,
+    seed: int,
+    scopes: Sequence[Scope],
+    tick_seconds: int = 60,
+    account_id: str = SYNTHETIC_ACCOUNT,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    replace: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> HistorySummary:
+    """Write synthetic history for the ticks in [start, end) into a migrated warehouse.
+
+    Ticks fall on every multiple of ``tick_seconds`` since the epoch, like a poller's, so
+    overlapping runs land on the same tick ids. The model is ``Simulator(agents, seed,
+    time_zone)``: the same roster and statuses the simulator's HTTP API would give. Refuses
+    (:class:`HistoryError`, nothing written) when a real tick touches the range, or when
+    synthetic ticks are there and ``replace`` is false. ``progress`` gets a line per day.
+    """
+    began = time.perf_counter()
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        raise HistoryError(f"empty range: end {end.isoformat()} is not after {start.isoformat()}")
+    if isinstance(tick_seconds, bool) or not isinstance(tick_seconds, int) or tick_seconds < 1:
+        raise HistoryError(f"tick_seconds must be a positive whole number, got {tick_seconds!r}")
+    if agents < 1:
+        raise HistoryError(f"agents must be at least 1, got {agents}")
+    if not scopes:
+        raise HistoryError("no scopes: synthetic history needs at least one scope")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise HistoryError(f"{time_zone!r} is not a known IANA time zone") from None
+
+    ((real, real_first, real_last, synthetic),) = _query(
+        con, "history/existing.sql", start=start, end=end
+    )
+    if real:
+        raise HistoryError(
+            f"refusing to write synthetic history over real data: {real} polled tick(s) from "
+            f"{real_first.isoformat()} to {real_last.isoformat()} lie in the range "
+            f"[{start.isoformat()}, {end.isoformat()}); choose a range (--end / --days) "
+            "without real polls: real data is never replaced"
+        )
+    if synthetic and not replace:
+        raise HistoryError(
+            f"{synthetic} synthetic tick(s) already lie in [{start.isoformat()}, "
+            f"{end.isoformat()}); run with --replace (the default) to replace them"
+        )
+
+    sim = Simulator(SimulatorConfig(agents=agents, seed=seed, time_zone=time_zone))
+    members = _members(sim, scopes)
+    member_ids = list(dict.fromkeys(members["agent_id"]))
+    roster = _roster(sim)
+    step_us = tick_seconds * 1_000_000
+    totals = {"ticks": 0, "snapshots": 0, "raw": 0}
+    for day, lo, hi in _local_days(start, end, time_zone):
+        chunk_began = time.perf_counter()
+        k_from, k_to = -(-_micros(lo) // step_us), -(-_micros(hi) // step_us)
+        ticks = max(k_to - k_from, 0)
+        spans = _spans(sim, lo, hi, member_ids, step_us)
+        frames = {
+            "incoming_scopes": scopes_frame(scopes),
+            "history_members": members,
+            "history_spans": spans,
+            "history_roster": roster,
+        }
+        now = datetime.now(UTC)
+        with registered(con, **frames), transaction(con):
+            run_script(con, "ingest/scopes.sql", now=now)
+            run_script(con, "history/clear.sql", chunk_start=lo, chunk_end=hi)
+            if ticks:
+                last_tick = datetime.fromtimestamp((k_to - 1) * tick_seconds, UTC)
+                run_script(
+                    con,
+                    "history/ticks.sql",
+                    k_from=k_from,
+                    k_to=k_to,
+                    tick_seconds=tick_seconds,
+                    account_id=account_id,
+                    now=now,
+                )
+                ((rows,),) = _query(con, "history/snapshots.sql")
+                con.execute("DROP TABLE history_ticks")
+                if rows != ticks * len(members):
+                    # Every member must be listed exactly once per tick; anything else means
+                    # the model's spans did not tile the day, and the chunk is rolled back.
+                    raise RuntimeError(
+                        f"{day}: wrote {rows} snapshot rows, expected {ticks} ticks x "
+                        f"{len(members)} scope members = {ticks * len(members)}"
+                    )
+                run_script(
+                    con,
+                    "history/agents.sql",
+                    first_seen=datetime.fromtimestamp(k_from * tick_seconds, UTC),
+                    last_seen=last_tick,
+                )
+                totals["snapshots"] += rows
+                totals["raw"] += ticks * len(scopes)
+                totals["ticks"] += ticks
+        if progress is not None:
+            progress(
+                f"{day}: {ticks} ticks, {ticks * len(members)} snapshot rows "
+                f"({time.perf_counter() - chunk_began:.1f} s)"
+            )
+    return HistorySummary(
+        ticks=totals["ticks"],
+        snapshot_rows=totals["snapshots"],
+        raw_rows=totals["raw"],
+        agents=len(sim.roster),
+        seconds=time.perf_counter() - began,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+
+
+def _parse_end(text: str) -> datetime:
+    """A date (its midnight UTC) or an ISO timestamp (naive = UTC)."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return datetime.combine(date.fromisoformat(text), dtime(0), tzinfo=UTC)
+        return _utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO timestamp"
+        ) from None
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0 or (isinstance(value, float) and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="availability seed-history",
+        description=(
+            "Write synthetic availability history from the simulator's model straight into "
+            "DuckDB (ticks marked source='synthetic'), so coverage can be backfilled over it. "
+            "The range is [end - days, end); ticks fall on multiples of --tick-seconds."
+        ),
+    )
+    parser.add_argument("--days", type=_positive(float), default=14.0, help="length (default 14)")
+    parser.add_argument("--agents", type=_positive(int), default=500, help="roster size")
+    parser.add_argument("--seed", type=int, default=7, help="model seed (default 7)")
+    parser.add_argument(
+        "--end",
+        type=_parse_end,
+        default=None,
+        help="end of the range, exclusive: a UTC timestamp, or a date meaning its midnight "
+        "UTC (default: now, rounded down to the tick)",
+    )
+    parser.add_argument("--tick-seconds", type=_positive(int), default=60, help="default 60")
+    parser.add_argument(
+        "--database", default=None, help="DuckDB file (default: AVAILABILITY_DB or the project's)"
+    )
+    parser.add_argument(
+        "--scopes", default=None, help="scopes file (default: AVAILABILITY_SCOPES or the project's)"
+    )
+    parser.add_argument(
+        "--time-zone",
+        default=DEFAULT_TIME_ZONE,
+        help="the model's local time (shift hours) and the day chunks (default %(default)s)",
+    )
+    parser.add_argument(
+        "--account-id", default=SYNTHETIC_ACCOUNT, help="account_id written (default synthetic)"
+    )
+    parser.add_argument(
+        "--replace",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="replace synthetic ticks already in the range (default); --no-replace refuses "
+        "instead. Real polled ticks are never replaced either way.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``availability seed-history``: 0 on success, 2 when refused or misconfigured."""
+    args = _parser().parse_args(argv)
+    database = args.database or os.environ.get("AVAILABILITY_DB")
+    scopes_path = args.scopes or os.environ.get("AVAILABILITY_SCOPES")
+    if database is None or scopes_path is None:
+        # Imported only when needed: it loads Dagster, which a plain seeding does not need.
+        from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES
+
+        database = database or str(DEFAULT_DATABASE)
+        scopes_path = scopes_path or str(DEFAULT_SCOPES)
+    step = timedelta(seconds=args.tick_seconds)
+    end = args.end or datetime.now(UTC)
+    end = _EPOCH + (end - _EPOCH) // step * step
+    start = end - timedelta(days=args.days)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        scopes = load_scopes(scopes_path)
+        print(
+            f"seeding synthetic history [{start.isoformat()}, {end.isoformat()}) into "
+            f"{Path(database)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        with connect(database) as con:
+            con.execute("SET enable_progress_bar = false")  # the per-day lines say enough
+            summary = seed_history(
+                con,
+                start=start,
+                end=end,
+                agents=args.agents,
+                seed=args.seed,
+                scopes=scopes,
+                tick_seconds=args.tick_seconds,
+                account_id=args.account_id,
+                time_zone=args.time_zone,
+                replace=args.replace,
+                progress=progress,
+            )
+    except (HistoryError, ScopesFileError) as exc:
+        print(f"availability seed-history: error: {exc}", file=sys.stderr)
+        return 2
+    print(summary.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
