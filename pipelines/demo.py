@@ -1,7 +1,10 @@
-"""`make demo`: the simulator, a few ticks through the Dagster CLI, and what landed.
+"""`make demo`: the simulator, today's history, a few live ticks and today's coverage report.
 
 Runs the same way a user would: the simulator as its own process on a free loopback port,
-each tick as a separate `dagster asset materialize` run against the code location.
+each tick and the coverage rebuild as separate `dagster asset materialize` runs against the
+code location. So that the coverage report has a day to show, the part of today before the
+first live poll is filled with synthetic history from the simulator's own model (marked
+synthetic in `ticks`).
 """
 
 from __future__ import annotations
@@ -15,15 +18,37 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipelines.resources import DEFAULT_DATABASE, PROJECT_ROOT
+from pipelines.assets.reports import DEFAULT_REPORTS_DIR
+from pipelines.coverage import day_bounds
+from pipelines.history import seed_history
+from pipelines.report import load_summary, summary_text
+from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES, PROJECT_ROOT
+from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorConfig
 from pipelines.warehouse import connect, read_sql
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+COVERAGE_ASSETS = ",".join(
+    [
+        "agent_status_spans",
+        "coverage_intervals",
+        "staffing_requirements",
+        "coverage_vs_requirement",
+        "coverage_report",
+    ]
+)
+# The demo's reporting settings, unless the caller set their own.
+DEMO_SETTINGS = {
+    "AVAILABILITY_TIME_ZONE": "America/New_York",
+    "AVAILABILITY_TARGETS_FILE": str(PROJECT_ROOT / "config" / "targets.example.csv"),
+    "AVAILABILITY_FORECAST_FILE": str(PROJECT_ROOT / "config" / "forecast.example.csv"),
+}
 
 
 def say(message: str) -> None:
@@ -93,6 +118,36 @@ def latest_tick_table(database: str | Path) -> tuple[pd.Series, pd.DataFrame]:
     return tick, table
 
 
+def seed_history_until_live_polls(
+    database: str, env: dict[str, str], agents: int, seed: int
+) -> tuple[date, date]:
+    """Fill yesterday and today, up to the first live poll (or now), with synthetic ticks.
+
+    Yesterday is then a whole simulated day for the report; today gets the live polls on top.
+    Returns (yesterday, today) in the reporting time zone.
+    """
+    time_zone = env["AVAILABILITY_TIME_ZONE"]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    yesterday = today - timedelta(days=1)
+    start, _ = day_bounds(yesterday, time_zone)
+    with connect(database) as con:
+        first_poll = con.execute(read_sql("ingest/first_poll_since.sql"), {"since": start})
+        first = first_poll.fetchall()[0][0]
+        end = min(now, first) if first else now
+        if end <= start:
+            say("[demo] live polls cover the whole range already; nothing to seed")
+            return yesterday, today
+        scopes = load_scopes(env.get("AVAILABILITY_SCOPES", str(DEFAULT_SCOPES)))
+        summary = seed_history(
+            con, start=start, end=end, agents=agents, seed=seed, scopes=scopes,
+            time_zone=time_zone,
+        )  # fmt: skip
+    say(f"[demo] synthetic history from {yesterday} 00:00 to {end:%Y-%m-%d %H:%M} UTC: ")
+    say(f"[demo]   {summary.line()}")
+    return yesterday, today
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="availability demo", description=__doc__)
     parser.add_argument("--ticks", type=int, default=4, help="polls to run (default 4)")
@@ -105,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env["DAGSTER_HOME"] = str(ensure_dagster_home(Path(env.get("DAGSTER_HOME", DAGSTER_HOME))))
     env["AVAILABILITY_DB"] = database
+    for name, value in DEMO_SETTINGS.items():
+        env.setdefault(name, value)
+    yesterday, today = seed_history_until_live_polls(database, env, args.agents, args.seed)
     say(f"[demo] starting the Kore-compatible simulator ({args.agents} agents, seed {args.seed})")
     sim_args = ["--agents", str(args.agents), "--seed", str(args.seed)]
     with running_simulator(sim_args) as base_url:
@@ -121,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             if tick < args.ticks:
                 time.sleep(args.pause)
         say("[demo] stopping the simulator")
+    for day in (yesterday, today):
+        say(f"[demo] coverage for {day}: dagster asset materialize --partition {day}")
+        seconds = materialize(COVERAGE_ASSETS, env, partition=day.isoformat())
+        say(f"[demo]   ok in {seconds:.1f}s")
     tick_row, table = latest_tick_table(database)
     with connect(database, read_only=True) as con:
         totals = con.execute(
@@ -129,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     say(f"\nAgents per status per scope, latest tick {tick_row.tick_id} ({tick_row.ended_at}):")
     say(table.to_string(index=False))
     say(f"\n{totals[0]} ticks and {totals[1]} snapshot rows in {database}")
+    with connect(database, read_only=True) as con:
+        summary = load_summary(con, yesterday)
+    reports = Path(env.get("AVAILABILITY_REPORTS_DIR", str(DEFAULT_REPORTS_DIR)))
+    zone = env["AVAILABILITY_TIME_ZONE"]
+    say(f"\nCoverage for the simulated day {yesterday} ({zone}), by shortfall:")
+    say(summary_text(summary))
+    say(f"\nReport: {reports / yesterday.isoformat() / 'coverage.html'}")
+    say(f"CSV:    {reports / yesterday.isoformat() / 'coverage.csv'}")
+    say(f"Today so far (synthetic until the live polls): {reports / today.isoformat()}/")
     return 0
 
 

@@ -30,7 +30,7 @@ def tick_id_for(context: AssetExecutionContext) -> str:
     return f"run-{context.run.root_run_id or context.run.run_id}"
 
 
-def _markdown(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "_none_"
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
@@ -60,9 +60,9 @@ def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
         "scopes_ok": MetadataValue.int(outcome.counts["scopes_ok"]),
         "scopes_failed": MetadataValue.int(outcome.counts["scopes_failed"]),
         "scopes_deferred": MetadataValue.int(outcome.counts["scopes_deferred"]),
-        "failed_scopes": MetadataValue.md(_markdown(failed)),
+        "failed_scopes": MetadataValue.md(markdown_table(failed)),
         "deferred_scopes": [s.key for s in outcome.deferred],
-        "agents_per_status": MetadataValue.md(_markdown(outcome.status_counts)),
+        "agents_per_status": MetadataValue.md(markdown_table(outcome.status_counts)),
         "latency_ms_median": MetadataValue.float(
             float(pd.Series(latencies).median()) if latencies else 0.0
         ),
@@ -118,7 +118,7 @@ def snapshots_have_no_duplicates(warehouse: WarehouseResource) -> AssetCheckResu
         passed=duplicates.empty,
         metadata={
             "duplicate_groups": MetadataValue.int(len(duplicates)),
-            "examples": MetadataValue.md(_markdown(duplicates)),
+            "examples": MetadataValue.md(markdown_table(duplicates)),
         },
     )
 
@@ -159,6 +159,6 @@ def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult
         metadata={
             "tick_id": row[0] if row else "",
             "scopes_failed": MetadataValue.int(len(failed)),
-            "failed": MetadataValue.md(_markdown(failed)),
+            "failed": MetadataValue.md(markdown_table(failed)),
         },
     )

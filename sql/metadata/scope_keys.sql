@@ -1,0 +1,1 @@
+SELECT scope_key FROM scopes ORDER BY scope_key;
