@@ -45,7 +45,6 @@ poll_job = define_asset_job(
 coverage_job = define_asset_job(
     "refresh_coverage",
     selection=AssetSelection.groups("coverage", "reports"),
-    partitions_def=coverage.daily_partitions,
     description="Rebuild one local day: spans, grid, requirements, coverage, report.",
 )
 
