@@ -1,0 +1,219 @@
+-- Rebuild one day of coverage_intervals and coverage_status_intervals (inside one
+-- transaction, after agent_status_spans of the day). Parameters: $day (DATE), $day_start /
+-- $day_end (TIMESTAMPTZ), $lookback_start (TIMESTAMPTZ), $max_gap (INTERVAL), $step_minutes
+-- and $intervals (INTEGER), $time_zone (VARCHAR). Needs the macros of macros.sql.
+--
+-- Time is handled as integer microseconds since the epoch (epoch_us) so that the cell a
+-- moment falls in is arithmetic, (us - day start) // step, instead of a join on ranges.
+
+DELETE FROM coverage_intervals WHERE day = $day;
+
+DELETE FROM coverage_status_intervals WHERE day = $day;
+
+-- Per grid cell: observed time, AVAILABLE head counts at the polls seen, polls inside.
+CREATE OR REPLACE TEMP TABLE coverage_cells_work AS
+WITH bounds AS (
+    SELECT
+        epoch_us($day_start) AS start_us,
+        epoch_us($day_end) AS end_us,
+        $step_minutes * 60000000::BIGINT AS step_us
+),
+windows AS (
+    -- Observation windows clipped to the day.
+    SELECT
+        scope_key,
+        epoch_us(observed_at) AS poll_us,
+        epoch_us(greatest(observed_at, $day_start)) AS from_us,
+        epoch_us(least(window_end, $day_end)) AS to_us
+    FROM coverage_poll_windows($lookback_start, $day_end, $max_gap)
+    WHERE least(window_end, $day_end) > greatest(observed_at, $day_start)
+),
+available_steps AS (
+    -- The AVAILABLE head count of a scope as a step function of time, from the spans: +1 at
+    -- each AVAILABLE span's start, -1 at its end. Spans are unions of poll windows, so the
+    -- value at a window's start is the count at that window's poll (constant over it).
+    SELECT
+        scope_key,
+        at_us,
+        sum(delta) OVER (PARTITION BY scope_key ORDER BY at_us) AS available
+    FROM (
+        SELECT scope_key, at_us, sum(delta) AS delta
+        FROM (
+            SELECT scope_key, epoch_us(span_start) AS at_us, 1 AS delta
+            FROM agent_status_spans
+            WHERE day = $day AND status = 'AVAILABLE'
+            UNION ALL
+            SELECT scope_key, epoch_us(span_end) AS at_us, -1 AS delta
+            FROM agent_status_spans
+            WHERE day = $day AND status = 'AVAILABLE'
+        )
+        GROUP BY scope_key, at_us
+    )
+),
+counted_windows AS (
+    SELECT w.*, coalesce(a.available, 0) AS available
+    FROM windows AS w
+    ASOF LEFT JOIN available_steps AS a
+      ON a.scope_key = w.scope_key AND w.from_us >= a.at_us
+),
+window_cells AS (
+    -- Each window once per cell it overlaps, with the overlap in microseconds.
+    SELECT
+        scope_key,
+        i,
+        poll_us,
+        available,
+        least(to_us, b.start_us + (i + 1) * b.step_us, b.end_us)
+            - greatest(from_us, b.start_us + i * b.step_us) AS overlap_us,
+        poll_us >= b.start_us + i * b.step_us AS poll_inside
+    FROM (
+        SELECT
+            w.*,
+            unnest(range((w.from_us - b.start_us) // b.step_us,
+                         (w.to_us - 1 - b.start_us) // b.step_us + 1)) AS i
+        FROM counted_windows AS w, bounds AS b
+    ), bounds AS b
+),
+cells AS (
+    SELECT
+        scope_key,
+        i,
+        sum(overlap_us) AS observed_us,
+        sum(CASE WHEN available = 0 THEN overlap_us ELSE 0 END) AS zero_available_us,
+        min(available) AS min_available,
+        max(available) AS max_available,
+        count(*) FILTER (WHERE poll_inside) AS observations
+    FROM window_cells
+    GROUP BY scope_key, i
+)
+SELECT
+    g.scope_key,
+    g.i,
+    g.interval_start,
+    g.interval_end,
+    g.local_start,
+    epoch_us(g.interval_end) - epoch_us(g.interval_start) AS cell_us,
+    coalesce(c.observed_us, 0) AS observed_us,
+    c.zero_available_us,
+    c.min_available,
+    c.max_available,
+    coalesce(c.observations, 0) AS observations
+FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone) AS g
+LEFT JOIN cells AS c
+  ON c.scope_key = g.scope_key AND c.i = g.i;
+
+-- Long form: agent-seconds per status per cell, every status kept (custom ones too).
+INSERT INTO coverage_status_intervals
+    (day, scope_key, interval_start, status, avg_agents, agent_seconds)
+WITH bounds AS (
+    SELECT
+        epoch_us($day_start) AS start_us,
+        epoch_us($day_end) AS end_us,
+        $step_minutes * 60000000::BIGINT AS step_us
+),
+span_cells AS (
+    SELECT
+        s.scope_key,
+        s.status,
+        s.i,
+        least(s.to_us, b.start_us + (s.i + 1) * b.step_us, b.end_us)
+            - greatest(s.from_us, b.start_us + s.i * b.step_us) AS overlap_us
+    FROM (
+        SELECT
+            scope_key,
+            status,
+            from_us,
+            to_us,
+            unnest(range((from_us - b.start_us) // b.step_us,
+                         (to_us - 1 - b.start_us) // b.step_us + 1)) AS i
+        FROM (
+            SELECT scope_key, status, epoch_us(span_start) AS from_us, epoch_us(span_end) AS to_us
+            FROM agent_status_spans
+            WHERE day = $day
+        ), bounds AS b
+    ) AS s, bounds AS b
+),
+status_cells AS (
+    SELECT scope_key, i, status, sum(overlap_us) AS agent_us
+    FROM span_cells
+    GROUP BY scope_key, i, status
+)
+SELECT
+    $day AS day,
+    c.scope_key,
+    c.interval_start,
+    s.status,
+    s.agent_us / c.observed_us AS avg_agents,
+    s.agent_us / 1e6 AS agent_seconds
+FROM status_cells AS s
+JOIN coverage_cells_work AS c
+  ON c.scope_key = s.scope_key AND c.i = s.i
+WHERE c.observed_us > 0;
+
+-- The grid: figures over the observed part of each cell; an unobserved cell keeps its row
+-- with observed_share 0 and NULL figures.
+INSERT INTO coverage_intervals
+    (day, scope_key, interval_start, interval_end, local_start, observed_seconds,
+     observed_share, avg_available, avg_busy, avg_away, avg_offline, avg_other, staffed,
+     min_available, max_available, occupancy, zero_available_share, observations)
+WITH per_status AS (
+    SELECT
+        scope_key,
+        interval_start,
+        sum(agent_seconds) FILTER (WHERE status = 'AVAILABLE') AS available_s,
+        sum(agent_seconds) FILTER (WHERE status = 'BUSY') AS busy_s,
+        sum(agent_seconds) FILTER (WHERE status = 'AWAY') AS away_s,
+        sum(agent_seconds) FILTER (WHERE status = 'OFFLINE') AS offline_s,
+        sum(agent_seconds) FILTER (
+            WHERE status NOT IN ('AVAILABLE', 'BUSY', 'AWAY', 'OFFLINE')
+        ) AS other_s
+    FROM coverage_status_intervals
+    WHERE day = $day
+    GROUP BY scope_key, interval_start
+),
+figures AS (
+    SELECT
+        c.scope_key,
+        c.interval_start,
+        c.interval_end,
+        c.local_start,
+        c.observed_us / 1e6 AS observed_seconds,
+        c.observed_us / c.cell_us AS observed_share,
+        c.observed_us > 0 AS observed,
+        c.zero_available_us,
+        c.min_available,
+        c.max_available,
+        c.observations,
+        coalesce(p.available_s, 0) AS available_s,
+        coalesce(p.busy_s, 0) AS busy_s,
+        coalesce(p.away_s, 0) AS away_s,
+        coalesce(p.offline_s, 0) AS offline_s,
+        coalesce(p.other_s, 0) AS other_s,
+        c.observed_us
+    FROM coverage_cells_work AS c
+    LEFT JOIN per_status AS p
+      ON p.scope_key = c.scope_key AND p.interval_start = c.interval_start
+)
+SELECT
+    $day AS day,
+    scope_key,
+    interval_start,
+    interval_end,
+    local_start,
+    observed_seconds,
+    observed_share,
+    CASE WHEN observed THEN available_s / observed_seconds END AS avg_available,
+    CASE WHEN observed THEN busy_s / observed_seconds END AS avg_busy,
+    CASE WHEN observed THEN away_s / observed_seconds END AS avg_away,
+    CASE WHEN observed THEN offline_s / observed_seconds END AS avg_offline,
+    CASE WHEN observed THEN other_s / observed_seconds END AS avg_other,
+    CASE WHEN observed THEN (available_s + busy_s) / observed_seconds END AS staffed,
+    CASE WHEN observed THEN min_available END AS min_available,
+    CASE WHEN observed THEN max_available END AS max_available,
+    CASE WHEN observed AND available_s + busy_s > 0
+         THEN busy_s / (available_s + busy_s) END AS occupancy,
+    CASE WHEN observed THEN zero_available_us / observed_us END AS zero_available_share,
+    observations
+FROM figures;
+
+DROP TABLE coverage_cells_work;
