@@ -1,6 +1,7 @@
 """The README's `make demo`, run as the script behind it, end to end."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,13 @@ from pipelines.warehouse import connect
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
-    env = {**os.environ, "AVAILABILITY_DB": tmp_db, "DAGSTER_HOME": str(tmp_path / "home")}
+    reports = tmp_path / "reports"
+    env = {
+        **os.environ,
+        "AVAILABILITY_DB": tmp_db,
+        "AVAILABILITY_REPORTS_DIR": str(reports),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.demo", "--ticks", "2", "--pause", "0.5"],
         cwd=PROJECT_ROOT,
@@ -21,10 +28,25 @@ def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with connect(tmp_db, read_only=True) as con:
-        ticks, rows = con.execute(
-            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM snapshots)"
-        ).fetchall()[0]
-    assert ticks == 2 and rows > 0
-    assert f"2 ticks and {rows} snapshot rows" in done.stdout
-    assert "Agents per status per scope" in done.stdout
-    assert "skill:sk-billing" in done.stdout
+        by_source = dict(
+            con.execute("SELECT source, count(*) FROM ticks GROUP BY source").fetchall()
+        )
+        rows = con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0]
+        days = [
+            d.isoformat()
+            for (d,) in con.execute(
+                "SELECT DISTINCT day FROM coverage_daily_summary ORDER BY day"
+            ).fetchall()
+        ]
+    assert by_source["poll"] == 2 and by_source["synthetic"] > 0
+    total = by_source["poll"] + by_source["synthetic"]
+    assert f"{total} ticks and {rows} snapshot rows" in done.stdout
+    assert "Agents per status per scope" in done.stdout and "skill:sk-billing" in done.stdout
+    # Yesterday (whole simulated day) and today both got coverage and a report.
+    assert len(days) == 2
+    yesterday = days[0]
+    assert f"Coverage for the simulated day {yesterday}" in done.stdout
+    report = reports / yesterday / "coverage.html"
+    assert report.exists() and (reports / yesterday / "coverage.csv").exists()
+    assert f"Report: {report}" in done.stdout
+    assert re.search(r"Technical Support\s+\d+\.\d", done.stdout)
