@@ -27,6 +27,9 @@ lint: $(STAMP)
 simulate: $(STAMP)
 	$(BIN)/availability simulate --port 8765
 
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
+
 dev: $(STAMP)
 	$(BIN)/python -m pipelines.dev
 
