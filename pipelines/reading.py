@@ -1,0 +1,147 @@
+"""Safe reads for notebooks and reports: short read-only connections that wait out writers.
+
+DuckDB lets one process at a time hold a database file for writing, and a process holding
+it for reading keeps writers out too. Scheduled polls write every minute while analysts'
+notebooks read the same file, so the rule on both sides is: never keep a connection open
+longer than one piece of work. Writers (``WarehouseResource.connection``) write a tick in one
+short transaction and close; readers use :func:`query` / :func:`read_many` here, which open
+the file read-only, run, fetch everything into pandas, and close in ``finally``, so a
+notebook left open over lunch holds nothing. A reader that finds a writer in the file retries
+with short growing pauses (``open_with_retry``, shared with the writers) for up to
+``timeout_s``, then fails with a message saying so instead of DuckDB's bare lock error.
+
+One limitation of DuckDB: inside ONE process, a file already open read-write cannot also be
+opened read-only ("different configuration"). Notebooks and report jobs are processes of their
+own, so this only bites code that reads here while holding a writer connection itself; it gets
+a :class:`ReadError` explaining that, and should read through its own connection instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.resources import DEFAULT_DATABASE, is_lock_error, open_with_retry
+from pipelines.warehouse import read_sql
+
+__all__ = [
+    "DatabaseBusyError",
+    "DatabaseMissingError",
+    "ReadError",
+    "default_database",
+    "query",
+    "read_many",
+]
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+class ReadError(RuntimeError):
+    """The database could not be read; the message says why and what to do."""
+
+
+class DatabaseMissingError(ReadError, FileNotFoundError):
+    """The database file does not exist yet (nothing has been polled or seeded)."""
+
+
+class DatabaseBusyError(ReadError):
+    """A writer kept the file locked for longer than the reader was willing to wait."""
+
+
+def default_database() -> Path:
+    """AVAILABILITY_DB if set, else the project's file: the same default the pipeline uses."""
+    return Path(os.environ.get("AVAILABILITY_DB") or DEFAULT_DATABASE)
+
+
+def query(
+    sql_or_name: str,
+    params: Params = None,
+    *,
+    database: str | Path | None = None,
+    timeout_s: float = 30.0,
+) -> pd.DataFrame:
+    """Run one statement read-only and return its rows as a DataFrame.
+
+    ``sql_or_name`` is SQL text, or the name of a file under ``sql/`` when it ends in
+    ``.sql`` (e.g. ``"notebooks/completeness.sql"``). ``params`` is a list for ``?``
+    placeholders or a dict for ``$name`` ones; a dict may carry more names than the statement
+    uses (one dict can serve a whole notebook), but every ``$name`` used must be given.
+    """
+    frames = read_many({"result": (sql_or_name, params)}, database=database, timeout_s=timeout_s)
+    return frames["result"]
+
+
+def read_many(
+    queries: Mapping[str, tuple[str, Params]],
+    *,
+    database: str | Path | None = None,
+    timeout_s: float = 30.0,
+) -> dict[str, pd.DataFrame]:
+    """Run several statements in ONE short read-only connection; a DataFrame per name.
+
+    One connection means one lock acquisition, and since no writer can enter the file while
+    it is held, every result comes from the same state of the database (e.g. a table and
+    its totals cannot disagree because a tick landed in between).
+    """
+    prepared = {name: _prepare(sql, params) for name, (sql, params) in queries.items()}
+    path = _existing(database)
+    con = _open(path, timeout_s)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return {name: con.execute(sql, bound).df() for name, (sql, bound) in prepared.items()}
+    finally:
+        con.close()
+
+
+def _prepare(sql_or_name: str, params: Params) -> tuple[str, Any]:
+    """The statement text and the parameters it uses (DuckDB rejects unused named ones)."""
+    sql = read_sql(sql_or_name) if sql_or_name.strip().endswith(".sql") else sql_or_name
+    if params is None or not isinstance(params, Mapping):
+        return sql, None if params is None else list(params)
+    wanted = set(_PARAMETER.findall(_COMMENT.sub("", sql)))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"{sql_or_name[:60]!r} needs parameter(s) {sorted(missing)}")
+    return sql, {key: params[key] for key in wanted}
+
+
+def _existing(database: str | Path | None) -> Path:
+    path = Path(database) if database is not None else default_database()
+    if not path.is_file():
+        raise DatabaseMissingError(
+            f"no DuckDB database at {path} (AVAILABILITY_DB="
+            f"{os.environ.get('AVAILABILITY_DB', '<unset>')}). Create one with `make demo`, "
+            "or fill it with synthetic history: `availability seed-history`; or point "
+            "AVAILABILITY_DB at the pipeline's file."
+        )
+    return path
+
+
+def _open(path: Path, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    try:
+        return open_with_retry(str(path), True, timeout_s)
+    except duckdb.IOException as exc:
+        if not is_lock_error(exc):
+            raise
+        raise DatabaseBusyError(
+            f"{path} stayed locked by a writer for longer than {timeout_s:g} s; a pipeline run "
+            "or a notebook with an open read-write connection is holding it. Try again, or "
+            f"close that connection. DuckDB said: {exc}"
+        ) from exc
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        raise ReadError(
+            f"this process already has {path} open for writing, and DuckDB cannot open the "
+            "same file read-only alongside it. Read through that connection, or close it "
+            "first; notebooks and reports are separate processes and are not affected."
+        ) from exc

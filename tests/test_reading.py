@@ -1,0 +1,137 @@
+"""pipelines.reading: short read-only connections that wait out writers and then close."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines import reading
+from pipelines.warehouse import connect
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+@pytest.fixture
+def small_db(tmp_db: str) -> str:
+    """A migrated warehouse with one tick, written and closed."""
+    with connect(tmp_db) as con:
+        con.execute(
+            "INSERT INTO ticks VALUES ('t-1', 'acct', 'poll', NULL, ?, ?, 2, 2, 0, 0, ?)",
+            [datetime(2026, 11, 24, 15, 0, tzinfo=UTC)] * 3,
+        )
+    return tmp_db
+
+
+@contextmanager
+def writer_holding(database: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the file read-write (as a poll writing a tick does)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, database, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_query_runs_sql_files_and_text_with_params(small_db: str) -> None:
+    tables = reading.query("notebooks/tables.sql", database=small_db)
+    assert {"ticks", "coverage_intervals", "agent_status_spans"} <= set(tables["table_name"])
+    frame = reading.query(
+        "SELECT tick_id, started_at FROM ticks WHERE tick_id = $tick",
+        {"tick": "t-1", "unused": 1},  # a dict may carry more names than the statement uses
+        database=small_db,
+    )
+    assert list(frame["tick_id"]) == ["t-1"]
+    assert frame["started_at"][0] == pd.Timestamp("2026-11-24 15:00", tz="UTC")  # UTC session
+    listed = reading.query("SELECT ? + 1 AS n", [41], database=small_db)
+    assert listed["n"][0] == 42
+
+
+def test_a_missing_named_parameter_is_named(small_db: str) -> None:
+    with pytest.raises(KeyError, match="time_zone"):
+        reading.query("notebooks/tick_days.sql", {}, database=small_db)
+
+
+def test_read_many_answers_from_one_connection(small_db: str) -> None:
+    frames = reading.read_many(
+        {
+            "ticks": ("SELECT count(*) AS n FROM ticks", None),
+            "days": ("notebooks/tick_days.sql", {"time_zone": "America/New_York"}),
+        },
+        database=small_db,
+    )
+    assert frames["ticks"]["n"][0] == 1
+    assert frames["days"]["ticks"].tolist() == [1]
+
+
+def test_connection_is_closed_after_success_and_failure(small_db: str) -> None:
+    """A read-only handle left open would make this process's next writer fail at once."""
+    reading.query("SELECT 1", database=small_db)
+    with pytest.raises(duckdb.Error):
+        reading.query("SELECT * FROM no_such_table", database=small_db)
+    with connect(small_db) as con:  # read-write in the same process: only if all were closed
+        con.execute("DELETE FROM ticks")
+
+
+def test_missing_database_says_how_to_make_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "none.duckdb"
+    monkeypatch.setenv("AVAILABILITY_DB", str(missing))
+    assert reading.default_database() == missing
+    with pytest.raises(reading.DatabaseMissingError) as caught:
+        reading.query("SELECT 1")
+    message = str(caught.value)
+    assert str(missing) in message and "AVAILABILITY_DB" in message
+    assert "make demo" in message and "availability seed-history" in message
+    assert not missing.exists()
+
+
+def test_default_database_without_env_is_the_projects(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.resources import DEFAULT_DATABASE
+
+    monkeypatch.delenv("AVAILABILITY_DB", raising=False)
+    assert reading.default_database() == DEFAULT_DATABASE
+
+
+def test_reader_waits_out_a_short_write(small_db: str) -> None:
+    with writer_holding(small_db, 1.0):
+        began = time.monotonic()
+        frame = reading.query("SELECT count(*) AS n FROM ticks", database=small_db, timeout_s=20)
+        waited = time.monotonic() - began
+    assert frame["n"][0] == 1
+    assert 0.5 < waited < 10
+
+
+def test_reader_gives_up_with_a_clear_message(small_db: str) -> None:
+    with writer_holding(small_db, 30.0):
+        began = time.monotonic()
+        with pytest.raises(reading.DatabaseBusyError) as caught:
+            reading.query("SELECT 1", database=small_db, timeout_s=1.0)
+        assert time.monotonic() - began < 5
+    message = str(caught.value)
+    assert small_db in message and "longer than 1 s" in message and "writer" in message
+
+
+def test_same_process_writer_gets_an_explanation(small_db: str) -> None:
+    """DuckDB refuses read-only beside this process's own read-write handle; say why."""
+    with connect(small_db) as _writer, pytest.raises(reading.ReadError, match="read-only"):
+        reading.query("SELECT 1", database=small_db)
