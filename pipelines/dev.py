@@ -12,7 +12,13 @@ import os
 import subprocess
 import sys
 
-from pipelines.demo import DAGSTER_HOME, ensure_dagster_home, running_simulator, simulator_env
+from pipelines.demo import (
+    DAGSTER_HOME,
+    DEMO_SETTINGS,
+    ensure_dagster_home,
+    running_simulator,
+    simulator_env,
+)
 from pipelines.resources import PROJECT_ROOT
 
 
@@ -24,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     env = dict(os.environ)
     env["DAGSTER_HOME"] = str(ensure_dagster_home(DAGSTER_HOME))
+    for name, value in DEMO_SETTINGS.items():  # the same reporting zone and targets as the demo
+        env.setdefault(name, value)
     command = [
         sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml",
         "-h", "127.0.0.1", "-p", str(args.port),
