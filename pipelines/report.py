@@ -100,7 +100,7 @@ th, td { padding: .35rem .6rem; border-bottom: 1px solid #d0d7de; text-align: le
          vertical-align: top; }
 th { background: #f6f8fa; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-code { font-size: .85em; color: #57606a; white-space: nowrap; }
+code { font-size: .85em; color: #57606a; }
 img.chart { display: block; max-width: 100%; height: auto; margin: .5rem 0; }
 figure { margin: 1rem 0; }
 figcaption { color: #57606a; font-size: .9rem; }
