@@ -42,7 +42,9 @@ logger = logging.getLogger(__name__)
 ALGORITHMS = ("HS256", "HS512")
 WINDOW = timedelta(seconds=60)
 MAX_ERROR_BODY_CHARS = 4096
-MAX_BODY_BYTES = 32 * 1024 * 1024
+# A v2 agent object is ~700 bytes: 128 MiB leaves room for ~180,000 agents in one answer while
+# keeping a runaway body (a proxy streaming a file, say) from exhausting memory.
+MAX_BODY_BYTES = 128 * 1024 * 1024
 REDACTED = "***"
 _JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _RATE_LIMIT_PATTERN = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
@@ -164,10 +166,25 @@ class KoreConnectionError(KoreError):
 
 
 class KoreInvalidResponseError(KoreError):
-    """The answer is not an availability payload (HTML page, truncated or wrongly shaped JSON)."""
+    """The answer is not an availability payload (HTML page, truncated or wrongly shaped JSON).
+
+    ``transient`` marks answers worth asking again (JSON cut short on the way); an HTML page
+    or a wrongly shaped object would come back the same, so those fail at once.
+    """
 
     kind = "invalid_response"
     default_hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        hint: str | None = None,
+        transient: bool = False,
+    ):
+        super().__init__(message, status=status, hint=hint)
+        self.transient = transient
 
 
 class KoreBadRequestError(KoreError):
@@ -524,11 +541,30 @@ def _kore_errors(text: str) -> list[tuple[str, Any]]:
     return found
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_availability(text: str) -> dict[str, list[dict]]:
     """Validate and return the availability buckets, keeping every bucket and agent field.
 
     Custom statuses and future fields must survive untouched (the warehouse keeps them), so
     nothing is dropped; only what would break downstream code is refused.
+    """
+    return parse_availability_body(text)[0]
+
+
+def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
+    """The buckets and the body text to store: the text itself, unless it must be rewritten.
+
+    The warehouse derives its tables from the stored text in DuckDB, whose JSON reader is
+    stricter than Python's in two ways that would make the whole tick's write fail: repeated
+    keys and lone UTF-16 surrogates. A body with either is re-serialized from the parsed
+    object (repeated bucket keys merged, a lone surrogate replaced), so one odd answer can never
+    sink the other scopes of its tick. Any other body is kept byte for byte.
     """
     stripped = text.lstrip()
     if stripped.startswith("<"):
@@ -536,16 +572,37 @@ def parse_availability(text: str) -> dict[str, list[dict]]:
             "the body is an HTML page, not JSON (a proxy, login or error page?)",
             hint="Check KORE_HOST points at the Kore.ai platform host",
         )
+    repeated: list[str] = []
+
+    def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in merged:
+                repeated.append(key)
+                if isinstance(merged[key], list) and isinstance(value, list):
+                    merged[key] = merged[key] + value
+                    continue
+            merged[key] = value
+        return merged
+
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        reason = getattr(exc, "msg", str(exc))
-        position = getattr(exc, "pos", None)
-        where = f" at character {position}" if position is not None else ""
+        data = json.loads(text, object_pairs_hook=merge_pairs, parse_constant=_reject_constant)
+    except RecursionError:
         raise KoreInvalidResponseError(
-            f"the body is not valid JSON ({reason}{where}; {len(text)} characters, "
-            "possibly truncated)"
+            f"the body nests too deeply to be an availability payload ({len(text)} characters)"
         ) from None
+    except json.JSONDecodeError as exc:
+        raise KoreInvalidResponseError(
+            f"the body is not valid JSON ({exc.msg} at character {exc.pos}; {len(text)} "
+            "characters, possibly truncated)",
+            hint=(
+                "Retried up to KORE_MAX_ATTEMPTS times; if every answer is cut short, check "
+                "KORE_HOST and any proxy between here and Kore.ai"
+            ),
+            transient=True,
+        ) from None
+    except ValueError as exc:  # NaN or Infinity: parsed by Python, refused by JSON readers
+        raise KoreInvalidResponseError(f"the body is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise KoreInvalidResponseError(
             f"expected a JSON object of status buckets, got {type(data).__name__}"
@@ -573,11 +630,26 @@ def parse_availability(text: str) -> dict[str, list[dict]]:
                 )
             agent_id = agent.get("_id")
             if not isinstance(agent_id, str) or not agent_id:
+                # Counting the others without this one would under-count the scope silently;
+                # refusing leaves the interval unobserved instead, and the body is kept.
                 raise KoreInvalidResponseError(
                     f"bucket {key!r} item {index} has no '_id' (every agent needs one)"
                 )
         buckets[key] = value
-    return buckets
+    if repeated or (_SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data)):
+        canonical = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        canonical = canonical.encode("utf-8", "replace").decode("utf-8")
+        return parse_availability_body(canonical)[0], canonical
+    return buckets, text
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """True if any string (key or value) holds a UTF-16 surrogate that UTF-8 cannot carry."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -908,16 +980,19 @@ class KoreAvailabilityClient:
         if 200 <= status < 300:
             state.body = text
             try:
-                buckets = parse_availability(text)
+                buckets, text = parse_availability_body(text)
             except KoreInvalidResponseError as exc:
                 content_type = headers.get("content-type", "unknown content type")
                 error = KoreInvalidResponseError(
                     f"scope {scope.key}: HTTP {status} answer ({content_type}) from "
-                    f"{self._path} is not an availability payload: {exc.detail}",
+                    f"{self._path} is not an availability payload: {exc.detail} (attempt "
+                    f"{state.attempts})",
                     status=status,
                     hint=exc.hint or "Check KORE_HOST points at the Kore.ai platform host",
+                    transient=exc.transient,
                 )
-                return _Retry(error, None)
+                # A body cut short is worth another try; a page or a wrong shape is not.
+                return _Retry(error, self._backoff(state.attempts) if exc.transient else None)
             return ScopeResult(
                 scope_key=scope.key,
                 requested_at=state.requested_at,
@@ -1003,7 +1078,9 @@ class KoreAvailabilityClient:
             error = KoreAuthError(
                 f"scope {scope.key}: Kore.ai rejected the JWT ({said})", status=status, hint=hint
             )
-            if settings.jti_mode and "expired" in lowered:
+            # In JTI mode every token is fresh, so "expired" (clock skew, a slow queue) and
+            # "replay" (a jti collision) are both cured by minting another token, once.
+            if settings.jti_mode and ("expired" in lowered or "replay" in lowered):
                 return _Retry(error, 0.0, immediate_once=True)
             return _Retry(error, None)
         if status == 403:

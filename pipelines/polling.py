@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipelines.kore_client import KoreAvailabilityClient, KoreSettings, RateLimiter, ScopeResult
 from pipelines.scopes import Scope
-from pipelines.warehouse import Tick, last_polled, recent_sends, write_tick
+from pipelines.warehouse import PiiPolicy, Tick, last_polled, recent_sends, write_tick
 
 OpenDatabase = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 RATE_WINDOW = timedelta(seconds=60)
@@ -89,14 +89,40 @@ def sends_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
     )
 
 
+def status_rank(status: str) -> tuple[int, str]:
+    """Precedence when one answer lists an agent twice: BUSY > AVAILABLE > AWAY > other
+    (alphabetically) > OFFLINE, the same rule as sql/ingest/snapshots.sql and the coverage SQL."""
+    order = {"BUSY": 1, "AVAILABLE": 2, "AWAY": 3, "OFFLINE": 5}
+    return order.get(status, 4), status
+
+
+def agent_statuses(buckets: dict[str, list[dict]]) -> dict[str, str]:
+    """One status per agent ID of one answer, by :func:`status_rank` (as snapshots stores it)."""
+    chosen: dict[str, str] = {}
+    for status, agents in buckets.items():
+        for agent in agents:
+            agent_id = agent.get("_id")
+            if not isinstance(agent_id, str):
+                continue
+            held = chosen.get(agent_id)
+            if held is None or status_rank(status) < status_rank(held):
+                chosen[agent_id] = status
+    return chosen
+
+
 def status_counts(results: Sequence[ScopeResult]) -> pd.DataFrame:
-    """Agents per status per scope for the tick (statuses as columns, unknown ones kept)."""
-    rows = [
-        {"scope_key": r.scope_key, "status": status, "agents": len(agents)}
-        for r in results
-        if r.ok and r.buckets is not None
-        for status, agents in r.buckets.items()
-    ]
+    """Agents per status per scope for the tick (statuses as columns, unknown ones kept).
+
+    Counted like the snapshots table: an agent listed twice in one answer counts once.
+    """
+    rows = []
+    for r in results:
+        if not r.ok or r.buckets is None:
+            continue
+        statuses = agent_statuses(r.buckets)
+        for status in r.buckets:
+            count = sum(1 for held in statuses.values() if held == status)
+            rows.append({"scope_key": r.scope_key, "status": status, "agents": count})
     if not rows:
         return pd.DataFrame({"scope_key": []})
     frame = pd.DataFrame(rows).pivot_table(
@@ -117,15 +143,20 @@ def run_tick(
     tick_id: str,
     run_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    pii: PiiPolicy | None = None,
 ) -> TickOutcome:
     """Poll the scopes the account's remaining budget allows and land the tick.
 
     The budget is the account's, not this process's: sends recorded by any earlier or
     overlapping run in the last minute are subtracted before choosing scopes. The database
     is held only for the short reads before and the single write after the network calls,
-    so readers and other writers wait a moment at most.
+    so readers and other writers wait a moment at most. ``pii`` (default: from the
+    environment, hash) decides what is kept of agents' e-mail and phone; it is checked before
+    any request, so a real tenant without AVAILABILITY_PII_KEY fails before polling.
     """
     settings.validate()
+    pii = pii or PiiPolicy.from_env()
+    pii.require_key_for(settings.host)
     started = datetime.now(UTC)
     with open_db() as con:
         prior = recent_sends(con, settings.account_id, started - RATE_WINDOW)
@@ -143,6 +174,8 @@ def run_tick(
         scopes_deferred=len(deferred),
     )
     with open_db() as con:
-        counts = write_tick(con, tick, landing_frame(results), sends_frame(results), scopes)
+        counts = write_tick(
+            con, tick, landing_frame(results), sends_frame(results), scopes, pii=pii
+        )
     counts["scopes_deferred"] = len(deferred)
     return TickOutcome(tick, results, deferred, counts, status_counts(results))

@@ -8,7 +8,6 @@ as parameters, so tests swap them for ones pointing at the simulator and a temp 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,18 @@ from pydantic import Field
 
 from pipelines.kore_client import KoreSettings
 from pipelines.scopes import Scope, load_scopes
-from pipelines.warehouse import migrate
+from pipelines.warehouse import PiiPolicy, is_lock_error, migrate, open_with_retry
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_SCOPES",
+    "PROJECT_ROOT",
+    "KoreResource",
+    "ScopesResource",
+    "WarehouseResource",
+    "is_lock_error",
+    "open_with_retry",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "availability.duckdb"
@@ -41,6 +51,12 @@ class KoreResource(ConfigurableResource):
     max_concurrency: int = Field(default=16, description="KORE_MAX_CONCURRENCY")
     tick_deadline_seconds: float = Field(default=50.0, description="KORE_TICK_DEADLINE_SECONDS")
     allow_insecure_http: bool = Field(default=False, description="KORE_ALLOW_INSECURE_HTTP")
+    token_ttl_seconds: int = Field(default=3600, description="KORE_TOKEN_TTL_SECONDS (JTI mode)")
+    connect_timeout_seconds: float = Field(default=5.0, description="KORE_CONNECT_TIMEOUT_SECONDS")
+    read_timeout_seconds: float = Field(default=20.0, description="KORE_READ_TIMEOUT_SECONDS")
+    max_attempts: int = Field(default=4, description="KORE_MAX_ATTEMPTS: tries per scope and tick")
+    backoff_base_seconds: float = Field(default=0.5, description="KORE_BACKOFF_BASE_SECONDS")
+    backoff_cap_seconds: float = Field(default=8.0, description="KORE_BACKOFF_CAP_SECONDS")
 
     def settings(self) -> KoreSettings:
         return KoreSettings(
@@ -55,6 +71,12 @@ class KoreResource(ConfigurableResource):
             max_concurrency=self.max_concurrency,
             tick_deadline_s=self.tick_deadline_seconds,
             allow_insecure_http=self.allow_insecure_http,
+            token_ttl_s=self.token_ttl_seconds,
+            connect_timeout_s=self.connect_timeout_seconds,
+            read_timeout_s=self.read_timeout_seconds,
+            max_attempts=self.max_attempts,
+            backoff_base_s=self.backoff_base_seconds,
+            backoff_cap_s=self.backoff_cap_seconds,
         )
 
 
@@ -78,6 +100,18 @@ class WarehouseResource(DuckDBResource):
     """
 
     lock_timeout_seconds: float = Field(default=60.0, description="how long to wait for a lock")
+    pii_mode: str = Field(
+        default="hash",
+        description=(
+            "AVAILABILITY_PII: keep, hash (keyed, stable) or drop agents' e-mail and phone "
+            "before storing; the key is read from AVAILABILITY_PII_KEY at run time, never here"
+        ),
+    )
+
+    def pii_policy(self) -> PiiPolicy:
+        """The PII policy; the key comes from the environment at run time so that it never
+        becomes resource config (which Dagster shows in its UI)."""
+        return PiiPolicy.from_env(mode=self.pii_mode)
 
     @contextmanager
     def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -96,27 +130,6 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.connection() as con:
             yield con
-
-
-def is_lock_error(error: BaseException) -> bool:
-    text = str(error)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
-def open_with_retry(
-    database: str, read_only: bool, timeout_s: float
-) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting out another process's lock with a bounded, growing pause."""
-    deadline = time.monotonic() + timeout_s
-    pause = 0.05
-    while True:
-        try:
-            return duckdb.connect(database, read_only=read_only)
-        except duckdb.IOException as exc:
-            if not is_lock_error(exc) or time.monotonic() + pause > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
 
 
 def _env(name: str, default: str) -> str:
@@ -159,6 +172,12 @@ def kore_resource_from_env() -> KoreResource:
         max_concurrency=int(_env_number("KORE_MAX_CONCURRENCY", 16)),
         tick_deadline_seconds=float(_env_number("KORE_TICK_DEADLINE_SECONDS", 50.0, float)),
         allow_insecure_http=_env_bool("KORE_ALLOW_INSECURE_HTTP", False),
+        token_ttl_seconds=int(_env_number("KORE_TOKEN_TTL_SECONDS", 3600)),
+        connect_timeout_seconds=float(_env_number("KORE_CONNECT_TIMEOUT_SECONDS", 5.0, float)),
+        read_timeout_seconds=float(_env_number("KORE_READ_TIMEOUT_SECONDS", 20.0, float)),
+        max_attempts=int(_env_number("KORE_MAX_ATTEMPTS", 4)),
+        backoff_base_seconds=float(_env_number("KORE_BACKOFF_BASE_SECONDS", 0.5, float)),
+        backoff_cap_seconds=float(_env_number("KORE_BACKOFF_CAP_SECONDS", 8.0, float)),
     )
 
 
@@ -167,4 +186,7 @@ def scopes_resource_from_env() -> ScopesResource:
 
 
 def warehouse_resource_from_env() -> WarehouseResource:
-    return WarehouseResource(database=_env("AVAILABILITY_DB", str(DEFAULT_DATABASE)))
+    return WarehouseResource(
+        database=_env("AVAILABILITY_DB", str(DEFAULT_DATABASE)),
+        pii_mode=_env("AVAILABILITY_PII", "hash").strip().lower() or "hash",
+    )

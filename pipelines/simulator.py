@@ -25,6 +25,7 @@ import re
 import signal
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -42,6 +43,7 @@ import jwt
 from jwt.algorithms import HMACAlgorithm
 
 __all__ = [
+    "BODY_FAULTS",
     "BUCKETS",
     "QUEUES",
     "SHIFTS",
@@ -159,13 +161,50 @@ class StatusSpan:
     detail: str
 
 
+BODY_FAULTS: tuple[str, ...] = (
+    "html",  # HTTP 200 with an HTML login page instead of JSON
+    "truncate",  # HTTP 200 whose (correctly framed) JSON is cut in half
+    "reset",  # headers promise the whole body; half is sent, then the connection is reset
+    "missing_buckets",  # AWAY and OFFLINE left out
+    "extra_bucket",  # one agent moved into an extra bucket, "TRAINING" (a custom status)
+    "duplicate_agent",  # one agent listed in a second bucket as well
+    "null_fields",  # every agent field but _id null, and the AWAY bucket null
+    "missing_fields",  # every agent reduced to its _id
+    "unknown_fields",  # every agent gains fields no revision documents
+)
+_FAULT_FIELDS = (
+    "latency_ms",
+    "error_rates",
+    "malformed_rate",
+    "fail_first",
+    "retry_after_s",
+    "auth_error",
+    "body",
+)
+
+
 @dataclass
 class Faults:
-    """Injected failures, mutable at run time (directly or through ``POST /debug/faults``)."""
+    """Injected failures, mutable at run time (directly or through ``POST /debug/faults``).
+
+    ``error_rates`` (HTTP status -> probability) and ``malformed_rate`` draw per request;
+    ``body`` lists mutations of every successful answer (:data:`BODY_FAULTS`). With
+    ``fail_first`` = N > 0 every fault (latency included) hits only the first N requests of
+    each scope (counted since the faults were last set), so "fails, then recovers" is
+    deterministic. ``retry_after_s`` is the Retry-After of an injected 429 (None: no header);
+    ``auth_error`` the reason in an injected 401 ("jwt expired" by default). ``scopes`` maps a
+    scope key (``all``, ``skill:<id>``, ``queue:<id>``, ``agents:<id>,<id>``) to overrides of
+    any of these, so some scopes fail while others answer.
+    """
 
     latency_ms: float = 0.0
     error_rates: dict[int, float] = field(default_factory=dict)
     malformed_rate: float = 0.0
+    fail_first: int = 0
+    retry_after_s: float | None = 1.0
+    auth_error: str = "jwt expired"
+    body: list[str] = field(default_factory=list)
+    scopes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Refuse values that would make the fault draws meaningless."""
@@ -178,16 +217,85 @@ class Faults:
                 raise ValueError(f"error_rates key {status!r} is not an HTTP error status")
             if not (isinstance(rate, int | float) and 0 <= rate <= 1):
                 raise ValueError(f"error_rates[{status}] must be a probability in [0, 1]")
+        if sum(self.error_rates.values()) > 1 + 1e-9:
+            raise ValueError("error_rates must add up to at most 1")
         if not (isinstance(self.malformed_rate, int | float) and 0 <= self.malformed_rate <= 1):
             raise ValueError("malformed_rate must be a probability in [0, 1]")
+        if isinstance(self.fail_first, bool) or not (
+            isinstance(self.fail_first, int) and 0 <= self.fail_first <= 1_000_000
+        ):
+            raise ValueError("fail_first must be a whole number >= 0")
+        if self.retry_after_s is not None and not (
+            isinstance(self.retry_after_s, int | float) and 0 <= self.retry_after_s <= 3600
+        ):
+            raise ValueError("retry_after_s must be null or a number of seconds in [0, 3600]")
+        if not isinstance(self.auth_error, str) or not self.auth_error:
+            raise ValueError("auth_error must be a non-empty string")
+        if not isinstance(self.body, list) or not all(b in BODY_FAULTS for b in self.body):
+            raise ValueError(f"body must be a list of {', '.join(BODY_FAULTS)}")
+        if not isinstance(self.scopes, dict):
+            raise ValueError("scopes must be an object of scope key -> fault overrides")
+        for key, override in self.scopes.items():
+            if not isinstance(key, str) or not isinstance(override, dict):
+                raise ValueError("scopes must be an object of scope key -> fault overrides")
+            unknown = set(override) - set(_FAULT_FIELDS)
+            if unknown:
+                raise ValueError(f"scopes[{key!r}] has unknown fault setting(s) {sorted(unknown)}")
+            self.for_scope(key).validate()
+
+    def for_scope(self, scope_key: str) -> Faults:
+        """The faults a request for ``scope_key`` meets: the defaults and its overrides."""
+        override = self.scopes.get(scope_key)
+        if not override:
+            return self
+        values = {name: getattr(self, name) for name in _FAULT_FIELDS}
+        values.update(override)
+        if "error_rates" in override:
+            values["error_rates"] = _status_keys(override["error_rates"])
+        return Faults(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (status codes become string keys)."""
-        return {
+        """JSON form (status codes become string keys); newer knobs only when set."""
+        document: dict[str, Any] = {
             "latency_ms": self.latency_ms,
             "error_rates": {str(k): v for k, v in sorted(self.error_rates.items())},
             "malformed_rate": self.malformed_rate,
         }
+        defaults = Faults()
+        for name in ("fail_first", "retry_after_s", "auth_error", "body", "scopes"):
+            if getattr(self, name) != getattr(defaults, name):
+                document[name] = getattr(self, name)
+        if "scopes" in document:
+            document["scopes"] = {
+                key: {
+                    k: ({str(c): r for c, r in v.items()} if k == "error_rates" else v)
+                    for k, v in override.items()
+                }
+                for key, override in self.scopes.items()
+            }
+        return document
+
+
+def _status_keys(rates: Any) -> dict[int, float]:
+    """error_rates with integer status keys (JSON gives strings)."""
+    if not isinstance(rates, dict):
+        raise ValueError("error_rates must be an object of HTTP status -> probability")
+    try:
+        return {int(k): v for k, v in rates.items()}
+    except (TypeError, ValueError):
+        raise ValueError("error_rates keys must be HTTP status codes") from None
+
+
+@dataclass(frozen=True)
+class _FaultDraw:
+    """What one request meets."""
+
+    latency_ms: float = 0.0
+    error_status: int | None = None
+    malformed: bool = False
+    body: tuple[str, ...] = ()
+    retry_after_s: float | None = 1.0
+    auth_error: str = "jwt expired"
 
 
 @dataclass
@@ -597,6 +705,25 @@ class Simulator:
                 parsed[key] = value
         return parsed
 
+    @staticmethod
+    def scope_key_of(body: dict[str, Any]) -> str:
+        """The scope key of a request body as the pipeline writes it, for per-scope faults.
+
+        One skill or one queue gives ``skill:<id>`` / ``queue:<id>``, an empty filter ``all``,
+        an agent list ``agents:<id>,<id>`` (the scopes file's label is not sent); anything
+        else a JSON rendering of the filter.
+        """
+        wanted = Simulator.parse_filter(body)
+        if not wanted:
+            return "all"
+        if len(wanted) == 1:
+            ((key, values),) = wanted.items()
+            if key == "agentIds":
+                return "agents:" + ",".join(values)
+            if len(values) == 1:
+                return ("skill:" if key == "skillIds" else "queue:") + values[0]
+        return json.dumps(wanted, sort_keys=True)
+
     def matching_agents(self, body: dict[str, Any]) -> list[Agent]:
         """Agents selected by a body: OR within a key, AND across the keys given."""
         wanted = self.parse_filter(body)
@@ -676,6 +803,45 @@ class Simulator:
 # --------------------------------------------------------------------------------------------
 # The HTTP server
 # --------------------------------------------------------------------------------------------
+
+
+def _mutate(response: dict[str, list[dict[str, Any]]], faults: Iterable[str]) -> dict[str, Any]:
+    """Apply body faults to an availability response (a copy; the model is untouched)."""
+    faults = set(faults)
+    if not faults & {
+        "missing_buckets",
+        "extra_bucket",
+        "duplicate_agent",
+        "null_fields",
+        "missing_fields",
+        "unknown_fields",
+    }:
+        return response
+    out: dict[str, Any] = {key: [dict(a) for a in agents] for key, agents in response.items()}
+    if "extra_bucket" in faults:
+        source = next((k for k in BUCKETS if out.get(k)), None)
+        if source is not None:
+            out["TRAINING"] = [out[source].pop(0)]
+    if "duplicate_agent" in faults:
+        source = next((k for k in BUCKETS if out.get(k)), None)
+        if source is not None:
+            target = "OFFLINE" if source != "OFFLINE" else "BUSY"
+            out.setdefault(target, []).append(dict(out[source][0]))
+    if "missing_fields" in faults:
+        out = {k: [{"_id": a["_id"]} for a in agents] for k, agents in out.items()}
+    if "null_fields" in faults:
+        out = {k: [{f: (v if f == "_id" else None) for f, v in a.items()} for a in agents]
+               for k, agents in out.items()}  # fmt: skip
+        out["AWAY"] = None
+    if "unknown_fields" in faults:
+        for agents in out.values():
+            for a in agents or []:
+                a["presence"] = {"since": "2026-01-01T00:00:00Z", "source": ["voice", 3]}
+                a["tags"] = None
+    if "missing_buckets" in faults:
+        out.pop("AWAY", None)
+        out.pop("OFFLINE", None)
+    return out
 
 
 def _errors(msg: str, code: int) -> dict[str, Any]:
@@ -899,25 +1065,56 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequestError as exc:
             self._send_json(400, _errors(str(exc), 400))
             return
-        latency_ms, error_status, malformed = owner._draw_faults()
-        if latency_ms > 0:
-            time.sleep(latency_ms / 1000.0)
-        if error_status is not None:
-            self._send_fault(error_status)
+        draw = owner._draw_faults(Simulator.scope_key_of(body))
+        if draw.latency_ms > 0:
+            time.sleep(draw.latency_ms / 1000.0)
+        if draw.error_status is not None:
+            self._send_fault(draw)
+            return
+        if "html" in draw.body:
+            page = b"<!DOCTYPE html><html><body><h1>Please sign in</h1></body></html>"
+            self._send_bytes(200, page, content_type="text/html; charset=utf-8")
             return
         response = owner.simulator.availability(body, owner.simulator.now())
+        response = _mutate(response, draw.body)
         payload = json.dumps(response, separators=(",", ":")).encode("utf-8")
-        if malformed:
+        if draw.malformed or "truncate" in draw.body:
             payload = payload[: max(1, len(payload) // 2)]  # a cut-off body is never valid JSON
+        if "reset" in draw.body:
+            self._send_then_reset(payload)
+            return
         self._send_bytes(200, payload)
 
-    def _send_fault(self, status: int) -> None:
-        config = self.server.owner.config
+    def _send_then_reset(self, payload: bytes) -> None:
+        """Promise the whole body, send half, then reset the connection (RST, not FIN)."""
+        self._status_sent = 200
+        self.server.owner._count(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload[: len(payload) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        sock = self.connection
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+
+    def _send_fault(self, draw: _FaultDraw) -> None:
+        status = draw.error_status
+        assert status is not None
         if status == 429:
-            headers = {"Retry-After": "1"} if config.retry_after_header else None
+            config = self.server.owner.config
+            headers = None
+            if config.retry_after_header and draw.retry_after_s is not None:
+                headers = {"Retry-After": f"{draw.retry_after_s:g}"}
             self._send_json(429, _errors(RATE_LIMIT_MESSAGE, 429), headers)
             return
         messages = {
+            401: f"error verifying the jwt: {draw.auth_error}",
+            403: "Forbidden: the app's API scope does not allow this API",
+            404: "Not Found",
             500: "Internal Server Error",
             502: "Bad Gateway",
             503: "Service Unavailable",
@@ -1012,6 +1209,7 @@ class SimulatorServer:
         self._windows: dict[str, deque[float]] = {}
         self._seen_jti: dict[str, float] = {}
         self._fault_rng = random.Random(f"faults:{self.config.seed}")
+        self._fault_counts: dict[str, int] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -1153,10 +1351,17 @@ class SimulatorServer:
                 raise _JwtError("jti already used, possibly a replay")
             self._seen_jti[jti] = float(exp) + _JWT_LEEWAY_S
 
-    def _draw_faults(self) -> tuple[float, int | None, bool]:
-        """One request's injected latency, error status (or None) and malformed flag."""
+    def _draw_faults(self, scope_key: str = "all") -> _FaultDraw:
+        """One request's injected latency, error status (or None), malformed flag and body
+        faults, for the scope it asks about."""
         with self._lock:
-            faults = self.config.faults
+            faults = self.config.faults.for_scope(scope_key)
+            latency = float(faults.latency_ms)
+            if faults.fail_first:
+                seen = self._fault_counts.get(scope_key, 0) + 1
+                self._fault_counts[scope_key] = seen
+                if seen > faults.fail_first:
+                    return _FaultDraw()
             error_status = None
             if faults.error_rates:
                 draw, cumulative = self._fault_rng.random(), 0.0
@@ -1168,33 +1373,37 @@ class SimulatorServer:
             malformed = bool(faults.malformed_rate) and (
                 self._fault_rng.random() < faults.malformed_rate
             )
-            return float(faults.latency_ms), error_status, malformed
+            return _FaultDraw(
+                latency_ms=latency,
+                error_status=error_status,
+                malformed=malformed,
+                body=tuple(faults.body),
+                retry_after_s=faults.retry_after_s,
+                auth_error=faults.auth_error,
+            )
 
     def set_faults(self, update: dict[str, Any]) -> Faults:
-        """Change some or all fault settings at run time; validated before anything changes."""
+        """Change some or all fault settings at run time; validated before anything changes.
+
+        Setting faults restarts the per-scope counts behind ``fail_first``.
+        """
         if not isinstance(update, dict):
             raise ValueError("faults must be a JSON object")
-        unknown = set(update) - {"latency_ms", "error_rates", "malformed_rate"}
+        unknown = set(update) - {*_FAULT_FIELDS, "scopes"}
         if unknown:
             raise ValueError(f"unknown fault setting(s): {sorted(unknown)}")
         with self._lock:
             current = self.config.faults
-            rates = update.get("error_rates", current.error_rates)
-            if not isinstance(rates, dict):
-                raise ValueError("error_rates must be an object of HTTP status -> probability")
-            try:
-                rates = {int(k): v for k, v in rates.items()}
-            except (TypeError, ValueError):
-                raise ValueError("error_rates keys must be HTTP status codes") from None
-            candidate = Faults(
-                latency_ms=update.get("latency_ms", current.latency_ms),
-                error_rates=rates,
-                malformed_rate=update.get("malformed_rate", current.malformed_rate),
-            )
+            values = {name: getattr(current, name) for name in (*_FAULT_FIELDS, "scopes")}
+            values.update(update)
+            values["error_rates"] = _status_keys(values["error_rates"])
+            if not isinstance(values["scopes"], dict):
+                raise ValueError("scopes must be an object of scope key -> fault overrides")
+            candidate = Faults(**values)
             candidate.validate()
-            current.latency_ms = candidate.latency_ms
-            current.error_rates = candidate.error_rates
-            current.malformed_rate = candidate.malformed_rate
+            for name in (*_FAULT_FIELDS, "scopes"):
+                setattr(current, name, getattr(candidate, name))
+            self._fault_counts.clear()
             return current
 
     def faults_document(self) -> dict[str, Any]:

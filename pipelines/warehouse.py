@@ -1,13 +1,31 @@
-"""The DuckDB warehouse: schema migrations, connections, and the bulk write of one tick."""
+"""The DuckDB warehouse: schema migrations, connections, the PII policy and the tick write.
+
+DuckDB lets one process at a time hold a file for writing, so every connection here is short
+and opening one waits out another process's lock (bounded) instead of failing: a scheduled
+poll, a coverage rebuild, a UI materialization and a notebook can share the file.
+
+Personal data (e-mail, phone) is handled by :class:`PiiPolicy` on the single write path,
+:func:`write_tick`, before anything is stored, so the raw landing table never keeps what the
+normalized tables drop.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
 import re
+import secrets
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
@@ -16,6 +34,7 @@ from pipelines.scopes import Scope
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
+DEFAULT_LOCK_TIMEOUT_S = 60.0
 
 
 def read_sql(name: str) -> str:
@@ -62,13 +81,60 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+def is_lock_error(error: BaseException) -> bool:
+    """True for DuckDB's "another process holds the file" errors (worth waiting out)."""
+    text = str(error)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+# Lock conflicts this process waited out, for the soak figures and for curious operators.
+LOCK_STATS = {"waits": 0, "waited_s": 0.0}
+
+
+def open_with_retry(
+    database: str, read_only: bool, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting out another process's lock with a bounded, growing pause.
+
+    Writers hold the file for one short transaction, so a lock conflict means "wait a
+    moment", not "fail the run"; only a lock held longer than ``timeout_s`` is raised.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_s
+    pause = 0.02
+    waited = False
+    try:
+        while True:
+            try:
+                return duckdb.connect(database, read_only=read_only)
+            except duckdb.IOException as exc:
+                if not is_lock_error(exc) or time.monotonic() + pause > deadline:
+                    raise
+                waited = True
+                # Jitter keeps several waiting processes from retrying in lockstep.
+                time.sleep(pause * (0.5 + secrets.randbelow(1000) / 1000))
+                pause = min(pause * 1.5, 0.5)
+    finally:
+        if waited:
+            LOCK_STATS["waits"] += 1
+            LOCK_STATS["waited_s"] += time.monotonic() - started
+
+
 @contextmanager
-def connect(database: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection in UTC; writers get the schema migrated first."""
+def connect(
+    database: str | Path,
+    read_only: bool = False,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection in UTC; writers get the schema migrated first.
+
+    Opening waits up to ``lock_timeout_s`` for another process's lock, so overlapping writers
+    queue instead of failing.
+    """
     database = str(database)
     if not read_only and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(database, read_only=read_only)
+    con = open_with_retry(database, read_only, lock_timeout_s)
     try:
         con.execute("SET TimeZone = 'UTC'")
         if not read_only:
@@ -134,6 +200,170 @@ LANDING_COLUMNS = [
 ]
 
 
+# --------------------------------------------------------------------------------------------
+# Personal data
+# --------------------------------------------------------------------------------------------
+
+PII_MODES = ("keep", "hash", "drop")
+# Agent fields holding contact data: Kore's emailId and phoneNumber, and the obvious variants a
+# later API revision might use. Names are kept on purpose (analysts need them).
+PII_FIELD = re.compile(r"^(e-?mail(id|address)?|phone(number)?|mobile(number|phone)?)$", re.I)
+_PII_HINT = re.compile(r'"(e-?mail(id|address)?|phone(number)?|mobile(number|phone)?)"', re.I)
+# The same fields inside a body that is not valid JSON (a truncated answer kept for inspection).
+_PII_IN_TEXT = re.compile(
+    r'("(?:e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?)"\s*:\s*)'
+    r'("(?:[^"\\]|\\.)*"|"(?:[^"\\]|\\.)*$|-?\d[\d.eE+-]*)',
+    re.I,
+)
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+HASH_PREFIX = "pii:"
+
+
+class PiiConfigError(ValueError):
+    """The PII settings are invalid; the message names AVAILABILITY_PII or _PII_KEY."""
+
+
+@dataclass(frozen=True)
+class PiiPolicy:
+    """What happens to agents' e-mail and phone before they are stored.
+
+    ``keep`` stores them as received; ``hash`` (the default) replaces each with a keyed,
+    stable HMAC-SHA256 (``pii:<32 hex>``), so the same address hashes the same way in every
+    tick and joins still work; ``drop`` removes the fields. The key comes from
+    AVAILABILITY_PII_KEY; without it the database's own random key (table ``pii_keys``,
+    created on first use) is used, which :func:`run_tick` allows only against a loopback host
+    (the simulator, the demo). The key is never part of ``repr`` or any message.
+    """
+
+    mode: str = "hash"
+    key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in PII_MODES:
+            raise PiiConfigError(
+                f"AVAILABILITY_PII must be one of {', '.join(PII_MODES)}, got {self.mode!r}"
+            )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, mode: str | None = None) -> PiiPolicy:
+        """AVAILABILITY_PII (default hash) and AVAILABILITY_PII_KEY from the environment."""
+        source = os.environ if env is None else env
+        chosen = (mode or source.get("AVAILABILITY_PII") or "hash").strip().lower()
+        raw_key = source.get("AVAILABILITY_PII_KEY") or ""
+        if raw_key and len(raw_key.strip()) < 16:
+            raise PiiConfigError(
+                "AVAILABILITY_PII_KEY must be at least 16 characters (a random secret)"
+            )
+        return cls(mode=chosen, key=raw_key.strip().encode("utf-8") if raw_key else None)
+
+    def require_key_for(self, host: str) -> None:
+        """Hashing for a real tenant needs a key kept outside the database.
+
+        A key stored next to the hashes protects against casual reading only (phone numbers
+        are few enough to try them all), which is fine for the simulator but not for Kore.ai.
+        """
+        if self.mode != "hash" or self.key is not None:
+            return
+        hostname = (urlsplit(host.strip()).hostname or "").strip("[]").lower()
+        try:
+            loopback = ipaddress.ip_address(hostname).is_loopback
+        except ValueError:
+            loopback = hostname == "localhost" or hostname.endswith(".localhost")
+        if not loopback:
+            raise PiiConfigError(
+                "AVAILABILITY_PII=hash (the default) needs AVAILABILITY_PII_KEY, a random secret "
+                "of 16+ characters kept outside the database, when polling a real Kore.ai host; "
+                "or set AVAILABILITY_PII=drop (or keep)"
+            )
+
+    def with_database_key(self, con: duckdb.DuckDBPyConnection) -> PiiPolicy:
+        """This policy with a key: its own, or the database's (created on first use)."""
+        if self.mode != "hash" or self.key is not None:
+            return self
+        con.execute(
+            "INSERT INTO pii_keys VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
+            [secrets.token_hex(32), datetime.now(UTC)],
+        )
+        key_hex = con.execute("SELECT key_hex FROM pii_keys WHERE id = 1").fetchall()[0][0]
+        return PiiPolicy(mode="hash", key=bytes.fromhex(key_hex))
+
+    def protect_value(self, value: Any) -> Any:
+        """One field's stored form: as is, its keyed hash, or None (drop)."""
+        if self.mode == "keep" or value is None:
+            return value
+        if self.mode == "drop":
+            return None
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        if not text:
+            return text  # "" carries nothing personal, and Kore sends it for unknown e-mail
+        if self.key is None:
+            raise PiiConfigError("AVAILABILITY_PII=hash needs a key (AVAILABILITY_PII_KEY)")
+        digest = hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return HASH_PREFIX + digest[:32]
+
+    def protect_agent(self, agent: dict[str, Any]) -> bool:
+        """Apply the policy to one agent object in place; True if anything changed."""
+        changed = False
+        for name in [k for k in agent if PII_FIELD.match(k)]:
+            if self.mode == "drop":
+                del agent[name]
+                changed = True
+            else:
+                protected = self.protect_value(agent[name])
+                changed = changed or protected != agent[name]
+                agent[name] = protected
+        return changed
+
+    def protect_body(self, body: str | None, ok: bool) -> str | None:
+        """A landing body as it may be stored.
+
+        A successful body is an object of buckets of agent objects: the fields are rewritten
+        there (re-serialized only if something changed). Any other body (an error page, a
+        truncated answer) is rewritten by pattern, a truncated trailing value included.
+        """
+        if body is None or self.mode == "keep":
+            return body
+        if ok:
+            if not _PII_HINT.search(body):
+                return body
+            try:
+                data = json.loads(body)
+            except (ValueError, RecursionError):
+                data = None
+            if isinstance(data, dict):
+                changed = False
+                for agents in data.values():
+                    if isinstance(agents, list):
+                        for agent in agents:
+                            if isinstance(agent, dict):
+                                changed = self.protect_agent(agent) or changed
+                if not changed:
+                    return body
+                return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return self._protect_text(body)
+
+    def _protect_text(self, text: str) -> str:
+        def field_value(match: re.Match[str]) -> str:
+            raw = match.group(2)
+            if self.mode == "drop":
+                return match.group(1) + "null"
+            if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+                try:
+                    value = json.loads(raw)
+                except ValueError:
+                    value = raw.strip('"')
+            else:
+                value = raw.lstrip('"')
+            return match.group(1) + json.dumps(self.protect_value(value))
+
+        text = _PII_IN_TEXT.sub(field_value, text)
+        # Loose e-mail addresses anywhere else in a non-JSON body (an echoed error, say).
+        return _EMAIL_IN_TEXT.sub(
+            lambda m: "null" if self.mode == "drop" else str(self.protect_value(m.group(0))),
+            text,
+        )
+
+
 def scopes_frame(scopes: Sequence[Scope]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -165,17 +395,33 @@ def write_tick(
     landing: pd.DataFrame,
     sends: pd.DataFrame,
     scopes: Sequence[Scope],
+    pii: PiiPolicy | None = None,
 ) -> dict[str, int]:
     """Write one tick in one transaction, in bulk, replacing any earlier write of the same tick.
 
     ``landing`` has one row per scope asked (``LANDING_COLUMNS``); ``sends`` one row per
     request attempt (``scope_key``, ``sent_at``) for the account's shared rate budget.
-    Snapshots, agents and channel capacity are derived from the landed bodies by SQL.
+    Snapshots, agents and channel capacity are derived from the landed bodies by SQL, after
+    ``pii`` (default: :meth:`PiiPolicy.from_env`, i.e. hash) has rewritten e-mail and phone in
+    the bodies, so no table keeps what the policy removes.
+
+    An agent listed in two buckets of one answer is stored once per (tick, scope), with the
+    status chosen by the coverage precedence (BUSY > AVAILABLE > AWAY > other > OFFLINE); the
+    raw body keeps both listings.
     """
     missing = [c for c in LANDING_COLUMNS if c not in landing.columns]
     if missing:
         raise ValueError(f"landing frame lacks column(s) {missing}")
     landing = landing[LANDING_COLUMNS].copy()
+    policy = (pii or PiiPolicy.from_env()).with_database_key(con)
+    if policy.mode != "keep":
+        landing["body"] = pd.array(
+            [
+                policy.protect_body(None if pd.isna(body) else body, outcome == "ok")
+                for body, outcome in zip(landing["body"], landing["outcome"], strict=True)
+            ],
+            dtype="string",
+        )
     landing.insert(0, "tick_id", tick.tick_id)
     landing.insert(2, "account_id", tick.account_id)
     sends = sends[["scope_key", "sent_at"]].copy()

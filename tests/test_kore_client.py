@@ -32,6 +32,7 @@ from pipelines.kore_client import (
     TokenMinter,
     _retry_after_seconds,
     parse_availability,
+    parse_availability_body,
 )
 from pipelines.scopes import Scope
 from pipelines.simulator import (
@@ -576,13 +577,19 @@ def test_intermittent_503_mostly_recovers_after_retries() -> None:
     assert sum(r.attempts for r in results) == served.total
 
 
-def test_malformed_body_is_an_invalid_response_and_not_retried() -> None:
+def test_truncated_json_is_an_invalid_response_retried_as_transient() -> None:
+    # A body cut short on the way may well arrive whole next time: retried up to the limit.
     with running(faults=Faults(malformed_rate=1.0)) as server:
-        (result,) = KoreAvailabilityClient(settings_for(server)).poll_sync([skill("sk-sales")])
-    assert result.error_kind == "invalid_response" and result.attempts == 1
+        client = KoreAvailabilityClient(settings_for(server, max_attempts=3))
+        (result,) = client.poll_sync([skill("sk-sales")])
+    assert result.error_kind == "invalid_response" and result.attempts == 3
     assert result.http_status == 200
     assert "skill:sk-sales" in (result.error_text or "") and "HTTP 200" in (result.error_text or "")
+    assert "KORE_MAX_ATTEMPTS" in (result.error_text or "")
     assert result.body  # the broken body is kept for inspection
+    with running(faults=Faults(malformed_rate=1.0, fail_first=1)) as server:
+        (recovered,) = KoreAvailabilityClient(settings_for(server)).poll_sync([skill("sk-sales")])
+    assert recovered.ok and recovered.attempts == 2
 
 
 def test_html_page_with_200_is_an_invalid_response() -> None:
@@ -724,6 +731,25 @@ def test_parse_availability_keeps_everything_it_does_not_know() -> None:
 def test_parse_availability_refuses_what_would_break_downstream(text: str, fragment: str) -> None:
     with pytest.raises(KoreInvalidResponseError, match=fragment):
         parse_availability(text)
+
+
+def test_bodies_duckdb_would_refuse_are_rewritten_others_kept_verbatim() -> None:
+    plain = '{"AVAILABLE": [{"_id": "a-1"}],   "BUSY": []}'
+    assert parse_availability_body(plain) == ({"AVAILABLE": [{"_id": "a-1"}], "BUSY": []}, plain)
+    repeated = '{"BUSY": [{"_id": "a-1"}], "BUSY": [{"_id": "a-2"}]}'
+    buckets, stored = parse_availability_body(repeated)
+    assert buckets == {"BUSY": [{"_id": "a-1"}, {"_id": "a-2"}]}  # merged, nobody lost
+    assert json.loads(stored) == buckets
+    lone = '{"BUSY": [{"_id": "a-1", "firstName": "x\\ud800y"}]}'
+    buckets, stored = parse_availability_body(lone)
+    stored.encode("utf-8")  # valid UTF-8 now
+    assert buckets["BUSY"][0]["firstName"] == "x?y"
+    paired = '{"BUSY": [{"_id": "a-1", "firstName": "\\ud83d\\ude42"}]}'
+    assert parse_availability_body(paired)[1] == paired  # a proper pair is fine as it is
+    with pytest.raises(KoreInvalidResponseError, match="nests too deeply"):
+        parse_availability('{"AVAILABLE": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(KoreInvalidResponseError, match="not valid JSON"):
+        parse_availability('{"AVAILABLE": [{"_id": "a-1", "x": NaN}]}')
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:

@@ -450,6 +450,91 @@ def test_debug_faults_endpoint(simulator: SimulatorServer) -> None:
     assert post(simulator).status_code == 200
 
 
+def test_fail_first_and_per_scope_faults(simulator_factory: Factory) -> None:
+    server = simulator_factory(rate_limit_per_minute=None, clock=fixed(BUSY_AFTERNOON))
+    server.set_faults(
+        {
+            "scopes": {
+                "skill:sk-sales": {"error_rates": {"503": 1.0}, "fail_first": 2},
+                "queue:qu-billing": {"error_rates": {"403": 1.0}},
+            }
+        }
+    )
+    sales = [post(server, {"skillIds": ["sk-sales"]}).status_code for _ in range(3)]
+    assert sales == [503, 503, 200]  # fails twice, then recovers
+    assert [post(server, {"queueIds": ["qu-billing"]}).status_code for _ in range(2)] == [403] * 2
+    assert post(server).status_code == 200  # other scopes are not affected
+    assert post(server, {"skillIds": ["sk-billing"]}).status_code == 200
+    server.set_faults(
+        {"scopes": {"skill:sk-sales": {"error_rates": {"503": 1.0}, "fail_first": 1}}}
+    )
+    assert post(server, {"skillIds": ["sk-sales"]}).status_code == 503  # counts restart
+    assert server.simulator.scope_key_of({"agentIds": ["a-1", "a-2"]}) == "agents:a-1,a-2"
+
+
+def test_injected_401_429_and_403_bodies(simulator_factory: Factory) -> None:
+    server = simulator_factory(rate_limit_per_minute=None)
+    server.set_faults({"error_rates": {"401": 1.0}})
+    assert_kore_error(post(server), 401, 401, "error verifying the jwt: jwt expired")
+    server.set_faults({"auth_error": "jti already used, possibly a replay"})
+    assert "replay" in post(server).json()["errors"][0]["msg"]
+    server.set_faults({"error_rates": {"429": 1.0}, "retry_after_s": 2})
+    limited = post(server)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    server.set_faults({"retry_after_s": None})
+    assert "Retry-After" not in post(server).headers
+    server.set_faults({"error_rates": {"403": 1.0}})
+    assert post(server).json()["errors"][0]["code"] == 403
+
+
+def test_body_faults(simulator_factory: Factory) -> None:
+    server = simulator_factory(rate_limit_per_minute=None, clock=fixed(BUSY_AFTERNOON))
+    normal = post(server).json()
+    server.set_faults({"body": ["html"]})
+    page = post(server)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    server.set_faults({"body": ["missing_buckets"]})
+    assert set(post(server).json()) == {"AVAILABLE", "BUSY"}
+    server.set_faults({"body": ["extra_bucket"]})
+    extra = post(server).json()
+    assert len(extra["TRAINING"]) == 1 and ids_in(extra) == ids_in(normal)
+    server.set_faults({"body": ["duplicate_agent"]})
+    doubled = post(server).json()
+    listed = [a["_id"] for agents in doubled.values() for a in agents]
+    assert len(listed) == len(set(listed)) + 1
+    server.set_faults({"body": ["null_fields"]})
+    nulled = post(server).json()
+    assert nulled["AWAY"] is None
+    assert all(set(a.values()) - {a["_id"]} <= {None} for a in nulled["AVAILABLE"])
+    server.set_faults({"body": ["missing_fields", "unknown_fields"]})
+    bare = post(server).json()
+    assert all(set(a) == {"_id", "presence", "tags"} for a in bare["BUSY"])
+    server.set_faults({"body": ["truncate"]})
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(post(server).content)
+    server.set_faults({"body": ["reset"]})
+    with pytest.raises(httpx.TransportError):
+        post(server)
+    server.set_faults({"body": []})
+    assert post(server).json() == normal
+
+
+def test_fault_settings_are_validated(simulator: SimulatorServer) -> None:
+    url = f"{simulator.base_url}/debug/faults"
+    for bad in (
+        {"body": ["melt"]},
+        {"fail_first": -1},
+        {"retry_after_s": "soon"},
+        {"scopes": {"all": {"bogus": 1}}},
+        {"scopes": {"all": {"error_rates": {"200": 1.0}}}},
+        {"error_rates": {"500": 0.7, "503": 0.7}},
+    ):
+        assert CLIENT.post(url, json=bad).status_code == 400, bad
+    changed = CLIENT.post(url, json={"fail_first": 1, "scopes": {"all": {"latency_ms": 5}}})
+    assert changed.json()["fail_first"] == 1
+    assert changed.json()["scopes"] == {"all": {"latency_ms": 5}}
+
+
 # ---- debug endpoints -------------------------------------------------------------------------
 
 

@@ -1,6 +1,9 @@
 """The warehouse: migrations, the one-transaction bulk tick write, idempotent re-runs."""
 
 import json
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -8,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.scopes import Scope
-from pipelines.warehouse import LANDING_COLUMNS, Tick, connect, migrate, write_tick
+from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, migrate, write_tick
 
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SCOPES = [Scope("all", "", "All agents"), Scope("skill", "sk-a", "A"), Scope("queue", "qu-q", "Q")]
@@ -102,7 +105,8 @@ def test_tick_write_derives_snapshots_agents_and_capacity(tmp_db: str) -> None:
         ).fetchall()
         assert capacity == [("liveChat", 3, 1, 2), ("voice", 1, 0, 1)]
         failed = con.execute(
-            "SELECT outcome, http_status, attempts FROM raw_responses WHERE scope_key = 'queue:qu-q'"
+            "SELECT outcome, http_status, attempts FROM raw_responses "
+            "WHERE scope_key = 'queue:qu-q'"
         ).fetchall()[0]
         assert failed == ("error", 503, 4)
         tick_row = con.execute(
@@ -163,3 +167,83 @@ def test_scopes_table_follows_the_scopes_file(tmp_db: str) -> None:
         write_tick(con, Tick("t-2", "acct", T0, T0), landing({}), sends([]), SCOPES[:2])
         keys = con.execute("SELECT list(scope_key ORDER BY scope_key) FROM scopes").fetchall()[0][0]
     assert keys == ["all", "skill:sk-a"]
+
+
+def test_an_agent_listed_twice_is_stored_once_by_precedence(tmp_db: str) -> None:
+    body = {
+        "AVAILABLE": [agent("a1"), agent("a4")],
+        "BUSY": [agent("a1")],  # BUSY beats AVAILABLE
+        "OFFLINE": [agent("a2"), agent("a4")],  # anything beats OFFLINE
+        "BREAK": [agent("a2")],  # a custom status beats OFFLINE, loses to AWAY
+        "AWAY": [agent("a3"), agent("a3"), agent("a2")],  # twice in one bucket: once
+    }
+    with connect(tmp_db) as con:
+        counts = write_tick(
+            con, Tick("t-1", "acct", T0, T0), landing({"all": body}), sends([]), SCOPES
+        )
+        rows = con.execute("SELECT agent_id, status FROM snapshots ORDER BY agent_id").fetchall()
+        raw = con.execute("SELECT body FROM raw_responses").fetchall()[0][0]
+    assert rows == [("a1", "BUSY"), ("a2", "AWAY"), ("a3", "AWAY"), ("a4", "AVAILABLE")]
+    assert counts["snapshot_rows"] == 4
+    assert json.loads(raw)["AWAY"] == body["AWAY"]  # the landing keeps every listing
+
+
+LOCK_HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_connect_waits_out_another_process_lock_then_gives_up(tmp_db: str) -> None:
+    with connect(tmp_db):
+        pass  # the file exists and is migrated
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, tmp_db, "1.0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with connect(tmp_db, lock_timeout_s=20) as con:  # waits instead of failing
+            waited = time.monotonic() - started
+            assert con.execute("SELECT count(*) FROM ticks").fetchall() == [(0,)]
+    finally:
+        holder.wait(timeout=20)
+    assert 0.5 < waited < 15
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, tmp_db, "3.0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(duckdb.IOException, match="lock"), connect(tmp_db, lock_timeout_s=0.3):
+            pass
+    finally:
+        holder.wait(timeout=20)
+
+
+def test_pii_policy_hashes_stably_and_drops_or_keeps(tmp_db: str) -> None:
+    hashed = PiiPolicy("hash", key=b"k" * 32)
+    assert hashed.protect_value("jane@example.com") == hashed.protect_value("jane@example.com")
+    assert hashed.protect_value("jane@example.com") != hashed.protect_value("john@example.com")
+    assert hashed.protect_value("") == "" and hashed.protect_value(None) is None
+    assert PiiPolicy("hash", key=b"j" * 32).protect_value("x@y.z") != hashed.protect_value("x@y.z")
+    assert PiiPolicy("drop").protect_value("x@y.z") is None
+    assert PiiPolicy("keep").protect_value("x@y.z") == "x@y.z"
+    cut = '{"AVAILABLE":[{"_id":"a","emailId":"jane@example.com","phoneNumber":"55512'
+    assert "jane@" not in hashed.protect_body(cut, ok=False)
+    assert "55512" not in hashed.protect_body(cut, ok=False)
+    assert "jane@" not in PiiPolicy("drop").protect_body("no agent jane@example.com", ok=False)
+    body = json.dumps({"BUSY": [agent("a1", emailId="jane@example.com", phoneNumber=5551234)]})
+    stored = json.loads(hashed.protect_body(body, ok=True) or "")["BUSY"][0]
+    assert stored["emailId"].startswith("pii:") and stored["phoneNumber"].startswith("pii:")
+    assert stored["firstName"] == "Fa1"  # names are kept
+    assert hashed.protect_body('{"BUSY": []}', ok=True) == '{"BUSY": []}'  # untouched, verbatim
+    # Without a key of its own, hash mode uses the database's, created once and then reused.
+    with connect(tmp_db) as con:
+        first = PiiPolicy("hash").with_database_key(con).key
+    with connect(tmp_db) as con:
+        again = PiiPolicy("hash").with_database_key(con).key
+        assert con.execute("SELECT count(*) FROM pii_keys").fetchall() == [(1,)]
+    assert first == again and first is not None and len(first) == 32

@@ -2,6 +2,10 @@
 -- The four documented buckets are read with a typed schema (fast, vectorized); any other
 -- bucket key (a custom status, a bucket Kore adds later) goes through the generic JSON path
 -- so it is kept, never dropped. Only bodies that have such keys pay for that path.
+-- An agent listed twice in one answer (two buckets, or twice in one) is stored ONCE per
+-- (tick, scope), with the status chosen by the precedence the coverage SQL uses:
+-- BUSY > AVAILABLE > AWAY > any other status (alphabetically) > OFFLINE. The raw body keeps
+-- both listings; snapshots keep the one-row-per-agent rule that the duplicates check asserts.
 INSERT INTO snapshots (tick_id, scope_key, observed_at, agent_id, user_id, status)
 WITH src AS (
     SELECT tick_id, scope_key, observed_at, body
@@ -40,11 +44,26 @@ other AS (
                AS a
     FROM other_entries
     WHERE e.key NOT IN ('AVAILABLE', 'BUSY', 'AWAY', 'OFFLINE')
+),
+listed AS (
+    SELECT tick_id, scope_key, observed_at, a._id AS agent_id, a.userId AS user_id, status
+    FROM known
+    WHERE a._id IS NOT NULL
+    UNION ALL
+    SELECT tick_id, scope_key, observed_at, a ->> '_id', a ->> 'userId', status
+    FROM other
+    WHERE a ->> '_id' IS NOT NULL
 )
-SELECT tick_id, scope_key, observed_at, a._id, a.userId, status
-FROM known
-WHERE a._id IS NOT NULL
-UNION ALL
-SELECT tick_id, scope_key, observed_at, a ->> '_id', a ->> 'userId', status
-FROM other
-WHERE a ->> '_id' IS NOT NULL;
+SELECT tick_id, scope_key, observed_at, agent_id, user_id, status
+FROM listed
+QUALIFY row_number() OVER (
+    PARTITION BY tick_id, scope_key, agent_id
+    ORDER BY CASE status
+                 WHEN 'BUSY' THEN 1
+                 WHEN 'AVAILABLE' THEN 2
+                 WHEN 'AWAY' THEN 3
+                 WHEN 'OFFLINE' THEN 5
+                 ELSE 4
+             END,
+             status
+) = 1;
