@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint dev simulate bench clean
+.PHONY: install demo test lint dev simulate bench soak clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ simulate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+soak: $(STAMP)
+	$(BIN)/python scripts/soak.py --minutes $(or $(MINUTES),10)
 
 dev: $(STAMP)
 	$(BIN)/python -m pipelines.dev
