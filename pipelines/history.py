@@ -56,7 +56,15 @@ import pandas as pd
 
 from pipelines.scopes import Scope, ScopesFileError, load_scopes
 from pipelines.simulator import Agent, Simulator, SimulatorConfig
-from pipelines.warehouse import connect, read_sql, registered, run_script, scopes_frame, transaction
+from pipelines.warehouse import (
+    PiiPolicy,
+    connect,
+    read_sql,
+    registered,
+    run_script,
+    scopes_frame,
+    transaction,
+)
 
 __all__ = ["HistoryError", "HistorySummary", "main", "seed_history"]
 
@@ -156,25 +164,29 @@ def _members(sim: Simulator, scopes: Sequence[Scope]) -> pd.DataFrame:
     )
 
 
-def _roster(sim: Simulator) -> pd.DataFrame:
-    """The roster as agents-table rows; ``attributes`` marks every one as synthetic."""
+def _roster(sim: Simulator, pii: PiiPolicy) -> pd.DataFrame:
+    """The roster as agents-table rows; ``attributes`` marks every one as synthetic.
+
+    E-mail and phone go through the same PII policy as polled agents, so synthetic rows never
+    hold what the policy keeps out of the tables.
+    """
 
     def attributes(a: Agent) -> str:
-        return json.dumps(
-            {
-                "_id": a.agent_id,
-                "userId": a.user_id,
-                "firstName": a.first_name,
-                "lastName": a.last_name,
-                "emailId": a.email,
-                "customId": a.custom_id,
-                "phoneNumber": a.phone,
-                "skills": list(a.skills),
-                "shift": a.shift,
-                "channels": dict(a.channels),
-                "synthetic": True,
-            }
-        )
+        agent = {
+            "_id": a.agent_id,
+            "userId": a.user_id,
+            "firstName": a.first_name,
+            "lastName": a.last_name,
+            "emailId": a.email,
+            "customId": a.custom_id,
+            "phoneNumber": a.phone,
+            "skills": list(a.skills),
+            "shift": a.shift,
+            "channels": dict(a.channels),
+            "synthetic": True,
+        }
+        pii.protect_agent(agent)
+        return json.dumps(agent)
 
     roster = sim.roster
     return pd.DataFrame(
@@ -183,8 +195,8 @@ def _roster(sim: Simulator) -> pd.DataFrame:
             "user_id": [a.user_id for a in roster],
             "first_name": [a.first_name for a in roster],
             "last_name": [a.last_name for a in roster],
-            "email": [a.email for a in roster],
-            "phone": [a.phone for a in roster],
+            "email": [pii.protect_value(a.email) for a in roster],
+            "phone": [pii.protect_value(a.phone) for a in roster],
             "custom_id": [a.custom_id for a in roster],
             "is_digital_enabled": [
                 any(a.capacity(c) > 0 for c in ("liveChat", "messaging", "email")) for a in roster
@@ -230,6 +242,7 @@ def seed_history(
     time_zone: str = DEFAULT_TIME_ZONE,
     replace: bool = True,
     progress: Callable[[str], None] | None = None,
+    pii: PiiPolicy | None = None,
 ) -> HistorySummary:
     """Write synthetic history for the ticks in [start, end) into a migrated warehouse.
 
@@ -273,7 +286,7 @@ def seed_history(
     sim = Simulator(SimulatorConfig(agents=agents, seed=seed, time_zone=time_zone))
     members = _members(sim, scopes)
     member_ids = list(dict.fromkeys(members["agent_id"]))
-    roster = _roster(sim)
+    roster = _roster(sim, (pii or PiiPolicy.from_env()).with_database_key(con))
     step_us = tick_seconds * 1_000_000
     totals = {"ticks": 0, "snapshots": 0, "raw": 0}
     for day, lo, hi in _local_days(start, end, time_zone):

@@ -16,7 +16,7 @@ from pipelines.history import HistoryError, main, seed_history
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes
 from pipelines.simulator import Simulator, SimulatorConfig
-from pipelines.warehouse import LANDING_COLUMNS, Tick, connect, write_tick
+from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write_tick
 
 SCOPES = load_scopes(DEFAULT_SCOPES)
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -246,3 +246,27 @@ def test_cli_prints_summary(
         poll_tick(con, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), "a-x")
     assert main(argv) == 2
     assert "real data is never replaced" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["hash", "drop"])
+def test_synthetic_agents_honour_the_pii_setting(tmp_db: str, mode: str) -> None:
+    """Synthetic rows never keep what the PII policy keeps out of the tables."""
+    start = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    sim = Simulator(SimulatorConfig(agents=5, seed=3))
+    with connect(tmp_db) as con:
+        seed_history(
+            con, start=start, end=start + timedelta(minutes=5), agents=5, seed=3,
+            scopes=load_scopes(DEFAULT_SCOPES), pii=PiiPolicy(mode=mode, key=b"k" * 32),
+        )  # fmt: skip
+        rows = con.execute("SELECT email, phone, attributes FROM agents").fetchall()
+    clear = {a.email for a in sim.roster} | {a.phone for a in sim.roster}
+    assert len(rows) == 5
+    for email, phone, attributes in rows:
+        stored = json.loads(attributes)
+        if mode == "hash":
+            assert email.startswith("pii:") and phone.startswith("pii:")
+            assert stored["emailId"] == email and stored["phoneNumber"] == phone
+        else:
+            assert email is None and phone is None
+            assert "emailId" not in stored and "phoneNumber" not in stored
+        assert not clear & {email, phone, *map(str, stored.values())}
