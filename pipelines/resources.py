@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster import ConfigurableResource, EnvVar
@@ -37,6 +38,30 @@ DEFAULT_DATABASE = PROJECT_ROOT / "data" / "availability.duckdb"
 DEFAULT_SCOPES = PROJECT_ROOT / "config" / "scopes.toml"
 
 
+# Optional Kore settings the resource exposes: resource field -> KoreSettings field. Unset
+# (None) keeps KoreSettings' default, so defaults and parsing live in one place.
+KORE_TUNING = {
+    "algorithm": "algorithm",
+    "jti_mode": "jti_mode",
+    "rate_limit_per_minute": "rate_limit_per_minute",
+    "max_concurrency": "max_concurrency",
+    "tick_deadline_seconds": "tick_deadline_s",
+    "allow_insecure_http": "allow_insecure_http",
+    "token_ttl_seconds": "token_ttl_s",
+    "connect_timeout_seconds": "connect_timeout_s",
+    "read_timeout_seconds": "read_timeout_s",
+    "max_attempts": "max_attempts",
+    "backoff_base_seconds": "backoff_base_s",
+    "backoff_cap_seconds": "backoff_cap_s",
+}
+
+
+def _tuning_field(name: str) -> Any:
+    target = KORE_TUNING[name]
+    default = KoreSettings.__dataclass_fields__[target].default
+    return Field(default=None, description=f"{KoreSettings.ENV_NAMES[target]} (default {default})")
+
+
 class KoreResource(ConfigurableResource):
     """Where and as whom to call Kore.ai's availability API."""
 
@@ -45,38 +70,32 @@ class KoreResource(ConfigurableResource):
     account_id: str = Field(description="KORE_ACCOUNT_ID, sent in the accountId header")
     client_id: str = Field(description="KORE_CLIENT_ID: the API scope's Client ID (cs-...)")
     client_secret: str = Field(description="KORE_CLIENT_SECRET: signs the JWT; never logged")
-    algorithm: str = Field(default="HS256", description="KORE_JWT_ALGORITHM: HS256 or HS512")
-    jti_mode: bool = Field(default=False, description="KORE_JTI_MODE: app enforces JTI")
-    rate_limit_per_minute: int = Field(default=60, description="KORE_RATE_LIMIT_PER_MINUTE")
-    max_concurrency: int = Field(default=16, description="KORE_MAX_CONCURRENCY")
-    tick_deadline_seconds: float = Field(default=50.0, description="KORE_TICK_DEADLINE_SECONDS")
-    allow_insecure_http: bool = Field(default=False, description="KORE_ALLOW_INSECURE_HTTP")
-    token_ttl_seconds: int = Field(default=3600, description="KORE_TOKEN_TTL_SECONDS (JTI mode)")
-    connect_timeout_seconds: float = Field(default=5.0, description="KORE_CONNECT_TIMEOUT_SECONDS")
-    read_timeout_seconds: float = Field(default=20.0, description="KORE_READ_TIMEOUT_SECONDS")
-    max_attempts: int = Field(default=4, description="KORE_MAX_ATTEMPTS: tries per scope and tick")
-    backoff_base_seconds: float = Field(default=0.5, description="KORE_BACKOFF_BASE_SECONDS")
-    backoff_cap_seconds: float = Field(default=8.0, description="KORE_BACKOFF_CAP_SECONDS")
+    algorithm: str | None = _tuning_field("algorithm")
+    jti_mode: bool | None = _tuning_field("jti_mode")
+    rate_limit_per_minute: int | None = _tuning_field("rate_limit_per_minute")
+    max_concurrency: int | None = _tuning_field("max_concurrency")
+    tick_deadline_seconds: float | None = _tuning_field("tick_deadline_seconds")
+    allow_insecure_http: bool | None = _tuning_field("allow_insecure_http")
+    token_ttl_seconds: int | None = _tuning_field("token_ttl_seconds")
+    connect_timeout_seconds: float | None = _tuning_field("connect_timeout_seconds")
+    read_timeout_seconds: float | None = _tuning_field("read_timeout_seconds")
+    max_attempts: int | None = _tuning_field("max_attempts")
+    backoff_base_seconds: float | None = _tuning_field("backoff_base_seconds")
+    backoff_cap_seconds: float | None = _tuning_field("backoff_cap_seconds")
 
     def settings(self) -> KoreSettings:
+        tuning = {
+            target: getattr(self, name)
+            for name, target in KORE_TUNING.items()
+            if getattr(self, name) is not None
+        }
         return KoreSettings(
             host=self.host,
             bot_id=self.bot_id,
             account_id=self.account_id,
             client_id=self.client_id,
             client_secret=self.client_secret,
-            algorithm=self.algorithm,
-            jti_mode=self.jti_mode,
-            rate_limit_per_minute=self.rate_limit_per_minute,
-            max_concurrency=self.max_concurrency,
-            tick_deadline_s=self.tick_deadline_seconds,
-            allow_insecure_http=self.allow_insecure_http,
-            token_ttl_s=self.token_ttl_seconds,
-            connect_timeout_s=self.connect_timeout_seconds,
-            read_timeout_s=self.read_timeout_seconds,
-            max_attempts=self.max_attempts,
-            backoff_base_s=self.backoff_base_seconds,
-            backoff_cap_s=self.backoff_cap_seconds,
+            **tuning,
         )
 
 
@@ -136,48 +155,21 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be true or false, got {value!r}")
-
-
-def _env_number(name: str, default: float, kind: type = int) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}") from None
-
-
 def kore_resource_from_env() -> KoreResource:
-    """Required connection settings stay ``EnvVar``s (resolved at run time, never shown)."""
+    """Required connection settings stay ``EnvVar``s (resolved at run time, never shown);
+    optional ones are parsed now, by KoreSettings, so a bad value names its variable."""
+    tuning = {}
+    for name, target in KORE_TUNING.items():
+        raw = os.environ.get(KoreSettings.ENV_NAMES[target], "").strip()
+        if raw:
+            tuning[name] = KoreSettings.parse_env_value(target, raw)
     return KoreResource(
         host=EnvVar("KORE_HOST"),
         bot_id=EnvVar("KORE_BOT_ID"),
         account_id=EnvVar("KORE_ACCOUNT_ID"),
         client_id=EnvVar("KORE_CLIENT_ID"),
         client_secret=EnvVar("KORE_CLIENT_SECRET"),
-        algorithm=_env("KORE_JWT_ALGORITHM", "HS256"),
-        jti_mode=_env_bool("KORE_JTI_MODE", False),
-        rate_limit_per_minute=int(_env_number("KORE_RATE_LIMIT_PER_MINUTE", 60)),
-        max_concurrency=int(_env_number("KORE_MAX_CONCURRENCY", 16)),
-        tick_deadline_seconds=float(_env_number("KORE_TICK_DEADLINE_SECONDS", 50.0, float)),
-        allow_insecure_http=_env_bool("KORE_ALLOW_INSECURE_HTTP", False),
-        token_ttl_seconds=int(_env_number("KORE_TOKEN_TTL_SECONDS", 3600)),
-        connect_timeout_seconds=float(_env_number("KORE_CONNECT_TIMEOUT_SECONDS", 5.0, float)),
-        read_timeout_seconds=float(_env_number("KORE_READ_TIMEOUT_SECONDS", 20.0, float)),
-        max_attempts=int(_env_number("KORE_MAX_ATTEMPTS", 4)),
-        backoff_base_seconds=float(_env_number("KORE_BACKOFF_BASE_SECONDS", 0.5, float)),
-        backoff_cap_seconds=float(_env_number("KORE_BACKOFF_CAP_SECONDS", 8.0, float)),
+        **tuning,
     )
 
 

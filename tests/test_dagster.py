@@ -142,3 +142,28 @@ def test_missing_connection_setting_is_named(missing: str, tmp_path: Path, tmp_d
     )  # fmt: skip
     assert done.returncode != 0
     assert missing in done.stdout + done.stderr
+
+
+def test_optional_kore_settings_reach_the_resource_and_bad_ones_are_named() -> None:
+    probe = (
+        "from pipelines.resources import kore_resource_from_env\n"
+        "r = kore_resource_from_env()\n"
+        "print(r.max_concurrency, r.jti_mode, r.tick_deadline_seconds, r.algorithm)\n"
+    )
+    env = {
+        **os.environ,
+        "KORE_MAX_CONCURRENCY": "7",
+        "KORE_JTI_MODE": "true",
+        "KORE_TICK_DEADLINE_SECONDS": "12.5",
+    }
+    env.pop("KORE_JWT_ALGORITHM", None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["7", "True", "12.5", "None"]  # None: KoreSettings' default
+    env["KORE_MAX_CONCURRENCY"] = "lots"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0 and "KORE_MAX_CONCURRENCY" in done.stderr
