@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.common import Figure, emit, say
 from pipelines.demo import ensure_dagster_home, materialize, running_simulator, simulator_env
-from pipelines.kore_client import KoreSettings
+from pipelines.kore_client import KoreSettings, connection_settings
 from pipelines.polling import run_tick
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import load_scopes
@@ -31,11 +31,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, running_simulator(["--rate-limit", "0"]) as url:
         sim = simulator_env(url)
         settings = KoreSettings(
-            host=sim["KORE_HOST"],
-            bot_id=sim["KORE_BOT_ID"],
-            account_id=sim["KORE_ACCOUNT_ID"],
-            client_id=sim["KORE_CLIENT_ID"],
-            client_secret=sim["KORE_CLIENT_SECRET"],
+            **connection_settings(sim),
             rate_limit_per_minute=10_000,
         )
         direct, cli = [], []

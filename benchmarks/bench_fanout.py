@@ -15,17 +15,19 @@ import httpx
 
 from benchmarks.common import Figure, emit, say
 from pipelines.demo import running_simulator, simulator_env
-from pipelines.kore_client import KoreAvailabilityClient, KoreSettings, RateLimiter, TokenMinter
+from pipelines.kore_client import (
+    KoreAvailabilityClient,
+    KoreSettings,
+    RateLimiter,
+    TokenMinter,
+    connection_settings,
+)
 from pipelines.scopes import Scope
 
 
 def settings_for(env: dict[str, str], concurrency: int) -> KoreSettings:
     return KoreSettings(
-        host=env["KORE_HOST"],
-        bot_id=env["KORE_BOT_ID"],
-        account_id=env["KORE_ACCOUNT_ID"],
-        client_id=env["KORE_CLIENT_ID"],
-        client_secret=env["KORE_CLIENT_SECRET"],
+        **connection_settings(env),
         rate_limit_per_minute=100_000,
         max_concurrency=concurrency,
         tick_deadline_s=120.0,

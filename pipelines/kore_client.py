@@ -285,7 +285,7 @@ class KoreSettings:
             if raw is None:
                 continue
             kwargs[name] = cls.parse_env_value(name, raw)
-        for required in ("host", "bot_id", "account_id", "client_id", "client_secret"):
+        for required in CONNECTION_FIELDS:
             kwargs.setdefault(required, "")
         settings = cls(**kwargs)
         settings.validate()
@@ -379,6 +379,15 @@ class KoreSettings:
 # --------------------------------------------------------------------------------------------
 # JWT
 # --------------------------------------------------------------------------------------------
+
+
+CONNECTION_FIELDS = ("host", "bot_id", "account_id", "client_id", "client_secret")
+
+
+def connection_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The five required connection fields from ``KORE_*`` variables (a simulator's ``env()``,
+    say), named as both KoreSettings and the Dagster resource take them."""
+    return {name: env[KoreSettings.ENV_NAMES[name]] for name in CONNECTION_FIELDS}
 
 
 class TokenMinter:

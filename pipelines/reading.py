@@ -27,8 +27,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines.resources import DEFAULT_DATABASE, is_lock_error, open_with_retry
-from pipelines.warehouse import read_sql
+from pipelines.resources import DEFAULT_DATABASE
+from pipelines.warehouse import is_lock_error, open_with_retry, read_sql
 
 __all__ = [
     "DatabaseBusyError",

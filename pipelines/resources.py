@@ -20,7 +20,7 @@ from pydantic import Field
 
 from pipelines.kore_client import KoreSettings
 from pipelines.scopes import Scope, load_scopes
-from pipelines.warehouse import PiiPolicy, is_lock_error, migrate, open_with_retry
+from pipelines.warehouse import PiiPolicy, connect
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -29,8 +29,6 @@ __all__ = [
     "KoreResource",
     "ScopesResource",
     "WarehouseResource",
-    "is_lock_error",
-    "open_with_retry",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,16 +132,8 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not read_only:
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        con = open_with_retry(self.database, read_only, self.lock_timeout_seconds)
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            if not read_only:
-                migrate(con)
+        with connect(self.database, read_only, self.lock_timeout_seconds) as con:
             yield con
-        finally:
-            con.close()
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -94,14 +94,10 @@ class Recorder:
 
 
 def _kore_settings(env: dict[str, str]) -> Any:
-    from pipelines.kore_client import KoreSettings
+    from pipelines.kore_client import KoreSettings, connection_settings
 
     return KoreSettings(
-        host=env["KORE_HOST"],
-        bot_id=env["KORE_BOT_ID"],
-        account_id=env["KORE_ACCOUNT_ID"],
-        client_id=env["KORE_CLIENT_ID"],
-        client_secret=env["KORE_CLIENT_SECRET"],
+        **connection_settings(env),
         rate_limit_per_minute=100_000,  # the soak measures locking, not the API budget
         tick_deadline_s=10.0,
     )
@@ -209,15 +205,12 @@ def _ui(
     from dagster import DagsterInstance, materialize
 
     from pipelines.assets.ingest import availability_snapshots
+    from pipelines.kore_client import connection_settings
     from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
     resources = {
         "kore": KoreResource(
-            host=env["KORE_HOST"],
-            bot_id=env["KORE_BOT_ID"],
-            account_id=env["KORE_ACCOUNT_ID"],
-            client_id=env["KORE_CLIENT_ID"],
-            client_secret=env["KORE_CLIENT_SECRET"],
+            **connection_settings(env),
             rate_limit_per_minute=100_000,
             tick_deadline_seconds=10.0,
         ),

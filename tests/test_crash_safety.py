@@ -31,6 +31,7 @@ import pytest
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
 from pipelines.history import seed_history
+from pipelines.kore_client import connection_settings
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorServer
@@ -326,11 +327,7 @@ def test_sigkill_during_polls_against_the_simulator(
     ]
     extra: dict[str, Any] = {
         "settings": {
-            "host": env["KORE_HOST"],
-            "bot_id": env["KORE_BOT_ID"],
-            "account_id": env["KORE_ACCOUNT_ID"],
-            "client_id": env["KORE_CLIENT_ID"],
-            "client_secret": env["KORE_CLIENT_SECRET"],
+            **connection_settings(env),
             "rate_limit_per_minute": 100_000,
             "tick_deadline_s": 5.0,
         },

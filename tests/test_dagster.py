@@ -15,6 +15,7 @@ from pipelines.assets.ingest import (
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,
 )
+from pipelines.kore_client import connection_settings
 from pipelines.resources import (
     DEFAULT_SCOPES,
     PROJECT_ROOT,
@@ -31,11 +32,7 @@ CHECKS = [snapshots_have_no_duplicates, last_tick_is_fresh, last_tick_scopes_suc
 def resources_for(server: SimulatorServer, database: str, **kore: object) -> dict[str, object]:
     env = server.env(include_secret=True)
     settings = {
-        "host": env["KORE_HOST"],
-        "bot_id": env["KORE_BOT_ID"],
-        "account_id": env["KORE_ACCOUNT_ID"],
-        "client_id": env["KORE_CLIENT_ID"],
-        "client_secret": env["KORE_CLIENT_SECRET"],
+        **connection_settings(env),
         **kore,
     }
     return {

@@ -38,7 +38,7 @@ from pipelines.assets.ingest import (
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,
 )
-from pipelines.kore_client import KoreSettings
+from pipelines.kore_client import KoreSettings, connection_settings
 from pipelines.polling import TickOutcome, agent_statuses, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope
@@ -658,11 +658,7 @@ def dagster_resources(server: SimulatorServer, database: str, tmp_path: Path) ->
     scopes_file.write_text("\n".join(lines) + "\n")
     env = server.env(include_secret=True)
     kore = KoreResource(
-        host=env["KORE_HOST"],
-        bot_id=env["KORE_BOT_ID"],
-        account_id=env["KORE_ACCOUNT_ID"],
-        client_id=env["KORE_CLIENT_ID"],
-        client_secret=env["KORE_CLIENT_SECRET"],
+        **connection_settings(env),
         tick_deadline_seconds=8.0,
         max_attempts=3,
         backoff_base_seconds=0.05,

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import pytest
 
-from pipelines.kore_client import KoreSettings
+from pipelines.kore_client import KoreSettings, connection_settings
 from pipelines.polling import choose_scopes, run_tick
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes
@@ -22,11 +22,7 @@ SCOPES = load_scopes(DEFAULT_SCOPES)
 def settings_for(server: SimulatorServer, **overrides: object) -> KoreSettings:
     env = server.env(include_secret=True)
     values = {
-        "host": env["KORE_HOST"],
-        "bot_id": env["KORE_BOT_ID"],
-        "account_id": env["KORE_ACCOUNT_ID"],
-        "client_id": env["KORE_CLIENT_ID"],
-        "client_secret": env["KORE_CLIENT_SECRET"],
+        **connection_settings(env),
         **overrides,
     }
     return KoreSettings(**values)
