@@ -40,15 +40,14 @@ from browser_support import (
     read_db,
     rows,
 )
+from seeding import seed_days
 
-from pipelines.coverage import CoverageSettings, day_bounds, interval_count
+from pipelines.coverage import CoverageSettings, interval_count
 from pipelines.demo import ensure_dagster_home
-from pipelines.history import seed_history
 from pipelines.report import NULL_MARK, load_summary
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorServer
-from pipelines.warehouse import connect
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -177,19 +176,8 @@ def test_ui_and_report_in_a_real_browser(
 
 
 def seed_day(database: str, day: date) -> None:
-    """A complete simulated day (from just before local midnight, so its first interval has a
-    status to carry in) from the same model, roster and seed the simulator serves."""
-    start, end = day_bounds(day, ZONE)
-    with connect(database) as con:
-        seed_history(
-            con,
-            start=start - timedelta(minutes=5),
-            end=end,
-            agents=AGENTS,
-            seed=SEED,
-            scopes=load_scopes(DEFAULT_SCOPES),
-            time_zone=ZONE,
-        )
+    """A complete simulated day from the same model, roster and seed the simulator serves."""
+    seed_days(database, day, agents=AGENTS, seed=SEED, zone=ZONE)
 
 
 def dagster_env(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, materialize
+from seeding import seed_days
 
 from pipelines.assets.coverage import (
     CoverageResource,
@@ -23,7 +24,6 @@ from pipelines.assets.coverage import (
 )
 from pipelines.assets.reports import coverage_report
 from pipelines.coverage import day_bounds
-from pipelines.history import seed_history
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT, WarehouseResource
 from pipelines.scopes import load_scopes
 from pipelines.simulator import Simulator, SimulatorConfig
@@ -45,17 +45,7 @@ ASSETS = [
 
 
 def seeded(database: str, day: date) -> None:
-    start, end = day_bounds(day, ZONE)
-    with connect(database) as con:
-        seed_history(
-            con,
-            start=start - timedelta(minutes=5),
-            end=end,
-            agents=AGENTS,
-            seed=SEED,
-            scopes=load_scopes(DEFAULT_SCOPES),
-            time_zone=ZONE,
-        )
+    seed_days(database, day, agents=AGENTS, seed=SEED, zone=ZONE)
 
 
 def run_day(database: str, day: date, reports: Path, monkeypatch: pytest.MonkeyPatch):

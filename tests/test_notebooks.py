@@ -23,6 +23,7 @@ import duckdb
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from seeding import seed_days as seed_history_days
 
 from pipelines.coverage import (
     CoverageSettings,
@@ -32,7 +33,6 @@ from pipelines.coverage import (
     build_spans,
     day_bounds,
 )
-from pipelines.history import seed_history
 from pipelines.requirements import load_requirements
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
@@ -63,18 +63,8 @@ def seed_days(database: str, days: list[date], coverage: bool = True) -> None:
         settings.interval_minutes,
         [scope.key for scope in SCOPES],
     )
-    start, _ = day_bounds(days[0], ZONE)
-    _, end = day_bounds(days[-1], ZONE)
+    seed_history_days(database, days[0], days[-1], agents=AGENTS, seed=SEED, zone=ZONE)
     with connect(database) as con:
-        seed_history(
-            con,
-            start=start - timedelta(minutes=5),
-            end=end,
-            agents=AGENTS,
-            seed=SEED,
-            scopes=SCOPES,
-            time_zone=ZONE,
-        )
         if coverage:
             for day in days:
                 build_spans(con, day, settings)
