@@ -7,40 +7,57 @@
 -- t's window [t, min(next successful poll of S, t + max gap)); windows of one status at
 -- consecutive polls that touch are merged into one span; spans are clipped to the day.
 --
--- How (one sort of the snapshots, then work on run boundaries only):
--- 1. Number the polls of each scope with pos, consecutive (pos + 1) exactly when one poll's
---    window reaches the next poll: every gap longer than the maximum skips a number.
+-- How (one sort of one integer per snapshot row, then work on run boundaries only):
+-- 1. Number ALL polls of the period with pos, ordered by (scope, time): consecutive
+--    (pos + 1) exactly when one poll's window reaches the next poll of the same scope; every
+--    gap longer than the maximum, and every change of scope, skips a number. pos alone
+--    therefore names a poll (scope and time).
 -- 2. Code statuses by precedence (1 = BUSY, 2 = AVAILABLE, 3 = AWAY, then other statuses
---    alphabetically, OFFLINE last) and number the (scope, agent) pairs, so the big sort runs
---    on integers.
--- 3. Sort each (scope, agent) by (pos, code): the first row at a pos is the status that wins
---    when an agent is listed twice in one response. With lag/lead, drop every row in the
---    middle of a run (a single row whose previous and next polls hold the same status);
---    what is left are run starts, run ends and the rare duplicated polls.
+--    alphabetically, OFFLINE last) and number the agents, so the big sort runs on integers.
+-- 3. Give every snapshot row one integer key k = (agent * m + pos) * c + code - 1, with m
+--    larger than any pos and c the number of statuses (session variables set from the small
+--    tables of steps 1-2, so they are constants of the big statement; when every k fits a
+--    32-bit INTEGER the sort runs on INTEGERs, about twice as fast as on BIGINTs).
+--    ap = k // c ("agent position") is consecutive exactly when the same agent is listed at consecutive polls of one scope,
+--    and sorting by k sorts each (scope, agent) by (pos, code): the first row at an ap is the
+--    status that wins when an agent is listed twice in one response. With lag/lead over k,
+--    drop every row in the middle of a run (a single row whose previous and next polls hold
+--    the same status); what is left are run starts, run ends and the rare duplicated polls.
 -- 4. On that small set, resolve duplicates, mark where a run does not continue into the next
---    poll, number the runs, and map their first and last pos back to times.
+--    poll, pair each run's end with its start (lag/lead only: cheaper than running
+--    aggregates), and map the first and last pos back to times.
 
 DELETE FROM agent_status_spans WHERE day = $day;
 
-INSERT INTO agent_status_spans
-    (day, scope_key, agent_id, user_id, status, span_start, span_end, observations)
+-- The polls of the period with pos.
+CREATE OR REPLACE TEMP TABLE coverage_span_polls AS
 WITH polls AS (
     SELECT * FROM coverage_poll_windows($lookback_start, $day_end, $max_gap)
-),
-linked_polls AS (
+)
+SELECT
+    scope_key,
+    observed_at,
+    window_end,
+    CAST(row_number() OVER by_all + sum(broken) OVER (by_all ROWS UNBOUNDED PRECEDING)
+         AS BIGINT) AS pos
+FROM (
     SELECT
-        scope_key,
-        observed_at,
-        window_end,
-        CAST(seq + sum(broken) OVER (PARTITION BY scope_key ORDER BY observed_at
-                                     ROWS UNBOUNDED PRECEDING) AS BIGINT) AS pos
-    FROM (
-        SELECT
-            *,
-            CASE WHEN lag(window_end) OVER (PARTITION BY scope_key ORDER BY observed_at)
-                      < observed_at THEN 1 ELSE 0 END AS broken
-        FROM polls
-    )
+        *,
+        -- the first poll of a scope (no previous one) also breaks the numbering
+        CASE WHEN lag(window_end) OVER (PARTITION BY scope_key ORDER BY observed_at)
+                  >= observed_at THEN 0 ELSE 1 END AS broken
+    FROM polls
+)
+WINDOW by_all AS (ORDER BY scope_key, observed_at);
+
+-- One scan: every (scope, agent, status) listed in the period with its largest user id, the
+-- agent's number and the status's code.
+CREATE OR REPLACE TEMP TABLE coverage_span_listed AS
+WITH listed AS (
+    SELECT scope_key, agent_id, status, max(user_id) AS user_id
+    FROM snapshots
+    WHERE observed_at >= $lookback_start AND observed_at < $day_end
+    GROUP BY scope_key, agent_id, status
 ),
 status_codes AS (
     SELECT
@@ -55,118 +72,167 @@ status_codes AS (
                     ELSE 4
                 END,
                 status
-        ) AS INTEGER) AS code
-    FROM (
-        SELECT DISTINCT status
-        FROM snapshots
-        WHERE observed_at >= $lookback_start AND observed_at < $day_end
-    )
+        ) AS BIGINT) AS code
+    FROM (SELECT DISTINCT status FROM listed)
 ),
-members AS (
-    -- One number per (scope, agent); user_id is the agent's (largest) user id of the period.
+agents AS (
+    SELECT agent_id, CAST(row_number() OVER () AS BIGINT) AS agent
+    FROM (SELECT DISTINCT agent_id FROM listed)
+)
+SELECT l.scope_key, l.agent_id, l.status, l.user_id, a.agent, c.code
+FROM listed AS l
+JOIN agents AS a
+  ON a.agent_id = l.agent_id
+JOIN status_codes AS c
+  ON c.status = l.status;
+
+SET VARIABLE coverage_span_m = (SELECT coalesce(max(pos), 0) + 2 FROM coverage_span_polls);
+
+SET VARIABLE coverage_span_c = (SELECT greatest(count(DISTINCT code), 1) FROM coverage_span_listed);
+
+SET VARIABLE coverage_span_narrow = (
+    SELECT (coalesce(max(agent), 0) + 1) * getvariable('coverage_span_m')
+           * getvariable('coverage_span_c') < 2147483647
+    FROM coverage_span_listed
+);
+
+INSERT INTO agent_status_spans
+    (day, scope_key, agent_id, user_id, status, span_start, span_end, observations)
+WITH coded AS (
     SELECT
-        scope_key,
-        agent_id,
-        user_id,
-        CAST(row_number() OVER () AS BIGINT) AS member
-    FROM (
-        SELECT scope_key, agent_id, max(user_id) AS user_id
-        FROM snapshots
-        WHERE observed_at >= $lookback_start AND observed_at < $day_end
-        GROUP BY scope_key, agent_id
-    )
-),
-coded AS (
-    SELECT m.member, c.code, p.pos
+        (l.agent * getvariable('coverage_span_m') + p.pos) * getvariable('coverage_span_c')
+            + (l.code - 1) AS k
     FROM snapshots AS s
-    JOIN linked_polls AS p
+    JOIN coverage_span_polls AS p
       ON p.scope_key = s.scope_key AND p.observed_at = s.observed_at
-    JOIN status_codes AS c
-      ON c.status = s.status
-    JOIN members AS m
-      ON m.scope_key = s.scope_key AND m.agent_id = s.agent_id
+    JOIN coverage_span_listed AS l
+      ON l.scope_key = s.scope_key AND l.agent_id = s.agent_id AND l.status = s.status
     WHERE s.observed_at >= $lookback_start AND s.observed_at < $day_end
 ),
-neighbours AS (
+ordered AS (
+    -- The one big sort; only one branch survives planning.
     SELECT
-        member,
-        code,
-        pos,
-        lag(pos) OVER by_member AS prev_pos,
-        lag(pos, 2) OVER by_member AS prev2_pos,
-        lag(code) OVER by_member AS prev_code,
-        lead(pos) OVER by_member AS next_pos,
-        lead(code) OVER by_member AS next_code
-    FROM coded
-    WINDOW by_member AS (PARTITION BY member ORDER BY pos, code)
+        CAST(k AS BIGINT) AS k,
+        CAST(lag(k) OVER by_key AS BIGINT) AS prev_k,
+        CAST(lag(k, 2) OVER by_key AS BIGINT) AS prev2_k,
+        CAST(lead(k) OVER by_key AS BIGINT) AS next_k
+    FROM (SELECT CAST(k AS INTEGER) AS k FROM coded WHERE getvariable('coverage_span_narrow'))
+    WINDOW by_key AS (ORDER BY k)
+    UNION ALL
+    SELECT
+        k,
+        lag(k) OVER by_key AS prev_k,
+        lag(k, 2) OVER by_key AS prev2_k,
+        lead(k) OVER by_key AS next_k
+    FROM (SELECT k FROM coded WHERE NOT getvariable('coverage_span_narrow'))
+    WINDOW by_key AS (ORDER BY k)
 ),
-boundaries AS (
-    -- Drop a row inside a run: the only row at its pos, the previous pos held by a single
-    -- row of the same status, the next pos led by the same status.
-    SELECT *
-    FROM neighbours
+boundaries AS MATERIALIZED (
+    -- Drop a row inside a run: the only row at its ap, the previous ap held by a single
+    -- row of the same status (prev_k = k - c), the next ap led by the same status
+    -- (next_k = k + c). Materialized: the few rows left are split up below.
+    SELECT
+        k // getvariable('coverage_span_c') AS ap,
+        k % getvariable('coverage_span_c') AS code,
+        prev_k // getvariable('coverage_span_c') AS prev_ap,
+        next_k // getvariable('coverage_span_c') AS next_ap,
+        next_k % getvariable('coverage_span_c') AS next_code
+    FROM ordered
     WHERE NOT coalesce(
-        prev_pos = pos - 1
-        AND next_pos = pos + 1
-        AND prev_code = code
-        AND next_code = code
-        AND prev2_pos IS DISTINCT FROM prev_pos,
+        prev_k = k - getvariable('coverage_span_c')
+        AND next_k = k + getvariable('coverage_span_c')
+        AND prev2_k // getvariable('coverage_span_c')
+            IS DISTINCT FROM prev_k // getvariable('coverage_span_c'),
         false
     )
 ),
 positions AS (
-    -- One row per (member, pos): the winning status, and whether the next poll continues it.
+    -- One row per ap: the winning status, and whether the next poll continues it.
     SELECT
-        member,
-        pos,
+        ap,
         code,
-        coalesce(next_pos = pos + 1 AND next_code = code, false) AS continues
+        coalesce(next_ap = ap + 1 AND next_code = code, false) AS continues
     FROM boundaries
-    WHERE prev_pos IS DISTINCT FROM pos AND next_pos IS DISTINCT FROM pos
+    WHERE prev_ap IS DISTINCT FROM ap AND next_ap IS DISTINCT FROM ap
     UNION ALL
     SELECT
-        member,
-        pos,
+        ap,
         min(code) AS code,
-        -- the last row of the pos carries the next pos; its next_pos is the largest
-        coalesce(max(next_pos) = pos + 1 AND arg_max(next_code, next_pos) = min(code), false)
+        -- the last row of the ap carries the next ap; its next_ap is the largest
+        coalesce(max(next_ap) = ap + 1 AND arg_max(next_code, next_ap) = min(code), false)
             AS continues
     FROM boundaries
-    WHERE prev_pos = pos OR next_pos = pos
-    GROUP BY member, pos
+    WHERE prev_ap = ap OR next_ap = ap
+    GROUP BY ap
 ),
-numbered AS (
-    -- A run ends at every position that does not continue: count the ends before each row.
+flagged AS (
+    -- A run ends at every position that does not continue and starts after one (or at the
+    -- first position). Every position of a run holds the run's status.
     SELECT
-        member,
-        pos,
+        ap,
         code,
-        sum(CASE WHEN continues THEN 0 ELSE 1 END) OVER (
-            PARTITION BY member ORDER BY pos ROWS UNBOUNDED PRECEDING
-        ) - CASE WHEN continues THEN 0 ELSE 1 END AS run
+        continues,
+        NOT coalesce(lag(continues) OVER (ORDER BY ap), false) AS starts
     FROM positions
 ),
-runs AS (
-    SELECT member, min(pos) AS first_pos, max(pos) AS last_pos, arg_min(code, pos) AS code
-    FROM numbered
-    GROUP BY member, run
+runs AS MATERIALIZED (
+    -- Among the starts and ends only, a run's end follows its start (or is its start).
+    -- Materialized so that the two look-ups of the polls below stay separate joins.
+    SELECT
+        first_ap // getvariable('coverage_span_m') AS agent,
+        first_ap % getvariable('coverage_span_m') AS first_pos,
+        ap % getvariable('coverage_span_m') AS last_pos,
+        ap - first_ap + 1 AS observations,
+        code + 1 AS code
+    FROM (
+        SELECT
+            ap,
+            code,
+            continues,
+            CASE WHEN starts THEN ap ELSE lag(ap) OVER (ORDER BY ap) END AS first_ap
+        FROM flagged
+        WHERE starts OR NOT continues
+    )
+    WHERE NOT continues
+),
+members AS (
+    SELECT scope_key, agent, max(agent_id) AS agent_id, max(user_id) AS user_id
+    FROM coverage_span_listed
+    GROUP BY scope_key, agent
+),
+status_codes AS (
+    SELECT DISTINCT status, code FROM coverage_span_listed
+),
+started AS MATERIALIZED (
+    SELECT r.*, fp.scope_key, fp.observed_at
+    FROM runs AS r
+    JOIN coverage_span_polls AS fp
+      ON fp.pos = r.first_pos
 )
 SELECT
     $day AS day,
-    m.scope_key,
+    r.scope_key,
     m.agent_id,
     m.user_id,
     c.status,
-    greatest(f.observed_at, $day_start) AS span_start,
-    least(l.window_end, $day_end) AS span_end,
-    r.last_pos - r.first_pos + 1 AS observations
-FROM runs AS r
+    greatest(r.observed_at, $day_start) AS span_start,
+    least(lp.window_end, $day_end) AS span_end,
+    r.observations
+FROM started AS r
+JOIN coverage_span_polls AS lp
+  ON lp.pos = r.last_pos
 JOIN members AS m
-  ON m.member = r.member
-JOIN linked_polls AS f
-  ON f.scope_key = m.scope_key AND f.pos = r.first_pos
-JOIN linked_polls AS l
-  ON l.scope_key = m.scope_key AND l.pos = r.last_pos
+  ON m.agent = r.agent AND m.scope_key = r.scope_key
 JOIN status_codes AS c
   ON c.code = r.code
-WHERE least(l.window_end, $day_end) > greatest(f.observed_at, $day_start);
+WHERE least(lp.window_end, $day_end) > greatest(r.observed_at, $day_start);
+
+DROP TABLE coverage_span_polls;
+
+DROP TABLE coverage_span_listed;
+
+RESET VARIABLE coverage_span_m;
+
+RESET VARIABLE coverage_span_c;
+
+RESET VARIABLE coverage_span_narrow;
