@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.scopes import Scope
@@ -218,6 +219,21 @@ _PII_IN_TEXT = re.compile(
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 HASH_PREFIX = "pii:"
 
+# Fast path for hash mode (see PiiPolicy._hash_fast): contact keys in the ASCII-lowercased body,
+# each with its value when that value is one whose stored form is known without parsing (a
+# string without escapes, null, or an integer written as json.dumps writes it).
+_PII_KEY_AND_VALUE = re.compile(
+    rb'"(?:e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?)"\s*:\s*'
+    rb'(?:("[^"\\]*"|null|0|-?[1-9][0-9]*)(?=\s*[,}]))?'
+)
+# Everything but quotes, brackets, commas and the two key markers.
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'"{}[],\x00\x01')
+_CONTROL_MARKS = (b"\x00", b"\x01", b"\x02", b"\x03", b"\\")
+
+
+# Keyed hashes already computed, per key: value bytes -> the quoted stored form.
+_HASH_CACHES: dict[bytes, dict[bytes, bytes]] = {}
+
 
 class PiiConfigError(ValueError):
     """The PII settings are invalid; the message names AVAILABILITY_PII or _PII_KEY."""
@@ -318,12 +334,19 @@ class PiiPolicy:
         """A landing body as it may be stored.
 
         A successful body is an object of buckets of agent objects: the fields are rewritten
-        there (re-serialized only if something changed). Any other body (an error page, a
-        truncated answer) is rewritten by pattern, a truncated trailing value included.
+        there. In hash mode a body the text itself proves simple enough (see
+        :meth:`_hash_fast`; every normal server answer) has just the values replaced in place,
+        the rest kept byte for byte; any other is parsed and re-serialized (only if something
+        changed). Both give the same JSON value. Any other body (an error page, a truncated
+        answer) is rewritten by pattern, a truncated trailing value included.
         """
         if body is None or self.mode == "keep":
             return body
         if ok:
+            if self.mode == "hash":
+                fast = self._hash_fast(body)
+                if fast is not None:
+                    return fast
             if not _PII_HINT.search(body):
                 return body
             try:
@@ -341,6 +364,100 @@ class PiiPolicy:
                     return body
                 return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return self._protect_text(body)
+
+    def _hash_fast(self, body: str) -> str | None:
+        """``protect_body`` of a JSON body in hash mode without parsing it in Python, or None.
+
+        The values of the contact keys are rewritten in place in the text, which is otherwise
+        kept byte for byte; None (use the exact parse) unless the text proves that result is
+        the one the parse would give:
+
+        - no backslash (so every quote delimits a string, and a string's text is its value),
+          and no control bytes used as markers below;
+        - each contact key is a real key: a quote can only open a key where the skeleton
+          (quotes and brackets outside strings) says so, and no string holds a bracket;
+        - every key whose value is a plain string, null or integer sits directly in an agent
+          object (top object -> bucket list -> object), and every other contact key (an object
+          value, say ``channelCapacity.email``) sits deeper or outside the buckets, where the
+          parse leaves it alone too.
+        """
+        if self.key is None:
+            return None  # the exact path raises if (and only if) something needs hashing
+        try:
+            raw = body.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        if any(mark in raw for mark in _CONTROL_MARKS):
+            return None
+        lowered = bytearray(raw.lower())
+        pieces: list[bytes] = []
+        last = 0
+        found = False
+        hashes = self._hash_cache()
+        for match in _PII_KEY_AND_VALUE.finditer(lowered):
+            found = True
+            start = match.start()
+            value_start, value_end = match.span(1)
+            # The key string `"name"` becomes `\x00"ame"` (plain value) or `\x01"ame"`, so
+            # the skeleton below keeps one marker byte for it.
+            if value_start < 0:
+                lowered[start : start + 2] = b'\x01"'
+                continue  # a value not plain: fine only away from agent objects (checked below)
+            lowered[start : start + 2] = b'\x00"'
+            first = raw[value_start]
+            if first == 34:
+                if value_end - value_start == 2:
+                    continue  # "" carries nothing personal and stays
+                value = raw[value_start + 1 : value_end - 1]
+            elif first == 110:
+                continue  # null stays null
+            else:
+                value = raw[value_start:value_end]  # an integer: hashed as its digits
+            hashed = hashes.get(value)
+            if hashed is None:
+                digest = hmac.new(self.key, value, hashlib.sha256).hexdigest()
+                hashed = hashes[value] = f'"{HASH_PREFIX}{digest[:32]}"'.encode("ascii")
+            pieces.append(raw[last:value_start])
+            pieces.append(hashed)
+            last = value_end
+        if not found:
+            return None  # no contact key: the cheap hint check (or the parse) decides
+        # Quotes, brackets, commas and markers; whitespace (and all else) gone, so a trailing
+        # comma, which DuckDB reads but Python's parser refuses, shows as ",}" or ",]".
+        structure = bytes(lowered).translate(None, _NOT_STRUCTURE)
+        if b",}" in structure or b",]" in structure:
+            return None
+        # Without backslashes every quote delimits a string: dropping the (bracket-free)
+        # strings leaves the brackets and markers outside strings.
+        skeleton = structure.translate(None, b",").replace(b'""', b"")
+        if b'"' in skeleton or not skeleton.startswith(b"{"):
+            return None  # a string holds a bracket (or the body is no object): use the parse
+        marks = np.frombuffer(skeleton, dtype=np.uint8)
+        curly = (marks == 123).view(np.int8) - (marks == 125).view(np.int8)
+        square = (marks == 91).view(np.int8) - (marks == 93).view(np.int8)
+        curly_depth = np.cumsum(curly, dtype=np.int32)
+        depth = curly_depth + np.cumsum(square, dtype=np.int32)
+        if depth[-1] != 0 or depth[:-1].min() < 1:
+            return None  # not one JSON value
+        # Keys sit in objects, so depth 3 with 2 of them curly is top -> list -> agent object.
+        agent_level = (depth == 3) & (curly_depth == 2)
+        plain = marks == 0
+        if not agent_level[plain].all() or agent_level[marks == 1].any():
+            return None
+        if not pieces:
+            return body
+        pieces.append(raw[last:])
+        return b"".join(pieces).decode("utf-8")
+
+    def _hash_cache(self) -> dict[bytes, bytes]:
+        """Stored forms already computed with this key (bounded; e-mails repeat every tick)."""
+        key = self.key or b""
+        cache = _HASH_CACHES.get(key)
+        if cache is None or len(cache) > 200_000:
+            if len(_HASH_CACHES) > 8:
+                _HASH_CACHES.clear()
+            cache = _HASH_CACHES[key] = {}
+        return cache
 
     def _protect_text(self, text: str) -> str:
         def field_value(match: re.Match[str]) -> str:
@@ -439,6 +556,7 @@ def write_tick(
             con.execute(f"DELETE FROM {table} WHERE tick_id = ?", [tick.tick_id])
         con.execute("INSERT INTO raw_responses BY NAME SELECT * FROM incoming_landing")
         con.execute("INSERT INTO request_log BY NAME SELECT * FROM incoming_sends")
+        run_script(con, "ingest/listings.sql", tick_id=tick.tick_id)
         run_script(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
         run_script(con, "ingest/agents.sql", tick_id=tick.tick_id)
         con.execute(
