@@ -122,4 +122,3 @@ defs = Definitions(
     },
     executor=in_process_executor,
 )
-
