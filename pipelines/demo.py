@@ -143,7 +143,7 @@ def seed_history_until_live_polls(
             con, start=start, end=end, agents=agents, seed=seed, scopes=scopes,
             time_zone=time_zone,
         )  # fmt: skip
-    say(f"[demo] synthetic history from {yesterday} 00:00 to {end:%Y-%m-%d %H:%M} UTC: ")
+    say(f"[demo] synthetic history from {yesterday} 00:00 local to {end:%Y-%m-%d %H:%M} UTC:")
     say(f"[demo]   {summary.line()}")
     return yesterday, today
 
