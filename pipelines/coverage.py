@@ -96,19 +96,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import pandas as pd
 
+from pipelines import requirements
 from pipelines.warehouse import read_sql
 
 ALLOWED_INTERVAL_MINUTES = (5, 15, 30, 60)
 
-RULE_COLUMNS = (
-    "scope_key",
-    "day_date",
-    "weekday",
-    "start_minute",
-    "end_minute",
-    "required_agents",
-    "source",
-    "priority",
+# The rule columns the requirements SQL reads; the forecast inputs ride along for people only.
+RULE_COLUMNS = tuple(
+    column
+    for column in requirements.RULE_COLUMNS
+    if column not in ("contacts", "aht_seconds", "service_level", "target_seconds")
 )
 
 _RULES_VIEW = "coverage_rules_input"
