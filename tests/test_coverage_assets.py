@@ -178,3 +178,20 @@ def test_schedules_target_today_and_the_lookback_days_in_the_reporting_zone(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == expected
+
+
+def test_check_metadata_shows_markdown_where_the_check_offers_it(
+    tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2026, 11, 24)
+    seeded(tmp_db, day)
+    result = run_day(tmp_db, day, tmp_path, monkeypatch)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    target = checks["coverage_meets_target"]
+    assert target.severity.value == "WARN"
+    metadata = target.metadata
+    assert "worst_intervals_markdown" not in metadata
+    # The example targets outgrow 24 agents, so there are shortfalls to show.
+    assert metadata["worst_intervals"].value.startswith("| scope_key |")
+    assert isinstance(metadata["by_scope"].value, list) and metadata["failing_scopes"].value
+    assert "worst_cells" in checks["intervals_are_observed"].metadata

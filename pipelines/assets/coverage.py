@@ -94,6 +94,22 @@ def partition_day(context: AssetExecutionContext | AssetCheckExecutionContext) -
     return date.fromisoformat(context.partition_key)
 
 
+def check_result(
+    outcome: coverage.CheckOutcome, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+) -> AssetCheckResult:
+    """Dagster's view of a coverage check: a ``<name>_markdown`` value is shown as Markdown
+    under ``<name>`` (replacing the raw list), other lists and dicts as JSON."""
+    metadata: dict[str, object] = {
+        key: MetadataValue.json(value) if isinstance(value, list | dict) else value
+        for key, value in outcome.metadata.items()
+        if not key.endswith("_markdown")
+    }
+    for key, value in outcome.metadata.items():
+        if key.endswith("_markdown"):
+            metadata[key.removesuffix("_markdown")] = MetadataValue.md(value or "_none_")
+    return AssetCheckResult(passed=outcome.passed, severity=severity, metadata=metadata)
+
+
 COVERAGE_ASSET = {
     "group_name": "coverage",
     "kinds": {"duckdb", "sql"},
@@ -129,7 +145,7 @@ def spans_do_not_overlap(
 ) -> AssetCheckResult:
     with warehouse.connection(read_only=True) as con:
         outcome = coverage.check_spans_no_overlap(con, partition_day(context))
-    return AssetCheckResult(passed=outcome.passed, metadata=outcome.metadata)
+    return check_result(outcome)
 
 
 @asset(
@@ -170,7 +186,7 @@ def grid_is_complete(
         outcome = coverage.check_grid_complete(
             con, partition_day(context), coverage_config.settings()
         )
-    return AssetCheckResult(passed=outcome.passed, metadata=outcome.metadata)
+    return check_result(outcome)
 
 
 @asset_check(asset=coverage_intervals, partitions_def=daily_partitions, pool=DUCKDB_POOL)
@@ -184,11 +200,7 @@ def intervals_are_observed(
         outcome = coverage.check_completeness(
             con, partition_day(context), coverage_config.completeness_threshold
         )
-    metadata = dict(outcome.metadata)
-    metadata["worst_cells"] = MetadataValue.md(metadata.pop("worst_cells_markdown") or "_none_")
-    return AssetCheckResult(
-        passed=outcome.passed, severity=AssetCheckSeverity.WARN, metadata=metadata
-    )
+    return check_result(outcome, AssetCheckSeverity.WARN)
 
 
 @asset(
@@ -250,11 +262,4 @@ def coverage_meets_target(
         outcome = coverage.check_coverage_target(
             con, partition_day(context), coverage_config.max_unmet_share
         )
-    metadata = dict(outcome.metadata)
-    metadata["worst_intervals"] = MetadataValue.md(
-        metadata.pop("worst_intervals_markdown") or "_none_"
-    )
-    metadata["by_scope"] = MetadataValue.json(metadata["by_scope"])
-    return AssetCheckResult(
-        passed=outcome.passed, severity=AssetCheckSeverity.WARN, metadata=metadata
-    )
+    return check_result(outcome, AssetCheckSeverity.WARN)
