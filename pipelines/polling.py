@@ -91,7 +91,8 @@ def sends_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
 
 def status_rank(status: str) -> tuple[int, str]:
     """Precedence when one answer lists an agent twice: BUSY > AVAILABLE > AWAY > other
-    (alphabetically) > OFFLINE, the same rule as sql/ingest/snapshots.sql and the coverage SQL."""
+    (alphabetically) > OFFLINE: the SQL macro status_rank (sql/migrations/004) in Python, for
+    the metadata counted before anything is stored."""
     order = {"BUSY": 1, "AVAILABLE": 2, "AWAY": 3, "OFFLINE": 5}
     return order.get(status, 4), status
 

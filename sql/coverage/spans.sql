@@ -63,15 +63,7 @@ status_codes AS (
     SELECT
         status,
         CAST(row_number() OVER (
-            ORDER BY
-                CASE status
-                    WHEN 'BUSY' THEN 1
-                    WHEN 'AVAILABLE' THEN 2
-                    WHEN 'AWAY' THEN 3
-                    WHEN 'OFFLINE' THEN 5
-                    ELSE 4
-                END,
-                status
+            ORDER BY status_rank(status), status
         ) AS BIGINT) AS code
     FROM (SELECT DISTINCT status FROM listed)
 ),

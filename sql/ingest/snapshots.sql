@@ -10,14 +10,7 @@ SELECT $tick_id, scope_key, pick.observed_at, agent_id, pick.user_id, pick.statu
 FROM (
     SELECT scope_key, agent_id,
            arg_min({'observed_at': observed_at, 'user_id': user_id, 'status': status},
-                   {'rank': CASE status
-                                WHEN 'BUSY' THEN 1
-                                WHEN 'AVAILABLE' THEN 2
-                                WHEN 'AWAY' THEN 3
-                                WHEN 'OFFLINE' THEN 5
-                                ELSE 4
-                            END,
-                    'status': status}) AS pick
+                   {'rank': status_rank(status), 'status': status}) AS pick
     FROM tick_listings
     GROUP BY scope_key, agent_id
 );
