@@ -87,7 +87,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -97,7 +96,8 @@ import duckdb
 import pandas as pd
 
 from pipelines import requirements
-from pipelines.warehouse import read_sql
+from pipelines.warehouse import execute, transaction
+from pipelines.warehouse.sql import query
 
 ALLOWED_INTERVAL_MINUTES = (5, 15, 30, 60)
 
@@ -109,8 +109,6 @@ RULE_COLUMNS = tuple(
 )
 
 _RULES_VIEW = "coverage_rules_input"
-_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_INSERT_TARGET = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
 
 class CoverageSettingsError(ValueError):
@@ -248,27 +246,6 @@ def _day_params(day: date, settings: CoverageSettings) -> dict[str, Any]:
 # Running the SQL files
 
 
-def _statements(name: str) -> list[str]:
-    """Statements of ``sql/<name>``, split at semicolons ending a line (comments dropped)."""
-    lines = [line for line in read_sql(name).splitlines() if not line.lstrip().startswith("--")]
-    chunks = re.split(r";[ \t]*(?:\n|$)", "\n".join(lines))
-    return [chunk.strip() for chunk in chunks if chunk.strip()]
-
-
-def _bind(statement: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a statement uses (DuckDB rejects unused named parameters)."""
-    names = set(_PARAMETER.findall(statement))
-    missing = names - params.keys()
-    if missing:
-        raise KeyError(f"SQL parameters without a value: {sorted(missing)}")
-    return {key: params[key] for key in names}
-
-
-def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in _statements("coverage/macros.sql"):
-        con.execute(statement)
-
-
 def _run_atomically(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 ) -> dict[str, int]:
@@ -277,29 +254,16 @@ def _run_atomically(
     Either every statement of the group takes effect or none does, so a crash or error in a
     rebuild leaves the previous rows of the day in place.
     """
-    _create_macros(con)
-    inserted: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for statement in _statements(name):
-            result = con.execute(statement, _bind(statement, params))
-            target = _INSERT_TARGET.match(statement)
-            if target:
-                row = result.fetchone()
-                inserted[target.group(1)] = inserted.get(target.group(1), 0) + int(row[0])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return inserted
+    execute(con, "coverage/macros.sql")
+    with transaction(con):
+        return execute(con, name, **params)
 
 
 def _query(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    _create_macros(con)
-    (statement,) = _statements(name)
-    cursor = con.execute(statement, _bind(statement, params))
+    execute(con, "coverage/macros.sql")
+    cursor = query(con, name, **params)
     columns = [column[0] for column in cursor.description]
     return columns, cursor.fetchall()
 

@@ -31,7 +31,7 @@ from pipelines.report import load_summary, summary_text
 from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorConfig
-from pipelines.warehouse import connect, read_sql
+from pipelines.warehouse import connect, fetch_all, fetch_df
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 COVERAGE_ASSETS = ",".join(
@@ -113,8 +113,8 @@ def materialize(selection: str, env: dict[str, str], partition: str | None = Non
 
 def latest_tick_table(database: str | Path) -> tuple[pd.Series, pd.DataFrame]:
     with connect(database, read_only=True) as con:
-        tick = con.execute(read_sql("checks/last_tick.sql")).df().iloc[0]
-        table = con.execute(read_sql("ingest/latest_tick_status.sql")).df()
+        tick = fetch_df(con, "checks/last_tick.sql").iloc[0]
+        table = fetch_df(con, "ingest/latest_tick_status.sql")
     return tick, table
 
 
@@ -132,8 +132,7 @@ def seed_history_until_live_polls(
     yesterday = today - timedelta(days=1)
     start, _ = day_bounds(yesterday, time_zone)
     with connect(database) as con:
-        first_poll = con.execute(read_sql("ingest/first_poll_since.sql"), {"since": start})
-        first = first_poll.fetchall()[0][0]
+        ((first,),) = fetch_all(con, "ingest/first_poll_since.sql", since=start)
         end = min(now, first) if first else now
         if end <= start:
             say("[demo] live polls cover the whole range already; nothing to seed")

@@ -59,9 +59,9 @@ from pipelines.simulator import Agent, Simulator, SimulatorConfig
 from pipelines.warehouse import (
     PiiPolicy,
     connect,
-    read_sql,
+    execute,
+    fetch_all,
     registered,
-    run_script,
     scopes_frame,
     transaction,
 )
@@ -110,16 +110,6 @@ def _utc(at: datetime) -> datetime:
 def _micros(at: datetime) -> int:
     """Exact epoch microseconds (no float rounding), for tick arithmetic."""
     return (at - _EPOCH) // _MICROSECOND
-
-
-def _query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> list[tuple[Any, ...]]:
-    """Run the single statement of ``sql/<name>`` with the ``$params`` it names; all rows.
-
-    ``fetchall`` (not ``fetchone``) so no result stays open to block a later ``register``.
-    """
-    statement = read_sql(name)
-    wanted = set(re.findall(r"\$(\w+)", statement))
-    return con.execute(statement, {key: params[key] for key in wanted}).fetchall()
 
 
 def _local_days(start: datetime, end: datetime, tz: str) -> list[tuple[date, datetime, datetime]]:
@@ -267,7 +257,7 @@ def seed_history(
     except (ZoneInfoNotFoundError, ValueError):
         raise HistoryError(f"{time_zone!r} is not a known IANA time zone") from None
 
-    ((real, real_first, real_last, synthetic),) = _query(
+    ((real, real_first, real_last, synthetic),) = fetch_all(
         con, "history/existing.sql", start=start, end=end
     )
     if real:
@@ -302,11 +292,11 @@ def seed_history(
         }
         now = datetime.now(UTC)
         with registered(con, **frames), transaction(con):
-            run_script(con, "ingest/scopes.sql", now=now)
-            run_script(con, "history/clear.sql", chunk_start=lo, chunk_end=hi)
+            execute(con, "ingest/scopes.sql", now=now)
+            execute(con, "history/clear.sql", chunk_start=lo, chunk_end=hi)
             if ticks:
                 last_tick = datetime.fromtimestamp((k_to - 1) * tick_seconds, UTC)
-                run_script(
+                execute(
                     con,
                     "history/ticks.sql",
                     k_from=k_from,
@@ -315,7 +305,7 @@ def seed_history(
                     account_id=account_id,
                     now=now,
                 )
-                ((rows,),) = _query(con, "history/snapshots.sql")
+                ((rows,),) = fetch_all(con, "history/snapshots.sql")
                 con.execute("DROP TABLE history_ticks")
                 if rows != ticks * len(members):
                     # Every member must be listed exactly once per tick; anything else means
@@ -324,7 +314,7 @@ def seed_history(
                         f"{day}: wrote {rows} snapshot rows, expected {ticks} ticks x "
                         f"{len(members)} scope members = {ticks * len(members)}"
                     )
-                run_script(
+                execute(
                     con,
                     "history/agents.sql",
                     first_seen=datetime.fromtimestamp(k_from * tick_seconds, UTC),

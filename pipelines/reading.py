@@ -19,7 +19,6 @@ a :class:`ReadError` explaining that, and should read through its own connection
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,8 @@ import duckdb
 import pandas as pd
 
 from pipelines.resources import DEFAULT_DATABASE
-from pipelines.warehouse import is_lock_error, open_with_retry, read_sql
+from pipelines.warehouse import is_lock_error, open_with_retry
+from pipelines.warehouse.sql import bind, single_statement
 
 __all__ = [
     "DatabaseBusyError",
@@ -40,9 +40,6 @@ __all__ = [
 ]
 
 Params = Mapping[str, Any] | Sequence[Any] | None
-
-_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
-_COMMENT = re.compile(r"--[^\n]*")
 
 
 class ReadError(RuntimeError):
@@ -104,14 +101,11 @@ def read_many(
 
 def _prepare(sql_or_name: str, params: Params) -> tuple[str, Any]:
     """The statement text and the parameters it uses (DuckDB rejects unused named ones)."""
-    sql = read_sql(sql_or_name) if sql_or_name.strip().endswith(".sql") else sql_or_name
+    is_file = sql_or_name.strip().endswith(".sql")
+    sql = single_statement(sql_or_name.strip()) if is_file else sql_or_name
     if params is None or not isinstance(params, Mapping):
         return sql, None if params is None else list(params)
-    wanted = set(_PARAMETER.findall(_COMMENT.sub("", sql)))
-    missing = wanted - params.keys()
-    if missing:
-        raise KeyError(f"{sql_or_name[:60]!r} needs parameter(s) {sorted(missing)}")
-    return sql, {key: params[key] for key in wanted}
+    return sql, bind(sql, params, sql_or_name[:60] if not is_file else f"sql/{sql_or_name}")
 
 
 def _existing(database: str | Path | None) -> Path:

@@ -41,7 +41,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from pipelines.warehouse import read_sql
+from pipelines.warehouse import fetch_all, fetch_df
 
 __all__ = [
     "CSV_COLUMNS",
@@ -152,7 +152,7 @@ def load_summary(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
     Exposed so the Dagster asset can attach ``summary_markdown(load_summary(...))`` as metadata
     without rendering the whole report.
     """
-    return con.execute(read_sql("report/summary.sql"), [day]).df()
+    return fetch_df(con, "report/summary.sql", day=day)
 
 
 def write_daily_report(
@@ -181,7 +181,7 @@ def write_daily_report(
     with _snapshot(con) as cursor:
         summary = load_summary(cursor, day)
         points = _load_points(cursor, day)
-        export = cursor.execute(read_sql("report/export.sql"), [day, day]).fetchall()
+        export = fetch_all(cursor, "report/export.sql", day=day)
 
     page = _render_html(
         day=day,
@@ -270,7 +270,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnect
 
 
 def _load_points(con: duckdb.DuckDBPyConnection, day: date) -> list[_Point]:
-    rows = con.execute(read_sql("report/series.sql"), [day]).fetchall()
+    rows = fetch_all(con, "report/series.sql", day=day)
     return [
         _Point(
             scope_key=r[0],

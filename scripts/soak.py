@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -69,6 +70,25 @@ def _lock_error(text: str) -> bool:
     )
 
 
+class _LockWaits(logging.Handler):
+    """Counts the lock waits the warehouse logs ("waited N s for the lock on ...")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+        self.seconds = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.seconds += float(record.args[0]) if record.args else 0.0
+
+
+LOCK_WAITS = _LockWaits()
+_lock_logger = logging.getLogger("pipelines.warehouse.connection")
+_lock_logger.addHandler(LOCK_WAITS)
+_lock_logger.setLevel(logging.INFO)
+
+
 class Recorder:
     """What one role did: counters, wait times and every exception, written out as JSON."""
 
@@ -83,10 +103,8 @@ class Recorder:
         print(f"[{self.role}] {text[:300]}", file=sys.stderr, flush=True)
 
     def save(self) -> None:
-        from pipelines.warehouse import LOCK_STATS
-
-        self.figures["lock_waits"] = LOCK_STATS["waits"]
-        self.figures["lock_waited_s"] = round(LOCK_STATS["waited_s"], 3)
+        self.figures["lock_waits"] = LOCK_WAITS.count
+        self.figures["lock_waited_s"] = round(LOCK_WAITS.seconds, 3)
         waits = self.figures.pop("waits")
         self.figures["max_wait_s"] = round(max(waits), 3) if waits else 0.0
         self.figures["mean_wait_s"] = round(sum(waits) / len(waits), 3) if waits else 0.0

@@ -43,7 +43,7 @@ from pipelines.polling import TickOutcome, agent_statuses, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope
 from pipelines.simulator import SimulatorServer
-from pipelines.warehouse import PiiPolicy, connect, read_sql
+from pipelines.warehouse import PiiPolicy, connect, fetch_all
 
 Factory = Callable[..., SimulatorServer]
 
@@ -138,9 +138,9 @@ def assert_tick_consistent(db: str, tick_id: str, scopes: list[Scope]) -> None:
                 "SELECT DISTINCT scope_key FROM snapshots WHERE tick_id = ?", [tick_id]
             ).fetchall()
         }
-        duplicates = con.execute(
-            read_sql("checks/snapshot_duplicates.sql"), {"since": datetime(2000, 1, 1, tzinfo=UTC)}
-        ).fetchall()
+        duplicates = fetch_all(
+            con, "checks/snapshot_duplicates.sql", since=datetime(2000, 1, 1, tzinfo=UTC)
+        )
         sends = con.execute(
             "SELECT count(*) FROM request_log WHERE tick_id = ?", [tick_id]
         ).fetchall()[0][0]

@@ -29,7 +29,7 @@ from pipelines.assets.ingest import DUCKDB_POOL, availability_snapshots, markdow
 from pipelines.report import summary_markdown
 from pipelines.requirements import load_requirements
 from pipelines.resources import WarehouseResource
-from pipelines.warehouse import read_sql
+from pipelines.warehouse import fetch_all, fetch_df
 
 
 class CoverageResource(ConfigurableResource):
@@ -129,7 +129,7 @@ def agent_status_spans(
     day = partition_day(context)
     with warehouse.connection() as con:
         rows = coverage.build_spans(con, day, coverage_config.settings())
-        preview = con.execute(read_sql("metadata/spans_by_status.sql"), {"day": day}).df()
+        preview = fetch_df(con, "metadata/spans_by_status.sql", day=day)
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
@@ -163,9 +163,7 @@ def coverage_intervals(
     settings = coverage_config.settings()
     with warehouse.connection() as con:
         rows = coverage.build_coverage(con, day, settings)
-        observed = con.execute(
-            read_sql("metadata/intervals_observed.sql"), {"day": day}
-        ).fetchall()[0][0]
+        ((observed,),) = fetch_all(con, "metadata/intervals_observed.sql", day=day)
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
@@ -212,10 +210,10 @@ def staffing_requirements(
 ) -> MaterializeResult:
     day = partition_day(context)
     with warehouse.connection() as con:
-        known = [key for (key,) in con.execute(read_sql("metadata/scope_keys.sql")).fetchall()]
+        known = [key for (key,) in fetch_all(con, "metadata/scope_keys.sql")]
         rules = coverage_config.rules(known)
         rows = coverage.build_requirements(con, day, coverage_config.settings(), rules)
-        by_source = con.execute(read_sql("metadata/requirements_by_source.sql"), {"day": day}).df()
+        by_source = fetch_df(con, "metadata/requirements_by_source.sql", day=day)
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),

@@ -17,7 +17,7 @@ from dagster import (
 
 from pipelines.polling import TickOutcome, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
-from pipelines.warehouse import read_sql
+from pipelines.warehouse import fetch_all, fetch_df
 
 DUCKDB_POOL = "duckdb_writer"
 
@@ -117,7 +117,7 @@ def snapshots_have_no_duplicates(warehouse: WarehouseResource) -> AssetCheckResu
     """No (tick, scope, agent) stored twice in the last day of ticks."""
     since = datetime.now(UTC) - timedelta(days=1)
     with warehouse.connection(read_only=True) as con:
-        duplicates = con.execute(read_sql("checks/snapshot_duplicates.sql"), {"since": since}).df()
+        duplicates = fetch_df(con, "checks/snapshot_duplicates.sql", since=since)
     return AssetCheckResult(
         passed=duplicates.empty,
         metadata={
@@ -132,7 +132,7 @@ def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     """The last polled tick ended recently (AVAILABILITY_FRESHNESS_MINUTES, default 5)."""
     limit = timedelta(minutes=float(os.environ.get("AVAILABILITY_FRESHNESS_MINUTES", "5")))
     with warehouse.connection(read_only=True) as con:
-        row = next(iter(con.execute(read_sql("checks/last_tick.sql")).fetchall()), None)
+        row = next(iter(fetch_all(con, "checks/last_tick.sql")), None)
     if row is None:
         return AssetCheckResult(passed=False, metadata={"reason": "no tick has been polled"})
     age = datetime.now(UTC) - row[2]
@@ -151,11 +151,9 @@ def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
 def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult:
     """Every scope asked in the last tick answered; a failed scope means a hole in the data."""
     with warehouse.connection(read_only=True) as con:
-        row = next(iter(con.execute(read_sql("checks/last_tick.sql")).fetchall()), None)
+        row = next(iter(fetch_all(con, "checks/last_tick.sql")), None)
         failed = (
-            con.execute(read_sql("checks/failed_scopes.sql"), {"tick_id": row[0]}).df()
-            if row
-            else pd.DataFrame()
+            fetch_df(con, "checks/failed_scopes.sql", tick_id=row[0]) if row else pd.DataFrame()
         )
     return AssetCheckResult(
         passed=row is not None and failed.empty,

@@ -1,13 +1,13 @@
 -- The coverage table of one day as exported to coverage.csv: one row per scope x interval.
--- Parameter 1: the report day (DATE), used for both sides of the join.
+-- Parameters: $day, the report day (DATE), used for both sides of the join.
 -- A FULL JOIN keeps an interval that only one side holds (for instance an unobserved interval
 -- that coverage_intervals left out), so the CSV always has every scope x interval of the day.
 -- Timestamps are formatted here so the file does not depend on the client's time-zone handling.
 WITH c AS (
-    SELECT * FROM coverage_intervals WHERE day = ?
+    SELECT * FROM coverage_intervals WHERE day = $day
 ),
 v AS (
-    SELECT * FROM coverage_vs_requirement WHERE day = ?
+    SELECT * FROM coverage_vs_requirement WHERE day = $day
 )
 SELECT
     strftime(coalesce(c.day, v.day), '%Y-%m-%d') AS day,

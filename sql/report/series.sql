@@ -1,5 +1,5 @@
 -- Every scope x interval of one day with its requirement: the data behind the report's charts.
--- Parameter 1: the report day (DATE).
+-- Parameters: $day, the report day (DATE).
 SELECT
     v.scope_key,
     coalesce(sc.name, v.scope_key) AS name,
@@ -13,5 +13,5 @@ SELECT
     v.observed_share
 FROM coverage_vs_requirement AS v
 LEFT JOIN scopes AS sc ON sc.scope_key = v.scope_key
-WHERE v.day = ?
+WHERE v.day = $day
 ORDER BY v.scope_key, v.interval_start;

@@ -1,5 +1,5 @@
 -- Per-scope summary of one day for the daily report, ranked by shortfall (largest first).
--- Parameter 1: the report day (DATE). The worst interval's local start comes from the
+-- Parameters: $day, the report day (DATE). The worst interval's local start comes from the
 -- interval table itself so the report shows exactly the local label the pipeline computed.
 SELECT
     s.scope_key,
@@ -21,5 +21,5 @@ LEFT JOIN coverage_vs_requirement AS v
     ON v.day = s.day
     AND v.scope_key = s.scope_key
     AND v.interval_start = s.worst_interval_start
-WHERE s.day = ?
+WHERE s.day = $day
 ORDER BY s.shortfall_agent_hours DESC NULLS LAST, s.scope_key;

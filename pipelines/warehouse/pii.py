@@ -1,218 +1,40 @@
-"""The DuckDB warehouse: schema migrations, connections, the PII policy and the tick write.
+"""What is stored of agents' personal data (e-mail, phone): kept, hashed with a key, or dropped.
 
-DuckDB lets one process at a time hold a file for writing, so every connection here is short
-and opening one waits out another process's lock (bounded) instead of failing: a scheduled
-poll, a coverage rebuild, a UI materialization and a notebook can share the file.
-
-Personal data (e-mail, phone) is handled by :class:`PiiPolicy` on the single write path,
-:func:`write_tick`, before anything is stored, so the raw landing table never keeps what the
-normalized tables drop.
+Applied on the single write path (:func:`pipelines.warehouse.ticks.write_tick`) before anything
+is stored, so the raw landing table never keeps what the normalized tables drop. One field
+pattern (``PII_FIELD``) decides which keys are contact data, everywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 import re
 import secrets
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
 import numpy as np
-import pandas as pd
 
-from pipelines.scopes import Scope
+from pipelines.net import is_loopback_host
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-MIGRATIONS_DIR = SQL_DIR / "migrations"
-DEFAULT_LOCK_TIMEOUT_S = 60.0
-
-
-def read_sql(name: str) -> str:
-    """Text of ``sql/<name>``; SQL lives in files so analysts can read and run it by hand."""
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def _migrations() -> list[tuple[int, str, str]]:
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = re.match(r"^(\d+)_(.+)\.sql$", path.name)
-        if not match:
-            raise RuntimeError(f"migration file {path.name} is not named NNN_name.sql")
-        found.append((int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError(f"duplicate migration numbers in {MIGRATIONS_DIR}: {versions}")
-    return found
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations not yet recorded in ``schema_version``; return those applied.
-
-    Each migration runs in its own transaction together with its version row, so a crash
-    leaves either the old schema or the new one, never half of it.
-    """
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-    applied = []
-    for version, name, text in _migrations():
-        if version in done:
-            continue
-        with transaction(con):
-            con.execute(text)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, ?)",
-                [version, name, datetime.now(UTC)],
-            )
-        applied.append(version)
-    return applied
-
-
-def is_lock_error(error: BaseException) -> bool:
-    """True for DuckDB's "another process holds the file" errors (worth waiting out)."""
-    text = str(error)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
-# Lock conflicts this process waited out, for the soak figures and for curious operators.
-LOCK_STATS = {"waits": 0, "waited_s": 0.0}
-
-
-def open_with_retry(
-    database: str, read_only: bool, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
-) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting out another process's lock with a bounded, growing pause.
-
-    Writers hold the file for one short transaction, so a lock conflict means "wait a
-    moment", not "fail the run"; only a lock held longer than ``timeout_s`` is raised.
-    """
-    started = time.monotonic()
-    deadline = started + timeout_s
-    pause = 0.02
-    waited = False
-    try:
-        while True:
-            try:
-                return duckdb.connect(database, read_only=read_only)
-            except duckdb.IOException as exc:
-                if not is_lock_error(exc) or time.monotonic() + pause > deadline:
-                    raise
-                waited = True
-                # Jitter keeps several waiting processes from retrying in lockstep.
-                time.sleep(pause * (0.5 + secrets.randbelow(1000) / 1000))
-                pause = min(pause * 1.5, 0.5)
-    finally:
-        if waited:
-            LOCK_STATS["waits"] += 1
-            LOCK_STATS["waited_s"] += time.monotonic() - started
-
-
-@contextmanager
-def connect(
-    database: str | Path,
-    read_only: bool = False,
-    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection in UTC; writers get the schema migrated first.
-
-    Opening waits up to ``lock_timeout_s`` for another process's lock, so overlapping writers
-    queue instead of failing.
-    """
-    database = str(database)
-    if not read_only and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    con = open_with_retry(database, read_only, lock_timeout_s)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            migrate(con)
-        yield con
-    finally:
-        con.close()
-
-
-def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
-    """Run every statement of ``sql/<name>``, binding each to the ``$params`` it names.
-
-    DuckDB prepares one statement at a time and refuses parameters a statement does not use,
-    so the file is split on statement-ending semicolons and each part gets only its own.
-    """
-    for statement in re.split(r";\s*$", read_sql(name), flags=re.MULTILINE):
-        if not re.sub(r"--[^\n]*", "", statement).strip():
-            continue
-        wanted = set(re.findall(r"\$(\w+)", statement))
-        missing = wanted - params.keys()
-        if missing:
-            raise KeyError(f"sql/{name} needs parameter(s) {sorted(missing)}")
-        con.execute(statement, {key: params[key] for key in wanted})
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: a crash or an error inside leaves the database as it was."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
-@dataclass(frozen=True)
-class Tick:
-    """One poll of some or all scopes. ``tick_id`` is deterministic so a re-run replaces it."""
-
-    tick_id: str
-    account_id: str
-    started_at: datetime
-    ended_at: datetime
-    source: str = "poll"
-    run_id: str | None = None
-    scopes_deferred: int = 0
-
-
-LANDING_COLUMNS = [
-    "scope_key",
-    "requested_at",
-    "answered_at",
-    "observed_at",
-    "attempts",
-    "http_status",
-    "latency_ms",
-    "outcome",
-    "error_kind",
-    "error_text",
-    "body",
-]
-
-
-# --------------------------------------------------------------------------------------------
-# Personal data
-# --------------------------------------------------------------------------------------------
+__all__ = ["HASH_PREFIX", "PII_FIELD", "PII_MODES", "PiiConfigError", "PiiPolicy"]
 
 PII_MODES = ("keep", "hash", "drop")
 # Agent fields holding contact data: Kore's emailId and phoneNumber, and the obvious variants a
-# later API revision might use. Names are kept on purpose (analysts need them).
-PII_FIELD = re.compile(r"^(e-?mail(id|address)?|phone(number)?|mobile(number|phone)?)$", re.I)
-_PII_HINT = re.compile(r'"(e-?mail(id|address)?|phone(number)?|mobile(number|phone)?)"', re.I)
+# later API revision might use. Names are kept on purpose (analysts need them). This one
+# alternation builds every pattern below.
+_FIELD_NAMES = r"e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?"
+PII_FIELD = re.compile(rf"^(?:{_FIELD_NAMES})$", re.I)
+_PII_HINT = re.compile(rf'"(?:{_FIELD_NAMES})"', re.I)
 # The same fields inside a body that is not valid JSON (a truncated answer kept for inspection).
 _PII_IN_TEXT = re.compile(
-    r'("(?:e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?)"\s*:\s*)'
+    rf'("(?:{_FIELD_NAMES})"\s*:\s*)'
     r'("(?:[^"\\]|\\.)*"|"(?:[^"\\]|\\.)*$|-?\d[\d.eE+-]*)',
     re.I,
 )
@@ -223,7 +45,7 @@ HASH_PREFIX = "pii:"
 # each with its value when that value is one whose stored form is known without parsing (a
 # string without escapes, null, or an integer written as json.dumps writes it).
 _PII_KEY_AND_VALUE = re.compile(
-    rb'"(?:e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?)"\s*:\s*'
+    rb'"(?:' + _FIELD_NAMES.encode() + rb')"\s*:\s*'
     rb'(?:("[^"\\]*"|null|0|-?[1-9][0-9]*)(?=\s*[,}]))?'
 )
 # Everything but quotes, brackets, commas and the two key markers.
@@ -280,12 +102,7 @@ class PiiPolicy:
         """
         if self.mode != "hash" or self.key is not None:
             return
-        hostname = (urlsplit(host.strip()).hostname or "").strip("[]").lower()
-        try:
-            loopback = ipaddress.ip_address(hostname).is_loopback
-        except ValueError:
-            loopback = hostname == "localhost" or hostname.endswith(".localhost")
-        if not loopback:
+        if not is_loopback_host(urlsplit(host.strip()).hostname or ""):
             raise PiiConfigError(
                 "AVAILABILITY_PII=hash (the default) needs AVAILABILITY_PII_KEY, a random secret "
                 "of 16+ characters kept outside the database, when polling a real Kore.ai host; "
@@ -479,134 +296,3 @@ class PiiPolicy:
             lambda m: "null" if self.mode == "drop" else str(self.protect_value(m.group(0))),
             text,
         )
-
-
-def scopes_frame(scopes: Sequence[Scope]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "scope_key": [s.key for s in scopes],
-            "kind": [s.kind for s in scopes],
-            "ref_id": [s.ref_id for s in scopes],
-            "name": [s.name for s in scopes],
-            "agent_ids": [list(s.agent_ids) if s.kind == "agents" else None for s in scopes],
-        }
-    )
-
-
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame) -> Iterator[None]:
-    """Expose DataFrames to SQL by name for the block; registered outside any transaction so
-    an aborted one cannot keep them from being unregistered."""
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        yield
-    finally:
-        for name in frames:
-            con.unregister(name)
-
-
-def write_tick(
-    con: duckdb.DuckDBPyConnection,
-    tick: Tick,
-    landing: pd.DataFrame,
-    sends: pd.DataFrame,
-    scopes: Sequence[Scope],
-    pii: PiiPolicy | None = None,
-) -> dict[str, int]:
-    """Write one tick in one transaction, in bulk, replacing any earlier write of the same tick.
-
-    ``landing`` has one row per scope asked (``LANDING_COLUMNS``); ``sends`` one row per
-    request attempt (``scope_key``, ``sent_at``) for the account's shared rate budget.
-    Snapshots, agents and channel capacity are derived from the landed bodies by SQL, after
-    ``pii`` (default: :meth:`PiiPolicy.from_env`, i.e. hash) has rewritten e-mail and phone in
-    the bodies, so no table keeps what the policy removes.
-
-    An agent listed in two buckets of one answer is stored once per (tick, scope), with the
-    status chosen by the coverage precedence (BUSY > AVAILABLE > AWAY > other > OFFLINE); the
-    raw body keeps both listings.
-    """
-    missing = [c for c in LANDING_COLUMNS if c not in landing.columns]
-    if missing:
-        raise ValueError(f"landing frame lacks column(s) {missing}")
-    landing = landing[LANDING_COLUMNS].copy()
-    policy = (pii or PiiPolicy.from_env()).with_database_key(con)
-    if policy.mode != "keep":
-        landing["body"] = pd.array(
-            [
-                policy.protect_body(None if pd.isna(body) else body, outcome == "ok")
-                for body, outcome in zip(landing["body"], landing["outcome"], strict=True)
-            ],
-            dtype="string",
-        )
-    landing.insert(0, "tick_id", tick.tick_id)
-    landing.insert(2, "account_id", tick.account_id)
-    sends = sends[["scope_key", "sent_at"]].copy()
-    sends.insert(0, "tick_id", tick.tick_id)
-    sends.insert(0, "account_id", tick.account_id)
-    ok = int((landing["outcome"] == "ok").sum())
-    incoming = {
-        "incoming_scopes": scopes_frame(scopes),
-        "incoming_landing": landing,
-        "incoming_sends": sends,
-    }
-    with registered(con, **incoming), transaction(con):
-        run_script(con, "ingest/scopes.sql", now=datetime.now(UTC))
-        for table in ("snapshots", "channel_capacity", "raw_responses", "ticks"):
-            con.execute(f"DELETE FROM {table} WHERE tick_id = ?", [tick.tick_id])
-        con.execute("INSERT INTO raw_responses BY NAME SELECT * FROM incoming_landing")
-        con.execute("INSERT INTO request_log BY NAME SELECT * FROM incoming_sends")
-        run_script(con, "ingest/listings.sql", tick_id=tick.tick_id)
-        run_script(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
-        run_script(con, "ingest/agents.sql", tick_id=tick.tick_id)
-        con.execute(
-            "INSERT INTO ticks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                tick.tick_id,
-                tick.account_id,
-                tick.source,
-                tick.run_id,
-                tick.started_at,
-                tick.ended_at,
-                len(landing),
-                ok,
-                len(landing) - ok,
-                tick.scopes_deferred,
-                datetime.now(UTC),
-            ],
-        )
-        con.execute(
-            "DELETE FROM request_log WHERE account_id = ? AND sent_at < ?",
-            [tick.account_id, datetime.now(UTC) - REQUEST_LOG_RETENTION],
-        )
-        snapshot_rows = con.execute(
-            "SELECT count(*) FROM snapshots WHERE tick_id = ?", [tick.tick_id]
-        ).fetchall()[0][0]
-    return {
-        "scopes_asked": len(landing),
-        "scopes_ok": ok,
-        "scopes_failed": len(landing) - ok,
-        "snapshot_rows": int(snapshot_rows),
-    }
-
-
-REQUEST_LOG_RETENTION = timedelta(days=1)
-
-
-def recent_sends(
-    con: duckdb.DuckDBPyConnection, account_id: str, since: datetime
-) -> list[datetime]:
-    """Send times already spent from the account's per-minute budget, by any process."""
-    rows = con.execute(
-        "SELECT sent_at FROM request_log WHERE account_id = ? AND sent_at >= ? ORDER BY sent_at",
-        [account_id, since],
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
-def last_polled(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
-    """When each scope was last asked, so a tick short of budget serves the stalest first."""
-    rows = con.execute(
-        "SELECT scope_key, max(requested_at) FROM raw_responses GROUP BY scope_key"
-    ).fetchall()
-    return dict(rows)

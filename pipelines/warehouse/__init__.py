@@ -1,0 +1,46 @@
+"""The DuckDB warehouse: connections and migrations, the one SQL runner, the PII policy and the
+tick write. Everything else in the project reaches DuckDB through these names."""
+
+from pipelines.warehouse.connection import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    connect,
+    is_lock_error,
+    migrate,
+    open_with_retry,
+    registered,
+    transaction,
+)
+from pipelines.warehouse.pii import PII_MODES, PiiConfigError, PiiPolicy
+from pipelines.warehouse.sql import execute, fetch_all, fetch_df, sql_text, statements
+from pipelines.warehouse.ticks import (
+    LANDING_COLUMNS,
+    Tick,
+    last_polled,
+    recent_sends,
+    scopes_frame,
+    write_tick,
+)
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT_S",
+    "LANDING_COLUMNS",
+    "PII_MODES",
+    "PiiConfigError",
+    "PiiPolicy",
+    "Tick",
+    "connect",
+    "execute",
+    "fetch_all",
+    "fetch_df",
+    "is_lock_error",
+    "last_polled",
+    "migrate",
+    "open_with_retry",
+    "recent_sends",
+    "registered",
+    "scopes_frame",
+    "sql_text",
+    "statements",
+    "transaction",
+    "write_tick",
+]

@@ -1,0 +1,163 @@
+"""One tick's write: the landing rows, in bulk, in one transaction, replacing a re-run.
+
+Snapshots, agents and channel capacity are derived from the landed raw bodies by the SQL in
+``sql/ingest/``, after the PII policy has rewritten the bodies; sends are recorded for the
+account's shared rate budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from pipelines.scopes import Scope
+from pipelines.warehouse.connection import registered, transaction
+from pipelines.warehouse.pii import PiiPolicy
+from pipelines.warehouse.sql import execute, fetch_all
+
+__all__ = [
+    "LANDING_COLUMNS",
+    "REQUEST_LOG_RETENTION",
+    "Tick",
+    "last_polled",
+    "recent_sends",
+    "scopes_frame",
+    "write_tick",
+]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One poll of some or all scopes. ``tick_id`` is deterministic so a re-run replaces it."""
+
+    tick_id: str
+    account_id: str
+    started_at: datetime
+    ended_at: datetime
+    source: str = "poll"
+    run_id: str | None = None
+    scopes_deferred: int = 0
+
+
+LANDING_COLUMNS = [
+    "scope_key",
+    "requested_at",
+    "answered_at",
+    "observed_at",
+    "attempts",
+    "http_status",
+    "latency_ms",
+    "outcome",
+    "error_kind",
+    "error_text",
+    "body",
+]
+
+
+# Sends older than this cannot matter for any rate window; the tick write prunes them.
+REQUEST_LOG_RETENTION = timedelta(days=1)
+
+
+def scopes_frame(scopes: Sequence[Scope]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "scope_key": [s.key for s in scopes],
+            "kind": [s.kind for s in scopes],
+            "ref_id": [s.ref_id for s in scopes],
+            "name": [s.name for s in scopes],
+            "agent_ids": [list(s.agent_ids) if s.kind == "agents" else None for s in scopes],
+        }
+    )
+
+
+def write_tick(
+    con: duckdb.DuckDBPyConnection,
+    tick: Tick,
+    landing: pd.DataFrame,
+    sends: pd.DataFrame,
+    scopes: Sequence[Scope],
+    pii: PiiPolicy | None = None,
+) -> dict[str, int]:
+    """Write one tick in one transaction, in bulk, replacing any earlier write of the same tick.
+
+    ``landing`` has one row per scope asked (``LANDING_COLUMNS``); ``sends`` one row per
+    request attempt (``scope_key``, ``sent_at``) for the account's shared rate budget.
+    Snapshots, agents and channel capacity are derived from the landed bodies by SQL, after
+    ``pii`` (default: :meth:`PiiPolicy.from_env`, i.e. hash) has rewritten e-mail and phone in
+    the bodies, so no table keeps what the policy removes.
+
+    An agent listed in two buckets of one answer is stored once per (tick, scope), with the
+    status chosen by the coverage precedence (BUSY > AVAILABLE > AWAY > other > OFFLINE); the
+    raw body keeps both listings.
+    """
+    missing = [c for c in LANDING_COLUMNS if c not in landing.columns]
+    if missing:
+        raise ValueError(f"landing frame lacks column(s) {missing}")
+    landing = landing[LANDING_COLUMNS].copy()
+    policy = (pii or PiiPolicy.from_env()).with_database_key(con)
+    if policy.mode != "keep":
+        landing["body"] = pd.array(
+            [
+                policy.protect_body(None if pd.isna(body) else body, outcome == "ok")
+                for body, outcome in zip(landing["body"], landing["outcome"], strict=True)
+            ],
+            dtype="string",
+        )
+    landing.insert(0, "tick_id", tick.tick_id)
+    landing.insert(2, "account_id", tick.account_id)
+    sends = sends[["scope_key", "sent_at"]].copy()
+    sends.insert(0, "tick_id", tick.tick_id)
+    sends.insert(0, "account_id", tick.account_id)
+    ok = int((landing["outcome"] == "ok").sum())
+    incoming = {
+        "incoming_scopes": scopes_frame(scopes),
+        "incoming_landing": landing,
+        "incoming_sends": sends,
+    }
+    now = datetime.now(UTC)
+    with registered(con, **incoming), transaction(con):
+        execute(con, "ingest/scopes.sql", now=now)
+        execute(con, "ingest/land.sql", tick_id=tick.tick_id)
+        execute(con, "ingest/listings.sql", tick_id=tick.tick_id)
+        execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
+        execute(con, "ingest/agents.sql", tick_id=tick.tick_id)
+        execute(
+            con,
+            "ingest/tick.sql",
+            tick_id=tick.tick_id,
+            account_id=tick.account_id,
+            source=tick.source,
+            run_id=tick.run_id,
+            started_at=tick.started_at,
+            ended_at=tick.ended_at,
+            scopes_asked=len(landing),
+            scopes_ok=ok,
+            scopes_failed=len(landing) - ok,
+            scopes_deferred=tick.scopes_deferred,
+            written_at=now,
+            log_kept_since=now - REQUEST_LOG_RETENTION,
+        )
+        ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
+    return {
+        "scopes_asked": len(landing),
+        "scopes_ok": ok,
+        "scopes_failed": len(landing) - ok,
+        "snapshot_rows": int(snapshot_rows),
+    }
+
+
+def recent_sends(
+    con: duckdb.DuckDBPyConnection, account_id: str, since: datetime
+) -> list[datetime]:
+    """Send times already spent from the account's per-minute budget, by any process."""
+    rows = fetch_all(con, "ingest/recent_sends.sql", account_id=account_id, since=since)
+    return [row[0] for row in rows]
+
+
+def last_polled(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    """When each scope was last asked, so a tick short of budget serves the stalest first."""
+    return dict(fetch_all(con, "ingest/last_polled.sql"))
