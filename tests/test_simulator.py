@@ -34,9 +34,9 @@ from pipelines.simulator import (
     SimulatorConfig,
     SimulatorServer,
     StatusSpan,
-    _is_loopback,
     main,
 )
+from pipelines.simulator.auth import _is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 WRONG_SECRET = "a-wrong-secret-long-enough-for-hs256-keys"
