@@ -19,7 +19,8 @@ The package, walked in dependency order:
 - ``config``: :class:`SimulatorConfig`, everything that shapes the tenant and the server;
 - ``auth``: Kore.ai's JWT checks (JTI mode included) and the loopback check;
 - ``handler`` and ``server``: the HTTP endpoints and :class:`SimulatorServer`;
-- ``cli``: ``availability simulate``.
+- ``cli``: ``availability simulate``;
+- ``history``: synthetic snapshot history written straight to DuckDB from the model.
 """
 
 from pipelines.simulator.cli import main
