@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return simulator.main(rest)
     if args.command == "seed-history":
-        from pipelines import history
+        from pipelines.simulator import history
 
         return history.main(rest)
     from pipelines import demo

@@ -26,11 +26,11 @@ import pandas as pd
 
 from pipelines.assets.reports import DEFAULT_REPORTS_DIR
 from pipelines.coverage import day_bounds
-from pipelines.history import seed_history
 from pipelines.report import load_summary, summary_text
 from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorConfig
+from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect, fetch_all, fetch_df
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"

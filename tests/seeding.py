@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 from pipelines.coverage import day_bounds
-from pipelines.history import seed_history
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import load_scopes
+from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
 
 ZONE = "America/New_York"

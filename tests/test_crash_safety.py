@@ -30,11 +30,11 @@ from typing import Any
 import pytest
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
-from pipelines.history import seed_history
 from pipelines.kore_client import connection_settings
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorServer
+from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
 
 SCOPE_COUNT = 6

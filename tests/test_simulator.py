@@ -34,9 +34,9 @@ from pipelines.simulator import (
     SimulatorConfig,
     SimulatorServer,
     StatusSpan,
-    _is_loopback,
     main,
 )
+from pipelines.simulator.auth import _is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 WRONG_SECRET = "a-wrong-secret-long-enough-for-hs256-keys"
@@ -258,7 +258,7 @@ def test_rate_limit_per_account_with_retry_after(simulator_factory: Factory) -> 
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     counts = server.requests_served
     assert counts[200] == 5 and counts[429] == 1 and counts[401] == 6
-    assert counts == 12 and counts.total == 12
+    assert counts == {200: 5, 429: 1, 401: 6} and counts.total == 12
 
 
 def test_rate_limit_without_retry_after_header(simulator_factory: Factory) -> None:

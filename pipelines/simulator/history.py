@@ -55,7 +55,9 @@ import duckdb
 import pandas as pd
 
 from pipelines.scopes import Scope, ScopesFileError, load_scopes
-from pipelines.simulator import Agent, Simulator, SimulatorConfig
+from pipelines.simulator.config import SimulatorConfig
+from pipelines.simulator.model import Simulator, as_utc
+from pipelines.simulator.roster import Agent
 from pipelines.warehouse import (
     PiiPolicy,
     connect,
@@ -100,11 +102,6 @@ class HistorySummary:
 
 # ---------------------------------------------------------------------------------------
 # Helpers
-
-
-def _utc(at: datetime) -> datetime:
-    """Aware UTC; naive values are UTC, as everywhere in the pipeline."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _micros(at: datetime) -> int:
@@ -163,13 +160,7 @@ def _roster(sim: Simulator, pii: PiiPolicy) -> pd.DataFrame:
 
     def attributes(a: Agent) -> str:
         agent = {
-            "_id": a.agent_id,
-            "userId": a.user_id,
-            "firstName": a.first_name,
-            "lastName": a.last_name,
-            "emailId": a.email,
-            "customId": a.custom_id,
-            "phoneNumber": a.phone,
+            **a.kore_fields(),
             "skills": list(a.skills),
             "shift": a.shift,
             "channels": dict(a.channels),
@@ -243,7 +234,7 @@ def seed_history(
     synthetic ticks are there and ``replace`` is false. ``progress`` gets a line per day.
     """
     began = time.perf_counter()
-    start, end = _utc(start), _utc(end)
+    start, end = as_utc(start), as_utc(end)
     if end <= start:
         raise HistoryError(f"empty range: end {end.isoformat()} is not after {start.isoformat()}")
     if isinstance(tick_seconds, bool) or not isinstance(tick_seconds, int) or tick_seconds < 1:
@@ -346,7 +337,7 @@ def _parse_end(text: str) -> datetime:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return datetime.combine(date.fromisoformat(text), dtime(0), tzinfo=UTC)
-        return _utc(datetime.fromisoformat(text))
+        return as_utc(datetime.fromisoformat(text))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO timestamp"

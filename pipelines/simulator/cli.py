@@ -1,0 +1,113 @@
+"""``availability simulate``: run the simulator from the command line until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from pipelines.simulator.auth import _is_loopback
+from pipelines.simulator.config import SimulatorConfig
+from pipelines.simulator.faults import Faults
+from pipelines.simulator.server import SimulatorServer
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="availability simulate",
+        description="Run the Kore.ai Agent AI availability simulator on loopback.",
+    )
+    defaults = SimulatorConfig()
+    parser.add_argument("--host", default=defaults.host, help="bind address (loopback only)")
+    parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
+    parser.add_argument("--agents", type=int, default=defaults.agents)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=defaults.rate_limit_per_minute,
+        help="requests per minute per account; 0 turns the limit off",
+    )
+    parser.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429")
+    parser.add_argument("--enforce-jti", action="store_true")
+    parser.add_argument("--shape", choices=("v1", "v2"), default=defaults.response_shape)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--custom-status-bucket", default=None, metavar="BUCKET")
+    parser.add_argument("--time-zone", default=defaults.time_zone)
+    parser.add_argument("--bot-id", default=defaults.bot_id)
+    parser.add_argument("--account-id", default=defaults.account_id)
+    parser.add_argument("--client-id", default=defaults.client_id)
+    parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="also print KORE_CLIENT_SECRET (a simulator-only secret)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (debug endpoints still answer loopback only)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``availability simulate``: serve until SIGINT or SIGTERM, then exit 0."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["simulate"]:
+        args_list = args_list[1:]
+    args = _parser().parse_args(args_list)
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"refusing to bind to non-loopback host {args.host!r}; pass --allow-remote to do so",
+            file=sys.stderr,
+        )
+        return 2
+    config = SimulatorConfig(
+        agents=args.agents,
+        seed=args.seed,
+        host=args.host,
+        port=args.port,
+        bot_id=args.bot_id,
+        account_id=args.account_id,
+        client_id=args.client_id,
+        rate_limit_per_minute=args.rate_limit or None,
+        retry_after_header=not args.no_retry_after,
+        enforce_jti=args.enforce_jti,
+        response_shape=args.shape,
+        custom_status_bucket=args.custom_status_bucket,
+        time_zone=args.time_zone,
+        faults=Faults(latency_ms=args.latency_ms),
+    )
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        # Installed before binding so a signal during start-up still ends in a clean exit.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        try:
+            server = SimulatorServer(config).start()
+        except (OSError, ValueError, KeyError) as exc:  # KeyError: unknown time zone
+            print(f"cannot start the simulator: {exc}", file=sys.stderr)
+            return 1
+        try:
+            print(f"listening on {server.base_url}")
+            for name, value in server.env(include_secret=args.print_env).items():
+                print(f"{name}={value}")
+            if not args.print_env:
+                print("# KORE_CLIENT_SECRET not shown; pass --print-env to print it")
+            sys.stdout.flush()
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
