@@ -14,7 +14,8 @@ def is_loopback_host(hostname: str) -> bool:
     Only the name ``localhost`` itself is trusted by name: any other name (``*.localhost``,
     ``localhost.localdomain``) can resolve anywhere, so it does not count as loopback.
     """
-    name = hostname.strip().strip("[]").rstrip(".").lower()
+    # "[::1]" from a URL, "fe80::1%eth0" with a zone: the address is what counts.
+    name = hostname.strip().strip("[]").split("%")[0].rstrip(".").lower()
     if name == "localhost":
         return True
     try:

@@ -24,6 +24,7 @@ import httpx
 import jwt
 import pytest
 
+from pipelines.net import is_loopback_host
 from pipelines.simulator import (
     BUCKETS,
     CHANNELS,
@@ -36,7 +37,6 @@ from pipelines.simulator import (
     StatusSpan,
     main,
 )
-from pipelines.simulator.auth import _is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 WRONG_SECRET = "a-wrong-secret-long-enough-for-hs256-keys"
@@ -568,9 +568,11 @@ def test_debug_truth_roster_and_health(simulator_factory: Factory) -> None:
 
 
 def test_debug_endpoints_are_for_loopback_clients_only() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("10.0.0.5") and not _is_loopback("0.0.0.0")
-    assert not _is_loopback("example.com")
+    assert (
+        is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
+    )
+    assert not is_loopback_host("10.0.0.5") and not is_loopback_host("0.0.0.0")
+    assert not is_loopback_host("example.com")
 
 
 # ---- the server ------------------------------------------------------------------------------

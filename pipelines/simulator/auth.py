@@ -6,7 +6,6 @@ reasons, so the client's handling of each refusal can be tested without Kore.ai.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -21,20 +20,6 @@ __all__ = ["JwtError", "JwtVerifier"]
 
 _JTI_MAX_LIFETIME_S = 3600
 _JWT_LEEWAY_S = 30
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address, IPv6 possibly bracketed) is this machine.
-
-    Guards the debug endpoints and the CLI's bind address. The one copy in the simulator, so
-    it can be swapped for the shared helper in one place.
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 class _QuietHmac(HMACAlgorithm):

@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from pipelines.simulator.auth import _is_loopback
+from pipelines.net import is_loopback_host
 from pipelines.simulator.config import SimulatorConfig
 from pipelines.simulator.faults import Faults
 from pipelines.simulator.server import SimulatorServer
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if args_list[:1] == ["simulate"]:
         args_list = args_list[1:]
     args = _parser().parse_args(args_list)
-    if not _is_loopback(args.host) and not args.allow_remote:
+    if not is_loopback_host(args.host) and not args.allow_remote:
         print(
             f"refusing to bind to non-loopback host {args.host!r}; pass --allow-remote to do so",
             file=sys.stderr,

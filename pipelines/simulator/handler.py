@@ -18,7 +18,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from pipelines.simulator.auth import JwtError, _is_loopback
+from pipelines.net import is_loopback_host
+from pipelines.simulator.auth import JwtError
 from pipelines.simulator.faults import FaultDraw, mutate
 from pipelines.simulator.model import BadRequestError, Simulator, as_utc
 
@@ -248,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- debug endpoints ---------------------------------------------------------------------
 
     def _debug(self, method: str, path: str, query: str, raw: bytes) -> None:
-        if not _is_loopback(str(self.client_address[0])):
+        if not is_loopback_host(str(self.client_address[0])):
             self._send_json(
                 403, _errors("debug endpoints are served to loopback clients only", 403)
             )
