@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import erlang
-from pipelines.requirements import (
+from pipelines.coverage import erlang
+from pipelines.coverage.requirements import (
     RULE_COLUMNS,
     RequirementsFileError,
     load_forecast,

@@ -9,7 +9,7 @@ one of two places a planner already has:
       skill:sk-billing,mon,08:00,6,60
 
 * a **forecast** file (setting ``AVAILABILITY_FORECAST_FILE``) stating expected contacts,
-  from which Erlang C derives the head-count (:func:`pipelines.erlang.required_agents`)::
+  from which Erlang C derives the head-count (:func:`pipelines.coverage.erlang.required_agents`)::
 
       scope,day,interval_start,contacts,aht_seconds,service_level,target_seconds
           [,max_occupancy][,shrinkage][,interval_minutes]
@@ -65,7 +65,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import erlang
+from pipelines.coverage import erlang
 from pipelines.scopes import KINDS
 
 __all__ = [
