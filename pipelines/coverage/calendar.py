@@ -15,6 +15,8 @@ The rules, shared by every user:
 * Intervals step ``interval_minutes`` in UTC from the day's start; the count is rounded UP,
   so a day whose length is not a whole number of intervals ends with a short interval
   rather than losing its last minutes (Lord Howe's 24.5-hour day has 25 hourly intervals).
+* A local wall-clock time that occurs twice (the repeated hour of a fall-back day) is told
+  apart by its UTC offset.
 
 Time zones may be given as IANA names or as ``ZoneInfo`` objects.
 """
@@ -22,6 +24,8 @@ Time zones may be given as IANA names or as ``ZoneInfo`` objects.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -32,6 +36,10 @@ __all__ = [
     "as_day",
     "day_bounds",
     "interval_count",
+    "interval_labels",
+    "local_date",
+    "local_days",
+    "utc_offset",
 ]
 
 # Intervals that divide an hour evenly, so every interval starts on a local wall-clock
@@ -86,3 +94,56 @@ def interval_count(day: date | str, grid: Grid) -> int:
     start, end = day_bounds(day, grid.time_zone)
     step = timedelta(minutes=grid.interval_minutes)
     return math.ceil((end - start) / step)
+
+
+def local_date(at: datetime, tz: str | ZoneInfo) -> date:
+    """The local calendar day in ``tz`` that the instant ``at`` falls in (naive = UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(_zone(tz)).date()
+
+
+def local_days(
+    start: datetime, end: datetime, tz: str | ZoneInfo
+) -> list[tuple[date, datetime, datetime]]:
+    """[start, end) cut at local midnights of ``tz``: (local date, chunk start, chunk end).
+
+    Each chunk is exactly the part of one local day (:func:`day_bounds`) that lies in the
+    range, so work done per chunk lines up with the coverage partitions. Empty if end <= start.
+    """
+    chunks: list[tuple[date, datetime, datetime]] = []
+    if end <= start:
+        return chunks
+    day = local_date(start, tz)
+    while True:
+        lo, hi = day_bounds(day, tz)
+        lo, hi = max(lo, start), min(hi, end)
+        if lo < hi:
+            chunks.append((day, lo, hi))
+        if hi >= end:
+            return chunks
+        day += timedelta(days=1)
+
+
+def utc_offset(local: datetime, start: datetime) -> str:
+    """'UTC+05:30': how far the naive wall clock ``local`` is ahead of the UTC instant ``start``."""
+    utc_wall = start.astimezone(UTC).replace(tzinfo=None) if start.tzinfo else start
+    minutes = round((local.replace(tzinfo=None) - utc_wall).total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{mins:02d}"
+
+
+def interval_labels(cells: Sequence[tuple[datetime, datetime]]) -> list[str]:
+    """Labels for intervals given as (UTC start, naive local start), in the same order.
+
+    A label is the local start 'HH:MM'; a wall-clock time that occurs more than once among
+    the cells (the repeated hour of a fall-back day) gets its UTC offset too, e.g.
+    '01:00 (UTC-04:00)' and '01:00 (UTC-05:00)', so no two intervals share a label.
+    """
+    clocks = [local.strftime("%H:%M") for _, local in cells]
+    repeats = Counter(clocks)
+    return [
+        clock if repeats[clock] == 1 else f"{clock} ({utc_offset(local, start)})"
+        for clock, (start, local) in zip(clocks, cells, strict=True)
+    ]
