@@ -1,37 +1,12 @@
-"""Staffing requirements: the targets and forecast CSV files, turned into one rules table.
+"""Staffing requirements: the targets and forecast files, turned into one rules table.
 
 Coverage is "agents available / agents needed" per scope and interval, and "needed" comes from
-one of two places a planner already has:
-
-* a **targets** file (setting ``AVAILABILITY_TARGETS_FILE``) stating head-counts outright::
-
-      scope,day,interval_start,required_agents[,interval_minutes]
-      skill:sk-billing,mon,08:00,6,60
-
-* a **forecast** file (setting ``AVAILABILITY_FORECAST_FILE``) stating expected contacts,
-  from which Erlang C derives the head-count (:func:`pipelines.coverage.erlang.required_agents`)::
-
-      scope,day,interval_start,contacts,aht_seconds,service_level,target_seconds
-          [,max_occupancy][,shrinkage][,interval_minutes]
-      queue:qu-support,mon,09:00,120,300,80%,20,0.85,30%,60
-
-  ``contacts`` is the volume over the row's own interval (``interval_minutes``), so an hourly
-  forecast row gives the same head-count to each of its four 15-minute grid cells.
-
-Both files are optional. Columns common to both:
-
-* ``scope``: a scope key as the warehouse stores it (``all``, ``skill:<id>``, ``queue:<id>``,
-  ``agents:<id>``); checked against the scopes file when ``known_scopes`` is given.
-* ``day``: a weekday (``mon`` .. ``sun`` or the full name, any case), repeating every week,
-  or an ISO date (``2026-11-25``) for a one-off such as a holiday or a campaign.
-* ``interval_start``: local wall-clock time ``HH:MM`` on the grid (minutes a multiple of the
-  grid interval); the rule covers local minutes ``[start, start + interval_minutes)``.
-* ``interval_minutes``: optional, defaults to the grid interval; a multiple of it, and the
-  interval must end by midnight (write two rows to cover a night shift).
-
-Lines that are blank or whose first cell starts with ``#`` are ignored, so example files can
-carry comments. Files are read with the csv module rather than pandas so that every error can
-name the physical line (header = line 1 when there are no comments above it) and the column.
+one of two places a planner already has: a targets file stating head-counts outright, or a
+forecast file stating expected contacts, from which Erlang C derives the head-count. Both are
+optional; :mod:`pipelines.coverage.requirements_files` describes their format and reads and
+checks them. This module turns their rows into rules (one row per scope, day and local
+minutes, with the head-count and where it came from) that ``build_requirements`` matches to
+the grid cells.
 
 Precedence, for one (scope, local date, local minute), lowest :func:`rule_priority` wins:
 
@@ -43,8 +18,7 @@ Precedence, for one (scope, local date, local minute), lowest :func:`rule_priori
 An explicit target beats a forecast because a planner who writes a head-count down has usually
 overridden the model on purpose (minimum staffing, a closed line set to 0); a dated rule beats
 a weekday rule of the same source because dates are how exceptions are written. Two rules of
-the same source for the same scope, day and overlapping minutes are rejected rather than
-resolved, since either choice would silently drop a figure somebody typed.
+the same source cannot tie: overlapping rows of one file are rejected when it is read.
 
 Rules are in local wall time, as planners write them. On a spring-forward day the skipped local
 hour has no grid cells, so its rules apply to nothing; on a fall-back day the repeated hour has
@@ -53,24 +27,28 @@ two sets of grid cells with the same local minutes, and both match the rule.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
-import re
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pipelines.coverage import erlang
-from pipelines.scopes import KINDS
+from pipelines.coverage.calendar import INTERVAL_MINUTES_CHOICES
+from pipelines.coverage.requirements_files import (
+    FORECAST_SETTING,
+    TARGETS_SETTING,
+    RequirementsFileError,
+    cell_error,
+    read_forecast,
+    read_targets,
+)
 
 __all__ = [
     "FORECAST_SETTING",
-    "GRID_MINUTES_CHOICES",
     "RULE_COLUMNS",
     "RequirementsFileError",
     "TARGETS_SETTING",
@@ -80,10 +58,6 @@ __all__ = [
     "requirements_for_intervals",
     "rule_priority",
 ]
-
-TARGETS_SETTING = "AVAILABILITY_TARGETS_FILE"
-FORECAST_SETTING = "AVAILABILITY_FORECAST_FILE"
-GRID_MINUTES_CHOICES = (5, 15, 30, 60)
 
 SOURCE_TARGET = "target"
 SOURCE_ERLANG = "erlang_c"
@@ -103,40 +77,6 @@ RULE_COLUMNS = [
     "priority",
 ]
 
-_TARGET_REQUIRED = ("scope", "day", "interval_start", "required_agents")
-_TARGET_OPTIONAL = ("interval_minutes",)
-_FORECAST_REQUIRED = (
-    "scope",
-    "day",
-    "interval_start",
-    "contacts",
-    "aht_seconds",
-    "service_level",
-    "target_seconds",
-)
-_FORECAST_OPTIONAL = ("max_occupancy", "shrinkage", "interval_minutes")
-
-_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAYS = {name: number for number, name in enumerate(_WEEKDAY_NAMES, start=1)} | {
-    name: number
-    for number, name in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), start=1
-    )
-}
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_WHOLE = re.compile(r"^\d+$")
-_SCOPE_KINDS = tuple(kind for kind in KINDS if kind != "all")
-_MINUTES_PER_DAY = 1440
-
-
-class RequirementsFileError(ValueError):
-    """A targets or forecast file is missing or malformed.
-
-    Row and header problems are worded "<path>, line <n>, column '<name>': <problem>" so the
-    planner can go straight to the cell; a missing file names the path and the setting.
-    """
-
 
 def rule_priority(source: str, is_date_rule: bool) -> int:
     """Rank of a rule for one (scope, date, minute); lower wins. See the module docstring.
@@ -152,348 +92,49 @@ def rule_priority(source: str, is_date_rule: bool) -> int:
 
 
 def _check_grid(grid_minutes: int) -> None:
-    if isinstance(grid_minutes, bool) or grid_minutes not in GRID_MINUTES_CHOICES:
+    if isinstance(grid_minutes, bool) or grid_minutes not in INTERVAL_MINUTES_CHOICES:
         raise ValueError(
-            f"grid_minutes must be one of {list(GRID_MINUTES_CHOICES)}, got {grid_minutes!r}"
+            f"grid_minutes must be one of {list(INTERVAL_MINUTES_CHOICES)}, got {grid_minutes!r}"
         )
-
-
-class _Row:
-    """One data row: its cells by column, and enough context to word an error."""
-
-    def __init__(self, path: str, line: int, cells: dict[str, str]) -> None:
-        self.path = path
-        self.line = line
-        self.cells = cells
-
-    def error(self, column: str, message: str) -> RequirementsFileError:
-        return RequirementsFileError(f"{self.path}, line {self.line}, column '{column}': {message}")
-
-    def text(self, column: str) -> str:
-        return self.cells.get(column, "")
-
-    def required(self, column: str) -> str:
-        value = self.text(column)
-        if not value:
-            raise self.error(column, "empty cell; a value is required")
-        return value
-
-
-def _read_rows(
-    path: str | Path,
-    setting: str,
-    kind: str,
-    required: tuple[str, ...],
-    optional: tuple[str, ...],
-) -> Iterator[_Row]:
-    """Yield the data rows of a CSV file after checking its header."""
-    shown = str(path)
-    file_path = Path(path)
-    if not file_path.exists():
-        raise RequirementsFileError(
-            f"{shown}: {kind} file not found (the path comes from {setting}); "
-            f"fix the path or unset {setting} to run without {kind}s"
-        )
-    if not file_path.is_file():
-        raise RequirementsFileError(f"{shown}: {kind} file is not a regular file ({setting})")
-    allowed = required + optional
-    raw = file_path.read_bytes()
-    try:
-        # Decoded up front: a streaming decoder fails a whole buffer ahead of the bad line.
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad_line = raw[: exc.start].count(b"\n") + 1
-        raise RequirementsFileError(
-            f"{shown}, line {bad_line}, column '{required[0]}': "
-            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    header_line = 1
-    last_line = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise RequirementsFileError(
-                f"{shown}, line {last_line + 1}, column '{required[0]}': not valid CSV: {exc}"
-            ) from None
-        line = last_line + 1  # first physical line of this record (quoted cells may span)
-        last_line = reader.line_num
-        cells = [cell.strip() for cell in cells]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        if header is None:
-            header_line = line
-            header = [cell.lower() for cell in cells]
-            _check_header(shown, line, header, required, allowed)
-            continue
-        if len(cells) > len(header) and any(cells[len(header) :]):
-            raise RequirementsFileError(
-                f"{shown}, line {line}, column '{header[-1]}': row has {len(cells)} cells "
-                f"but the header (line {header_line}) names {len(header)} columns"
-            )
-        values = dict(zip(header, cells, strict=False))
-        yield _Row(shown, line, values)
-    if header is None:
-        raise RequirementsFileError(
-            f"{shown}, line 1, column '{required[0]}': file has no header row; "
-            f"expected {','.join(required)}"
-        )
-
-
-def _check_header(
-    path: str, line: int, header: list[str], required: tuple[str, ...], allowed: tuple[str, ...]
-) -> None:
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise RequirementsFileError(
-                f"{path}, line {line}, column '{name}': column appears twice in the header"
-            )
-        seen.add(name)
-        if name not in allowed:
-            hint = " (trailing comma?)" if name == "" else ""
-            raise RequirementsFileError(
-                f"{path}, line {line}, column '{name}': unknown column{hint}; "
-                f"allowed columns are {', '.join(allowed)}"
-            )
-    for name in required:
-        if name not in seen:
-            raise RequirementsFileError(
-                f"{path}, line {line}, column '{name}': required column missing from the header; "
-                f"required columns are {', '.join(required)}"
-            )
-
-
-def _parse_scope(row: _Row, known_scopes: Collection[str] | None) -> str:
-    scope = row.required("scope")
-    if known_scopes is not None:
-        if scope not in known_scopes:
-            raise row.error(
-                "scope",
-                f"unknown scope {scope!r}; the scopes file configures "
-                f"{', '.join(sorted(known_scopes))}",
-            )
-        return scope
-    kind, _, ref = scope.partition(":")
-    if scope != "all" and (kind not in _SCOPE_KINDS or not ref or ref != ref.strip()):
-        raise row.error(
-            "scope",
-            f"{scope!r} is not a scope key; expected 'all' or kind:id with kind one of "
-            f"{', '.join(_SCOPE_KINDS)} (e.g. skill:sk-billing)",
-        )
-    return scope
-
-
-def _parse_day(row: _Row) -> tuple[dt.date | None, int | None]:
-    text = row.required("day")
-    weekday = _WEEKDAYS.get(text.lower())
-    if weekday is not None:
-        return None, weekday
-    if _ISO_DATE.match(text):
-        try:
-            return dt.date.fromisoformat(text), None
-        except ValueError:
-            pass
-    raise row.error(
-        "day", f"expected a weekday (mon..sun or monday..sunday) or a date YYYY-MM-DD, got {text!r}"
-    )
-
-
-def _parse_start(row: _Row, grid_minutes: int) -> int:
-    text = row.required("interval_start")
-    match = _TIME.match(text)
-    if match:
-        hours, minutes = int(match.group(1)), int(match.group(2))
-        seconds = int(match.group(3) or 0)
-        if hours < 24 and minutes < 60 and seconds == 0:
-            start = hours * 60 + minutes
-            if start % grid_minutes:
-                raise row.error(
-                    "interval_start",
-                    f"{text!r} is not on the {grid_minutes}-minute grid; minutes must be a "
-                    f"multiple of {grid_minutes}",
-                )
-            return start
-    raise row.error("interval_start", f"expected local time HH:MM (00:00..23:59), got {text!r}")
-
-
-def _parse_length(row: _Row, start: int, grid_minutes: int) -> int:
-    text = row.text("interval_minutes")
-    if not text:
-        return grid_minutes
-    if not _WHOLE.match(text) or int(text) == 0:
-        raise row.error("interval_minutes", f"must be a positive whole number, got {text!r}")
-    length = int(text)
-    if length % grid_minutes:
-        raise row.error(
-            "interval_minutes",
-            f"{length} is not a multiple of the {grid_minutes}-minute grid interval",
-        )
-    if start + length > _MINUTES_PER_DAY:
-        raise row.error(
-            "interval_minutes",
-            f"{row.text('interval_start')} + {length} min crosses midnight; "
-            "split the interval into one row per day",
-        )
-    return length
-
-
-def _parse_number(row: _Row, column: str, *, required: bool = True) -> float | None:
-    text = row.required(column) if required else row.text(column)
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise row.error(column, f"must be a number, got {text!r}")
-    return value
-
-
-def _parse_fraction(row: _Row, column: str, *, required: bool = True) -> float | None:
-    """A share written either as 0.8 or as 80%; 80 without % is refused as ambiguous."""
-    text = row.required(column) if required else row.text(column)
-    if not text:
-        return None
-    body, percent = (text[:-1].strip(), True) if text.endswith("%") else (text, False)
-    try:
-        value = float(body)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise row.error(
-            column, f"must be a fraction like 0.8 or a percentage like 80%, got {text!r}"
-        )
-    return value / 100.0 if percent else value
-
-
-def _require(row: _Row, column: str, ok: bool, rule: str) -> None:
-    if not ok:
-        raise row.error(column, f"must be {rule}, got {row.text(column)!r}")
-
-
-def _base_rule(
-    row: _Row, grid_minutes: int, known_scopes: Collection[str] | None
-) -> dict[str, Any]:
-    scope = _parse_scope(row, known_scopes)
-    day_date, weekday = _parse_day(row)
-    start = _parse_start(row, grid_minutes)
-    length = _parse_length(row, start, grid_minutes)
-    return {
-        "scope_key": scope,
-        "day_date": day_date,
-        "weekday": weekday,
-        "start_minute": start,
-        "end_minute": start + length,
-        "_line": row.line,
-    }
 
 
 def _target_rules(
     path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
 ) -> list[dict[str, Any]]:
-    rules = []
-    for row in _read_rows(path, TARGETS_SETTING, "target", _TARGET_REQUIRED, _TARGET_OPTIONAL):
-        rule = _base_rule(row, grid_minutes, known_scopes)
-        agents = _parse_number(row, "required_agents")
-        _require(row, "required_agents", agents >= 0, "a number >= 0")
-        rule.update(
-            required_agents=float(agents),
-            source=SOURCE_TARGET,
-            contacts=None,
-            aht_seconds=None,
-            service_level=None,
-            target_seconds=None,
-        )
-        rules.append(rule)
-    _check_overlaps(str(path), rules)
-    return rules
+    return [
+        row
+        | {
+            "source": SOURCE_TARGET,
+            "contacts": None,
+            "aht_seconds": None,
+            "service_level": None,
+            "target_seconds": None,
+        }
+        for row in read_targets(path, grid_minutes, known_scopes)
+    ]
 
 
 def _forecast_rules(
     path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
 ) -> list[dict[str, Any]]:
+    """Forecast rows sized by Erlang C over each row's own interval."""
     rules = []
-    for row in _read_rows(
-        path, FORECAST_SETTING, "forecast", _FORECAST_REQUIRED, _FORECAST_OPTIONAL
-    ):
-        rule = _base_rule(row, grid_minutes, known_scopes)
-        contacts = _parse_number(row, "contacts")
-        _require(row, "contacts", contacts >= 0, "a number >= 0")
-        aht = _parse_number(row, "aht_seconds")
-        _require(row, "aht_seconds", aht > 0, "a positive number of seconds")
-        level = _parse_fraction(row, "service_level")
-        _require(row, "service_level", 0 < level < 1, "strictly between 0 and 1 (e.g. 0.8 or 80%)")
-        target = _parse_number(row, "target_seconds")
-        _require(row, "target_seconds", target >= 0, "a number of seconds >= 0")
-        occupancy = _parse_fraction(row, "max_occupancy", required=False)
-        if occupancy is not None:
-            _require(row, "max_occupancy", 0 < occupancy <= 1, "in (0, 1] (e.g. 0.85 or 85%)")
-        shrinkage = _parse_fraction(row, "shrinkage", required=False)
-        if shrinkage is not None:
-            _require(row, "shrinkage", 0 <= shrinkage < 1, "in [0, 1) (e.g. 0.3 or 30%)")
-        minutes = rule["end_minute"] - rule["start_minute"]
+    for row in read_forecast(path, grid_minutes, known_scopes):
+        minutes = row["end_minute"] - row["start_minute"]
         try:
             agents = erlang.required_agents(
-                contacts,
-                aht,
+                row["contacts"],
+                row["aht_seconds"],
                 minutes * 60,
-                level,
-                target,
-                max_occupancy=occupancy,
-                shrinkage=shrinkage or 0.0,
+                row["service_level"],
+                row["target_seconds"],
+                max_occupancy=row["max_occupancy"],
+                shrinkage=row["shrinkage"] or 0.0,
             )
-        except ValueError as exc:  # pragma: no cover - every input was checked above
-            raise row.error("contacts", str(exc)) from None
-        rule.update(
-            required_agents=float(agents),
-            source=SOURCE_ERLANG,
-            contacts=contacts,
-            aht_seconds=aht,
-            service_level=level,
-            target_seconds=target,
-        )
-        rules.append(rule)
-    _check_overlaps(str(path), rules)
+        except ValueError as exc:  # pragma: no cover - every input was checked when read
+            raise cell_error(str(path), row["_line"], "contacts", str(exc)) from None
+        rules.append(row | {"required_agents": float(agents), "source": SOURCE_ERLANG})
     return rules
-
-
-def _day_label(rule: dict[str, Any]) -> str:
-    if rule["day_date"] is not None:
-        return rule["day_date"].isoformat()
-    return _WEEKDAY_NAMES[rule["weekday"] - 1]
-
-
-def _clock(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _check_overlaps(path: str, rules: list[dict[str, Any]]) -> None:
-    """Reject two rules of one file that claim the same scope, day and minute."""
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-    for rule in rules:
-        groups[(rule["scope_key"], rule["day_date"], rule["weekday"])].append(rule)
-    for group in groups.values():
-        group.sort(key=lambda rule: (rule["start_minute"], rule["_line"]))
-        reach = group[0]  # the rule seen so far that ends last
-        for rule in group[1:]:
-            if rule["start_minute"] < reach["end_minute"]:
-                first, second = sorted((reach, rule), key=lambda r: r["_line"])
-                raise RequirementsFileError(
-                    f"{path}, line {second['_line']}, column 'interval_start': "
-                    f"{second['scope_key']} on {_day_label(second)} "
-                    f"{_clock(second['start_minute'])}-{_clock(second['end_minute'])} overlaps "
-                    f"line {first['_line']} ({_clock(first['start_minute'])}-"
-                    f"{_clock(first['end_minute'])}); a scope may have one rule per day and "
-                    "minute in each file"
-                )
-            if rule["end_minute"] > reach["end_minute"]:
-                reach = rule
 
 
 def _frame(rules: list[dict[str, Any]]) -> pd.DataFrame:
