@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ __all__ = [
     "load_forecast",
     "load_requirements",
     "load_targets",
-    "requirements_for_intervals",
     "rule_priority",
 ]
 
@@ -81,8 +79,8 @@ RULE_COLUMNS = [
 def rule_priority(source: str, is_date_rule: bool) -> int:
     """Rank of a rule for one (scope, date, minute); lower wins. See the module docstring.
 
-    A function rather than a convention so the SQL join and the Python reference share one
-    definition (the loader stores it in the ``priority`` column).
+    A function rather than a convention: the loader stores it in the ``priority`` column,
+    which the SQL join of ``build_requirements`` ranks by, so there is one definition.
     """
     if source == SOURCE_TARGET:
         return 0 if is_date_rule else 1
@@ -213,60 +211,3 @@ def load_requirements(
     if forecast_path is not None:
         rules += _forecast_rules(forecast_path, grid_minutes, known_scopes)
     return _frame(rules)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """Normalise date-ish cells (date, Timestamp, datetime64, None/NaT/NaN) to a date."""
-    if value is None or pd.isna(value):
-        return None
-    if isinstance(value, dt.datetime):  # includes pd.Timestamp
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
-def requirements_for_intervals(rules: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
-    """Pick the winning rule for each interval, the slow obvious way.
-
-    ``intervals`` needs ``scope_key``, ``local_date`` and ``local_minute`` (minutes since local
-    midnight of the cell's start). Returns a copy with ``required_agents`` (NaN where no rule
-    covers the cell) and ``source`` (None there). This is the reference the SQL join is tested
-    against, so it loops plainly: for each cell, every rule of its scope whose day and minutes
-    match is a candidate, and the lowest :func:`rule_priority` wins (recomputed here rather
-    than read from the ``priority`` column, so a stale column cannot fool the test). Rules of
-    equal priority cannot overlap once loaded; for hand-built tables the earlier row wins.
-    """
-    by_scope: dict[str, list[tuple[int, int, Any]]] = defaultdict(list)
-    for position, rule in enumerate(rules.itertuples(index=False)):
-        day = _as_date(rule.day_date)
-        priority = rule_priority(rule.source, day is not None)
-        by_scope[rule.scope_key].append((priority, position, rule))
-    for candidates in by_scope.values():
-        candidates.sort(key=lambda item: (item[0], item[1]))
-
-    required: list[float] = []
-    sources: list[str | None] = []
-    for scope, local_date, minute in zip(
-        intervals["scope_key"], intervals["local_date"], intervals["local_minute"], strict=True
-    ):
-        day = _as_date(local_date)
-        chosen = None
-        if day is not None:
-            for _priority, _position, rule in by_scope.get(scope, []):
-                rule_day = _as_date(rule.day_date)
-                if rule_day is not None:
-                    if rule_day != day:
-                        continue
-                elif int(rule.weekday) != day.isoweekday():
-                    continue
-                if rule.start_minute <= minute < rule.end_minute:
-                    chosen = rule
-                    break
-        required.append(math.nan if chosen is None else float(chosen.required_agents))
-        sources.append(None if chosen is None else chosen.source)
-
-    result = intervals.copy()
-    result["required_agents"] = pd.Series(required, index=intervals.index, dtype="float64")
-    result["source"] = pd.Series(sources, index=intervals.index, dtype=object)
-    return result
