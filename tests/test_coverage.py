@@ -200,7 +200,7 @@ def rule(
 
 
 def rules_frame(*rules: dict[str, Any]) -> pd.DataFrame:
-    """Typed like pipelines/requirements.py builds it (Int64 weekday, dates as objects)."""
+    """Typed like pipelines/coverage/requirements.py builds it (Int64 weekday, dates as objects)."""
     return pd.DataFrame(
         {
             "scope_key": pd.Series([r["scope_key"] for r in rules], dtype="str"),
@@ -701,8 +701,8 @@ def test_local_time_zone_cells_use_local_midnight(con) -> None:
 
 
 def test_requirement_precedence_by_hand(con) -> None:
-    """Monday 2026-01-05, UTC, skill:a; priorities as pipelines/requirements.py assigns them
-    (0 dated target, 1 weekday target, 2 dated Erlang C, 3 weekday Erlang C).
+    """Monday 2026-01-05, UTC, skill:a; priorities as pipelines/coverage/requirements.py
+    assigns them (0 dated target, 1 weekday target, 2 dated Erlang C, 3 weekday Erlang C).
 
     R1 Mon 09:00-10:00 erlang_c 3 agents, priority 3     (spans four cells)
     R2 Mon 09:00-09:30 target   5 agents, priority 1     -> target beats Erlang C

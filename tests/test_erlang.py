@@ -9,8 +9,8 @@ from fractions import Fraction
 
 import pytest
 
-from pipelines import erlang
-from pipelines.erlang import (
+from pipelines.coverage import erlang
+from pipelines.coverage.erlang import (
     average_speed_of_answer,
     erlang_b,
     erlang_c,

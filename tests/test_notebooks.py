@@ -33,7 +33,7 @@ from pipelines.coverage import (
     build_spans,
     day_bounds,
 )
-from pipelines.requirements import load_requirements
+from pipelines.coverage.requirements import load_requirements
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.warehouse import connect

@@ -11,14 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import erlang
-from pipelines.requirements import (
+from pipelines import warehouse
+from pipelines.coverage import CoverageSettings, build_requirements, erlang
+from pipelines.coverage.requirements import (
     RULE_COLUMNS,
     RequirementsFileError,
     load_forecast,
     load_requirements,
     load_targets,
-    requirements_for_intervals,
     rule_priority,
 )
 from pipelines.scopes import load_scopes
@@ -43,6 +43,7 @@ KNOWN_SCOPES = [
 ]
 
 MONDAY = dt.date(2026, 11, 23)
+QUARTERS = ("00", "15", "30", "45")
 NAN = math.nan
 
 
@@ -211,7 +212,31 @@ def test_priority_column_matches_function() -> None:
         assert row.priority == rule_priority(row.source, row.day_date is not None)
 
 
-def test_requirements_for_intervals_precedence() -> None:
+def built_requirements(
+    folder: Path, rules: pd.DataFrame, days: list[dt.date], time_zone: str = "UTC"
+) -> list[tuple[str, dt.datetime, dt.datetime, float, str]]:
+    """staffing_requirements as the coverage build writes them from ``rules`` for ``days``
+    (15-minute grid): (scope, UTC start, local start, required agents, source), in time order.
+    The scopes table holds every scope the rules name plus ``all``."""
+    scopes = sorted(set(rules["scope_key"]) | {"all"})
+    with warehouse.connect(folder / "requirements.duckdb") as con:
+        for key in scopes:
+            kind, _, ref = key.partition(":")
+            con.execute(
+                "INSERT INTO scopes (scope_key, kind, ref_id, name, updated_at) "
+                "VALUES (?, ?, ?, ?, now())",
+                [key, kind, ref, key],
+            )
+        for day in days:
+            build_requirements(con, day, CoverageSettings(time_zone), rules)
+        return con.execute(
+            "SELECT scope_key, interval_start, local_start, required_agents, source "
+            "FROM staffing_requirements ORDER BY interval_start, scope_key"
+        ).fetchall()
+
+
+def test_precedence_in_the_built_requirements(tmp_path: Path) -> None:
+    """The fixture files through the SQL build: each cell gets the lowest-priority rule."""
     rules = load_requirements(TARGETS, FORECAST)
     weekly = float(erlang.required_agents(100, 180, 10800, 0.8, 20))
     dated = float(erlang.required_agents(200, 180, 7200, 0.8, 20, 0.85, 0.3))
@@ -224,75 +249,58 @@ def test_requirements_for_intervals_precedence() -> None:
         (billing, MONDAY, 510, 5.0, "target"),  # weekday target beats dated forecast
         (billing, MONDAY, 540, 6.5, "target"),  # 09:00 row, default 15-minute length
         (billing, MONDAY, 555, dated, "erlang_c"),  # dated forecast beats weekday forecast
-        (billing, MONDAY, 600, NAN, None),  # every rule ends at 10:00
+        (billing, MONDAY, 600, None, None),  # every rule ends at 10:00
         (billing, nov30, 480, 5.0, "target"),  # another Monday: no dated rules
         (billing, nov30, 555, weekly, "erlang_c"),
-        (billing, tue, 480, NAN, None),
+        (billing, tue, 480, None, None),
         ("queue:qu-sales", dt.date(2026, 11, 29), 1425, 2.0, "target"),  # Sunday 23:45
-        ("queue:qu-sales", dt.date(2026, 11, 29), 1410, NAN, None),
+        ("queue:qu-sales", dt.date(2026, 11, 29), 1410, None, None),
         ("queue:qu-support", dt.date(2026, 11, 27), 750, 0.0, "erlang_c"),  # zero is a rule
-        ("all", MONDAY, 480, NAN, None),
+        ("all", MONDAY, 480, None, None),
     ]
-    intervals = pd.DataFrame(
-        {
-            "scope_key": [c[0] for c in cases],
-            "local_date": [c[1] for c in cases],
-            "local_minute": [c[2] for c in cases],
-            "extra": range(len(cases)),
-        }
-    )
-    got = requirements_for_intervals(rules, intervals)
-    assert list(got.columns) == ["scope_key", "local_date", "local_minute", "extra",
-                                 "required_agents", "source"]  # fmt: skip
-    assert got["extra"].tolist() == list(range(len(cases)))
-    for case, required, source in zip(cases, got["required_agents"], got["source"], strict=True):
-        if math.isnan(case[3]):
-            assert math.isnan(required), case
-        else:
-            assert required == case[3], case
-        assert source == case[4], case
+    built = built_requirements(tmp_path, rules, sorted({case[1] for case in cases}))
+    by_cell = {
+        (scope, local.date(), local.hour * 60 + local.minute): (required, source)
+        for scope, _, local, required, source in built
+    }
+    for scope, day, minute, required, source in cases:
+        assert by_cell.get((scope, day, minute), (None, None)) == (required, source), (
+            scope,
+            day,
+            minute,
+        )
 
 
-def test_requirements_for_intervals_dst_days(tmp_path: Path) -> None:
-    """Rules are wall-clock: both passes through a fall-back hour match; a skipped hour has no
-    cells, so its rule applies to nothing (and leaks onto no neighbour)."""
+def test_built_requirements_on_dst_days(tmp_path: Path) -> None:
+    """Rules are wall-clock (New York): both passes through a fall-back hour match; a skipped
+    hour has no cells, so its rule applies to nothing (and leaks onto no neighbour)."""
     path = write(
         tmp_path,
         "t.csv",
         T_HEAD + "all,2026-11-01,01:00,4,60\nall,2026-03-08,02:00,7,60\nall,sun,03:00,2,60\n",
     )
-    rules = load_targets(path)
-    fall_back, spring_forward = dt.date(2026, 11, 1), dt.date(2026, 3, 8)
-    intervals = pd.DataFrame(
-        {
-            "scope_key": ["all"] * 6,
-            # US fall-back: 01:00 and 01:45 local occur twice (EDT, then EST). Spring-forward:
-            # the grid jumps from 01:45 to 03:00 local.
-            "local_date": pd.to_datetime([fall_back] * 4 + [spring_forward] * 2),
-            "local_minute": [60, 105, 60, 105, 105, 180],
-            "utc_start": pd.to_datetime(
-                [
-                    "2026-11-01 05:00",
-                    "2026-11-01 05:45",
-                    "2026-11-01 06:00",
-                    "2026-11-01 06:45",
-                    "2026-03-08 06:45",
-                    "2026-03-08 07:00",
-                ]
-            ),
-        }
+    fall_back, spring_forward = dt.date(2026, 11, 1), dt.date(2026, 3, 8)  # both Sundays
+    built = built_requirements(
+        tmp_path, load_targets(path), [fall_back, spring_forward], "America/New_York"
     )
-    got = requirements_for_intervals(rules, intervals)
-    assert got["required_agents"].tolist()[:4] == [4.0] * 4
-    assert math.isnan(got["required_agents"].tolist()[4])
-    assert got["required_agents"].tolist()[5] == 2.0
-    assert got["utc_start"].equals(intervals["utc_start"])
+
+    def cells(day: dt.date) -> list[tuple[str, str, float]]:
+        return [
+            (start.astimezone(dt.UTC).strftime("%H:%M"), local.strftime("%H:%M"), required)
+            for _, start, local, required, _ in built
+            if local.date() == day
+        ]
+
+    # 01:00-01:45 local twice: EDT (05:00Z..) then EST (06:00Z..).
+    assert cells(fall_back) == [
+        (f"{utc}:{minute}", f"01:{minute}", 4.0) for utc in ("05", "06") for minute in QUARTERS
+    ] + [(f"08:{minute}", f"03:{minute}", 2.0) for minute in QUARTERS]
+    # 02:00-02:59 local does not exist: the grid jumps from 01:45 (06:45Z) to 03:00 (07:00Z).
+    assert cells(spring_forward) == [(f"07:{minute}", f"03:{minute}", 2.0) for minute in QUARTERS]
 
 
-def test_requirements_for_intervals_with_no_rules() -> None:
-    intervals = pd.DataFrame({"scope_key": ["all"], "local_date": [MONDAY], "local_minute": [0]})
-    got = requirements_for_intervals(load_requirements(None, None), intervals)
-    assert math.isnan(got.loc[0, "required_agents"]) and got.loc[0, "source"] is None
+def test_built_requirements_with_no_rules(tmp_path: Path) -> None:
+    assert built_requirements(tmp_path, load_requirements(None, None), [MONDAY]) == []
 
 
 # --- malformed files -------------------------------------------------------------------------

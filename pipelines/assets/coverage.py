@@ -26,8 +26,8 @@ from pydantic import Field
 
 from pipelines import coverage
 from pipelines.assets.ingest import DUCKDB_POOL, availability_snapshots, markdown_table
+from pipelines.coverage.requirements import load_requirements
 from pipelines.report import summary_markdown
-from pipelines.requirements import load_requirements
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import fetch_all, fetch_df
 

@@ -1,7 +1,8 @@
 -- Rebuild one day of staffing_requirements from the rules registered by
--- pipelines/coverage.py as the view coverage_rules_input (one row per rule, built by
--- pipelines/requirements.py). Parameters: $day (DATE), $day_start / $day_end (TIMESTAMPTZ),
--- $step_minutes and $intervals (INTEGER), $time_zone (VARCHAR). Needs macros.sql.
+-- pipelines/coverage/build.py as the view coverage_rules_input (one row per rule, built by
+-- pipelines/coverage/requirements.py). Parameters: $day (DATE), $day_start / $day_end
+-- (TIMESTAMPTZ), $step_minutes and $intervals (INTEGER), $time_zone (VARCHAR). Needs
+-- macros.sql.
 --
 -- Rules are in LOCAL wall time: a rule matches a cell when its scope is the cell's scope,
 -- its day_date is the cell's local date OR its weekday is the ISO weekday (1 = Monday) of

@@ -1,4 +1,5 @@
--- Rebuild one day of agent_status_spans (run inside one transaction by pipelines/coverage.py).
+-- Rebuild one day of agent_status_spans (run inside one transaction by
+-- pipelines/coverage/build.py).
 -- Parameters: $day (DATE), $day_start / $day_end (TIMESTAMPTZ, the day's UTC bounds),
 -- $lookback_start (= $day_start - max gap: no earlier poll's window can reach the day),
 -- $max_gap (INTERVAL). Needs the macros of macros.sql.

@@ -1,9 +1,9 @@
 -- Coverage: agent status spans, the interval grid per scope, staffing requirements and
 -- coverage against them. Every table is partitioned by `day` (one LOCAL calendar day in the
 -- configured time zone) and each partition is replaced whole in one transaction by
--- pipelines/coverage.py. No key indexes on the big tables: rebuilds delete and re-insert a
--- day in bulk, and the checks in pipelines/coverage.py assert uniqueness instead.
--- Definitions of every figure: the docstring of pipelines/coverage.py.
+-- pipelines/coverage/build.py. No key indexes on the big tables: rebuilds delete and re-insert
+-- a day in bulk, and the checks in pipelines/coverage/checks.py assert uniqueness instead.
+-- Definitions of every figure: the docstring of pipelines/coverage/__init__.py.
 
 -- One row per stretch of time an agent held one status in one scope, clipped to the day's
 -- UTC bounds [local midnight, next local midnight). Stretches in one scope never overlap.

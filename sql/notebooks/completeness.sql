@@ -1,6 +1,6 @@
 -- Completeness per day and scope: how much of the day the polls actually observed.
 -- observed_share is the share of the day's intervals' time inside observation windows
--- (pipelines/coverage.py); unobserved time is left out of every average, never counted as 0.
+-- (pipelines/coverage/); unobserved time is left out of every average, never counted as 0.
 SELECT
     c.day,
     c.scope_key,

@@ -1,6 +1,7 @@
 -- Grid completeness for one day: expected cells (scopes x intervals) against the rows of
 -- coverage_intervals. Parameters: $day, $day_start, $day_end, $step_minutes, $intervals,
--- $time_zone. Needs macros.sql. One row: expected, actual rows, missing, duplicated, extra.
+-- $time_zone. Needs the macros of sql/coverage/macros.sql. One row: expected, actual rows,
+-- missing, duplicated, extra.
 WITH expected AS (
     SELECT scope_key, interval_start
     FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone)

@@ -1,7 +1,6 @@
-"""Staffing requirements: the targets and forecast CSV files, turned into one rules table.
+"""Reading the targets and forecast CSV files: every cell checked, every error pointing at it.
 
-Coverage is "agents available / agents needed" per scope and interval, and "needed" comes from
-one of two places a planner already has:
+Two files say how many agents are needed (both optional):
 
 * a **targets** file (setting ``AVAILABILITY_TARGETS_FILE``) stating head-counts outright::
 
@@ -9,7 +8,7 @@ one of two places a planner already has:
       skill:sk-billing,mon,08:00,6,60
 
 * a **forecast** file (setting ``AVAILABILITY_FORECAST_FILE``) stating expected contacts,
-  from which Erlang C derives the head-count (:func:`pipelines.erlang.required_agents`)::
+  from which Erlang C derives the head-count (:func:`pipelines.coverage.erlang.required_agents`)::
 
       scope,day,interval_start,contacts,aht_seconds,service_level,target_seconds
           [,max_occupancy][,shrinkage][,interval_minutes]
@@ -18,37 +17,25 @@ one of two places a planner already has:
   ``contacts`` is the volume over the row's own interval (``interval_minutes``), so an hourly
   forecast row gives the same head-count to each of its four 15-minute grid cells.
 
-Both files are optional. Columns common to both:
+Columns common to both:
 
 * ``scope``: a scope key as the warehouse stores it (``all``, ``skill:<id>``, ``queue:<id>``,
   ``agents:<id>``); checked against the scopes file when ``known_scopes`` is given.
 * ``day``: a weekday (``mon`` .. ``sun`` or the full name, any case), repeating every week,
   or an ISO date (``2026-11-25``) for a one-off such as a holiday or a campaign.
 * ``interval_start``: local wall-clock time ``HH:MM`` on the grid (minutes a multiple of the
-  grid interval); the rule covers local minutes ``[start, start + interval_minutes)``.
+  grid interval); the row covers local minutes ``[start, start + interval_minutes)``.
 * ``interval_minutes``: optional, defaults to the grid interval; a multiple of it, and the
   interval must end by midnight (write two rows to cover a night shift).
 
 Lines that are blank or whose first cell starts with ``#`` are ignored, so example files can
 carry comments. Files are read with the csv module rather than pandas so that every error can
 name the physical line (header = line 1 when there are no comments above it) and the column.
-
-Precedence, for one (scope, local date, local minute), lowest :func:`rule_priority` wins:
-
-0. a target for that date
-1. a target for that weekday
-2. an Erlang C figure for that date
-3. an Erlang C figure for that weekday
-
-An explicit target beats a forecast because a planner who writes a head-count down has usually
-overridden the model on purpose (minimum staffing, a closed line set to 0); a dated rule beats
-a weekday rule of the same source because dates are how exceptions are written. Two rules of
-the same source for the same scope, day and overlapping minutes are rejected rather than
+Two rows of one file for the same scope, day and overlapping minutes are rejected rather than
 resolved, since either choice would silently drop a figure somebody typed.
 
-Rules are in local wall time, as planners write them. On a spring-forward day the skipped local
-hour has no grid cells, so its rules apply to nothing; on a fall-back day the repeated hour has
-two sets of grid cells with the same local minutes, and both match the rule.
+This module only reads and validates; :mod:`pipelines.coverage.requirements` turns the rows
+into requirement rules.
 """
 
 from __future__ import annotations
@@ -63,45 +50,19 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from pipelines import erlang
 from pipelines.scopes import KINDS
 
 __all__ = [
     "FORECAST_SETTING",
-    "GRID_MINUTES_CHOICES",
-    "RULE_COLUMNS",
-    "RequirementsFileError",
     "TARGETS_SETTING",
-    "load_forecast",
-    "load_requirements",
-    "load_targets",
-    "requirements_for_intervals",
-    "rule_priority",
+    "RequirementsFileError",
+    "cell_error",
+    "read_forecast",
+    "read_targets",
 ]
 
 TARGETS_SETTING = "AVAILABILITY_TARGETS_FILE"
 FORECAST_SETTING = "AVAILABILITY_FORECAST_FILE"
-GRID_MINUTES_CHOICES = (5, 15, 30, 60)
-
-SOURCE_TARGET = "target"
-SOURCE_ERLANG = "erlang_c"
-
-RULE_COLUMNS = [
-    "scope_key",
-    "day_date",
-    "weekday",
-    "start_minute",
-    "end_minute",
-    "required_agents",
-    "source",
-    "contacts",
-    "aht_seconds",
-    "service_level",
-    "target_seconds",
-    "priority",
-]
 
 _TARGET_REQUIRED = ("scope", "day", "interval_start", "required_agents")
 _TARGET_OPTIONAL = ("interval_minutes",)
@@ -138,24 +99,63 @@ class RequirementsFileError(ValueError):
     """
 
 
-def rule_priority(source: str, is_date_rule: bool) -> int:
-    """Rank of a rule for one (scope, date, minute); lower wins. See the module docstring.
-
-    A function rather than a convention so the SQL join and the Python reference share one
-    definition (the loader stores it in the ``priority`` column).
-    """
-    if source == SOURCE_TARGET:
-        return 0 if is_date_rule else 1
-    if source == SOURCE_ERLANG:
-        return 2 if is_date_rule else 3
-    raise ValueError(f"source must be {SOURCE_TARGET!r} or {SOURCE_ERLANG!r}, got {source!r}")
+def cell_error(path: str, line: int, column: str, message: str) -> RequirementsFileError:
+    """An error worded so the planner can go straight to the cell."""
+    return RequirementsFileError(f"{path}, line {line}, column '{column}': {message}")
 
 
-def _check_grid(grid_minutes: int) -> None:
-    if isinstance(grid_minutes, bool) or grid_minutes not in GRID_MINUTES_CHOICES:
-        raise ValueError(
-            f"grid_minutes must be one of {list(GRID_MINUTES_CHOICES)}, got {grid_minutes!r}"
+def read_targets(
+    path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """The rows of a targets file, checked: scope_key, day_date, weekday, start_minute,
+    end_minute, required_agents, and ``_line`` (the physical line, for later messages)."""
+    rows = []
+    for row in _read_rows(path, TARGETS_SETTING, "target", _TARGET_REQUIRED, _TARGET_OPTIONAL):
+        fields = _common_fields(row, grid_minutes, known_scopes)
+        agents = _parse_number(row, "required_agents")
+        _require(row, "required_agents", agents >= 0, "a number >= 0")
+        fields["required_agents"] = float(agents)
+        rows.append(fields)
+    _check_overlaps(str(path), rows)
+    return rows
+
+
+def read_forecast(
+    path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """The rows of a forecast file, checked: the fields of :func:`read_targets` except
+    required_agents, plus contacts, aht_seconds, service_level, target_seconds, max_occupancy
+    and shrinkage (None when the optional cell is empty)."""
+    rows = []
+    for row in _read_rows(
+        path, FORECAST_SETTING, "forecast", _FORECAST_REQUIRED, _FORECAST_OPTIONAL
+    ):
+        fields = _common_fields(row, grid_minutes, known_scopes)
+        contacts = _parse_number(row, "contacts")
+        _require(row, "contacts", contacts >= 0, "a number >= 0")
+        aht = _parse_number(row, "aht_seconds")
+        _require(row, "aht_seconds", aht > 0, "a positive number of seconds")
+        level = _parse_fraction(row, "service_level")
+        _require(row, "service_level", 0 < level < 1, "strictly between 0 and 1 (e.g. 0.8 or 80%)")
+        target = _parse_number(row, "target_seconds")
+        _require(row, "target_seconds", target >= 0, "a number of seconds >= 0")
+        occupancy = _parse_fraction(row, "max_occupancy", required=False)
+        if occupancy is not None:
+            _require(row, "max_occupancy", 0 < occupancy <= 1, "in (0, 1] (e.g. 0.85 or 85%)")
+        shrinkage = _parse_fraction(row, "shrinkage", required=False)
+        if shrinkage is not None:
+            _require(row, "shrinkage", 0 <= shrinkage < 1, "in [0, 1) (e.g. 0.3 or 30%)")
+        fields.update(
+            contacts=contacts,
+            aht_seconds=aht,
+            service_level=level,
+            target_seconds=target,
+            max_occupancy=occupancy,
+            shrinkage=shrinkage,
         )
+        rows.append(fields)
+    _check_overlaps(str(path), rows)
+    return rows
 
 
 class _Row:
@@ -167,7 +167,7 @@ class _Row:
         self.cells = cells
 
     def error(self, column: str, message: str) -> RequirementsFileError:
-        return RequirementsFileError(f"{self.path}, line {self.line}, column '{column}': {message}")
+        return cell_error(self.path, self.line, column, message)
 
     def text(self, column: str) -> str:
         return self.cells.get(column, "")
@@ -377,7 +377,7 @@ def _require(row: _Row, column: str, ok: bool, rule: str) -> None:
         raise row.error(column, f"must be {rule}, got {row.text(column)!r}")
 
 
-def _base_rule(
+def _common_fields(
     row: _Row, grid_minutes: int, known_scopes: Collection[str] | None
 ) -> dict[str, Any]:
     scope = _parse_scope(row, known_scopes)
@@ -392,75 +392,6 @@ def _base_rule(
         "end_minute": start + length,
         "_line": row.line,
     }
-
-
-def _target_rules(
-    path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
-) -> list[dict[str, Any]]:
-    rules = []
-    for row in _read_rows(path, TARGETS_SETTING, "target", _TARGET_REQUIRED, _TARGET_OPTIONAL):
-        rule = _base_rule(row, grid_minutes, known_scopes)
-        agents = _parse_number(row, "required_agents")
-        _require(row, "required_agents", agents >= 0, "a number >= 0")
-        rule.update(
-            required_agents=float(agents),
-            source=SOURCE_TARGET,
-            contacts=None,
-            aht_seconds=None,
-            service_level=None,
-            target_seconds=None,
-        )
-        rules.append(rule)
-    _check_overlaps(str(path), rules)
-    return rules
-
-
-def _forecast_rules(
-    path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
-) -> list[dict[str, Any]]:
-    rules = []
-    for row in _read_rows(
-        path, FORECAST_SETTING, "forecast", _FORECAST_REQUIRED, _FORECAST_OPTIONAL
-    ):
-        rule = _base_rule(row, grid_minutes, known_scopes)
-        contacts = _parse_number(row, "contacts")
-        _require(row, "contacts", contacts >= 0, "a number >= 0")
-        aht = _parse_number(row, "aht_seconds")
-        _require(row, "aht_seconds", aht > 0, "a positive number of seconds")
-        level = _parse_fraction(row, "service_level")
-        _require(row, "service_level", 0 < level < 1, "strictly between 0 and 1 (e.g. 0.8 or 80%)")
-        target = _parse_number(row, "target_seconds")
-        _require(row, "target_seconds", target >= 0, "a number of seconds >= 0")
-        occupancy = _parse_fraction(row, "max_occupancy", required=False)
-        if occupancy is not None:
-            _require(row, "max_occupancy", 0 < occupancy <= 1, "in (0, 1] (e.g. 0.85 or 85%)")
-        shrinkage = _parse_fraction(row, "shrinkage", required=False)
-        if shrinkage is not None:
-            _require(row, "shrinkage", 0 <= shrinkage < 1, "in [0, 1) (e.g. 0.3 or 30%)")
-        minutes = rule["end_minute"] - rule["start_minute"]
-        try:
-            agents = erlang.required_agents(
-                contacts,
-                aht,
-                minutes * 60,
-                level,
-                target,
-                max_occupancy=occupancy,
-                shrinkage=shrinkage or 0.0,
-            )
-        except ValueError as exc:  # pragma: no cover - every input was checked above
-            raise row.error("contacts", str(exc)) from None
-        rule.update(
-            required_agents=float(agents),
-            source=SOURCE_ERLANG,
-            contacts=contacts,
-            aht_seconds=aht,
-            service_level=level,
-            target_seconds=target,
-        )
-        rules.append(rule)
-    _check_overlaps(str(path), rules)
-    return rules
 
 
 def _day_label(rule: dict[str, Any]) -> str:
@@ -494,138 +425,3 @@ def _check_overlaps(path: str, rules: list[dict[str, Any]]) -> None:
                 )
             if rule["end_minute"] > reach["end_minute"]:
                 reach = rule
-
-
-def _frame(rules: list[dict[str, Any]]) -> pd.DataFrame:
-    """Build the rules table with fixed dtypes, so an empty table still joins cleanly in SQL."""
-    rules = sorted(
-        rules,
-        key=lambda r: (
-            r["scope_key"],
-            rule_priority(r["source"], r["day_date"] is not None),
-            r["day_date"] or dt.date.min,
-            r["weekday"] or 0,
-            r["start_minute"],
-        ),
-    )
-
-    def floats(column: str) -> pd.Series:
-        values = [math.nan if r[column] is None else float(r[column]) for r in rules]
-        return pd.Series(values, dtype="float64")
-
-    return pd.DataFrame(
-        {
-            "scope_key": pd.Series([r["scope_key"] for r in rules], dtype="str"),
-            "day_date": pd.Series([r["day_date"] for r in rules], dtype=object),
-            "weekday": pd.array([r["weekday"] for r in rules], dtype="Int64"),
-            "start_minute": pd.Series([r["start_minute"] for r in rules], dtype="int64"),
-            "end_minute": pd.Series([r["end_minute"] for r in rules], dtype="int64"),
-            "required_agents": floats("required_agents"),
-            "source": pd.Series([r["source"] for r in rules], dtype="str"),
-            "contacts": floats("contacts"),
-            "aht_seconds": floats("aht_seconds"),
-            "service_level": floats("service_level"),
-            "target_seconds": floats("target_seconds"),
-            "priority": pd.Series(
-                [rule_priority(r["source"], r["day_date"] is not None) for r in rules],
-                dtype="int64",
-            ),
-        },
-        columns=RULE_COLUMNS,
-    )
-
-
-def load_targets(
-    path: str | Path, grid_minutes: int = 15, known_scopes: Collection[str] | None = None
-) -> pd.DataFrame:
-    """Rules (source ``'target'``) from a targets file; see the module docstring for the format."""
-    _check_grid(grid_minutes)
-    return _frame(_target_rules(path, grid_minutes, known_scopes))
-
-
-def load_forecast(
-    path: str | Path, grid_minutes: int = 15, known_scopes: Collection[str] | None = None
-) -> pd.DataFrame:
-    """Rules (source ``'erlang_c'``) from a forecast file, head-counts sized by Erlang C."""
-    _check_grid(grid_minutes)
-    return _frame(_forecast_rules(path, grid_minutes, known_scopes))
-
-
-def load_requirements(
-    targets_path: str | Path | None,
-    forecast_path: str | Path | None,
-    grid_minutes: int = 15,
-    known_scopes: Collection[str] | None = None,
-) -> pd.DataFrame:
-    """One rules table from whichever of the two files is configured (either may be None).
-
-    Columns are :data:`RULE_COLUMNS`. ``day_date`` holds ``datetime.date`` objects (None for
-    weekday rules) in an object column; when no rule is dated DuckDB sees that column as type
-    NULL, so SQL should compare ``CAST(day_date AS DATE)``. ``weekday`` is nullable Int64 (ISO,
-    1 = Monday), None for dated rules. Targets and forecast rules may cover the same cells;
-    ``priority`` says which wins (see :func:`rule_priority`).
-    """
-    _check_grid(grid_minutes)
-    rules: list[dict[str, Any]] = []
-    if targets_path is not None:
-        rules += _target_rules(targets_path, grid_minutes, known_scopes)
-    if forecast_path is not None:
-        rules += _forecast_rules(forecast_path, grid_minutes, known_scopes)
-    return _frame(rules)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """Normalise date-ish cells (date, Timestamp, datetime64, None/NaT/NaN) to a date."""
-    if value is None or pd.isna(value):
-        return None
-    if isinstance(value, dt.datetime):  # includes pd.Timestamp
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
-def requirements_for_intervals(rules: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
-    """Pick the winning rule for each interval, the slow obvious way.
-
-    ``intervals`` needs ``scope_key``, ``local_date`` and ``local_minute`` (minutes since local
-    midnight of the cell's start). Returns a copy with ``required_agents`` (NaN where no rule
-    covers the cell) and ``source`` (None there). This is the reference the SQL join is tested
-    against, so it loops plainly: for each cell, every rule of its scope whose day and minutes
-    match is a candidate, and the lowest :func:`rule_priority` wins (recomputed here rather
-    than read from the ``priority`` column, so a stale column cannot fool the test). Rules of
-    equal priority cannot overlap once loaded; for hand-built tables the earlier row wins.
-    """
-    by_scope: dict[str, list[tuple[int, int, Any]]] = defaultdict(list)
-    for position, rule in enumerate(rules.itertuples(index=False)):
-        day = _as_date(rule.day_date)
-        priority = rule_priority(rule.source, day is not None)
-        by_scope[rule.scope_key].append((priority, position, rule))
-    for candidates in by_scope.values():
-        candidates.sort(key=lambda item: (item[0], item[1]))
-
-    required: list[float] = []
-    sources: list[str | None] = []
-    for scope, local_date, minute in zip(
-        intervals["scope_key"], intervals["local_date"], intervals["local_minute"], strict=True
-    ):
-        day = _as_date(local_date)
-        chosen = None
-        if day is not None:
-            for _priority, _position, rule in by_scope.get(scope, []):
-                rule_day = _as_date(rule.day_date)
-                if rule_day is not None:
-                    if rule_day != day:
-                        continue
-                elif int(rule.weekday) != day.isoweekday():
-                    continue
-                if rule.start_minute <= minute < rule.end_minute:
-                    chosen = rule
-                    break
-        required.append(math.nan if chosen is None else float(chosen.required_agents))
-        sources.append(None if chosen is None else chosen.source)
-
-    result = intervals.copy()
-    result["required_agents"] = pd.Series(required, index=intervals.index, dtype="float64")
-    result["source"] = pd.Series(sources, index=intervals.index, dtype=object)
-    return result

@@ -1,0 +1,129 @@
+"""Staffing coverage: how many agents were really there, interval by interval, against need.
+
+Workforce-management analysts compare these figures with Amazon Connect's and Genesys
+Cloud's, so every figure has one written definition, below, and the SQL in
+``sql/coverage/*.sql`` implements exactly that (DuckDB does all the row work; pandas is only
+used for the rules DataFrame coming in and the summary table going out).
+
+The package, one thing per module:
+
+* ``calendar``: local days and intervals (also used by the report, the synthetic history and
+  the simulator);
+* ``settings``: :class:`CoverageSettings`, the grid's time zone, interval and max gap;
+* ``build``: the per-day rebuilds of the tables below, each one SQL file in ``sql/coverage/``;
+* ``checks``: the data checks, each one function plus one SQL file in ``sql/checks/``;
+* ``requirements_files`` and ``requirements``: the targets and forecast files, read,
+  validated and turned into requirement rules; ``erlang``: the Erlang C sizing they use.
+
+Settings (:class:`CoverageSettings`)
+    ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``
+    (AVAILABILITY_INTERVAL_MINUTES: 5, 15, 30 or 60), ``max_gap_seconds``
+    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval).
+
+Partition
+    One LOCAL calendar day in ``time_zone``: the UTC range [local midnight, next local
+    midnight) (:func:`day_bounds`). A DST day lasts 23 or 25 hours: 92 or 100 quarter hours
+    (:func:`interval_count`).
+
+Observation points and windows
+    Every successful poll (``raw_responses.outcome = 'ok'``) of scope S at ``observed_at`` = t
+    is an observation point of S, even when it lists no agent; snapshot rows count only at
+    such points. It opens the window
+    [t, min(next successful poll of S, t + max_gap)). Time outside every window is
+    UNOBSERVED and is left out of every average (never counted as zero agents). Two successful
+    responses of one scope at the same instant are one observation point.
+
+One status per agent per poll
+    ``snapshots`` has one row per agent listed in a response; an agent listed in two buckets
+    of one response (one scope, one instant) counts once, with the status chosen by
+    precedence BUSY > AVAILABLE > AWAY > any other status (alphabetically) > OFFLINE. Status
+    keys are compared exactly as received (custom statuses such as "BREAK" are kept). An agent
+    in several skills or queues counts in each scope, never twice within one.
+
+Agent status spans (``agent_status_spans``)
+    Each observation of an agent with status s at t gives the span [t, end of t's window) with
+    status s: it ends at the scope's next successful poll (if the agent is not listed there it
+    left the scope or the roster) or after max_gap, whichever is first. Spans of one
+    (scope, agent) with the same status that touch are merged. Spans are stored per day,
+    clipped to the day's UTC bounds: a span across midnight appears in both days. Building a
+    day therefore reads polls from day start - max_gap.
+
+Coverage grid (``coverage_intervals``): every row of ``scopes`` x every interval of the day
+    Intervals step ``interval_minutes`` in UTC from the day's UTC start (local midnight); DST
+    shifts are whole hours, so these are local wall-clock boundaries too (in a zone whose
+    shift is not a whole hour the last cell is cut short at the day end). ``local_start`` is
+    the wall clock in ``time_zone``. Per cell:
+
+    - ``observed_seconds``: length of the cell inside observation windows;
+      ``observed_share`` = observed_seconds / cell seconds (completeness, 0..1).
+    - ``avg_available``, ``avg_busy``, ``avg_away``, ``avg_offline``, ``avg_other`` (every
+      other status together) = agent-seconds in that status / observed seconds: the
+      time-weighted average head count over the observed part of the cell.
+    - ``staffed`` = avg_available + avg_busy; ``occupancy`` = avg_busy / staffed (NULL when
+      staffed = 0).
+    - ``min_available`` / ``max_available``: the AVAILABLE head count at each observation point
+      whose window overlaps the cell (a poll just before the cell whose window reaches into it
+      counts).
+    - ``zero_available_share``: share of the OBSERVED time of the cell with no agent AVAILABLE.
+    - ``observations``: successful polls with t inside the cell.
+
+    A cell with no observed time is present with observed_share 0 and NULL figures (never
+    zeros). ``coverage_status_intervals`` holds the same averages in long form, one row per
+    status seen in the cell (custom statuses included), with the agent-seconds.
+
+Staffing requirements (``staffing_requirements``)
+    Rules (from :mod:`pipelines.coverage.requirements`) are in LOCAL wall time. A rule
+    matches a cell when its scope_key is the cell's, its day_date is the cell's local date OR
+    its weekday is the ISO weekday of that date, and start_minute <= local minute of day of
+    the cell start < end_minute. The lowest priority wins; ties go to a dated rule over a
+    weekday rule, then 'target' over 'erlang_c', then the narrower, later-starting, larger
+    rule. Cells without a rule have no row. On a spring-forward day the skipped hour has no
+    cells; on a fall-back day both cells of the repeated hour match the same rule.
+
+Coverage against requirement (``coverage_vs_requirement``, ``coverage_daily_summary``)
+    Per cell: available = avg_available, gap = available - required, met = available >=
+    required (NULL when the cell has no requirement or no observed time). Per (day, scope):
+    intervals, intervals_observed (observed_share > 0), intervals_with_requirement,
+    intervals_met, share_met = met / cells with both a requirement and an observation (NULL if
+    none), shortfall_agent_hours = sum of max(required - available, 0) x cell hours (cells
+    with both), worst_interval_start / worst_local_start / worst_gap = the smallest gap,
+    earliest cell on ties, avg_available (mean over observed cells), avg_required (mean over
+    cells with a requirement).
+
+Every ``build_*`` replaces its day atomically: one transaction deletes the day's rows and
+inserts the new ones, so a failure leaves the previous version in place.
+"""
+
+from pipelines.coverage.build import (
+    build_coverage,
+    build_coverage_vs_requirement,
+    build_requirements,
+    build_spans,
+    summary_table,
+)
+from pipelines.coverage.calendar import day_bounds, interval_count
+from pipelines.coverage.checks import (
+    CheckOutcome,
+    check_completeness,
+    check_coverage_target,
+    check_grid_complete,
+    check_spans_no_overlap,
+)
+from pipelines.coverage.settings import CoverageSettings, CoverageSettingsError
+
+__all__ = [
+    "CheckOutcome",
+    "CoverageSettings",
+    "CoverageSettingsError",
+    "build_coverage",
+    "build_coverage_vs_requirement",
+    "build_requirements",
+    "build_spans",
+    "check_completeness",
+    "check_coverage_target",
+    "check_grid_complete",
+    "check_spans_no_overlap",
+    "day_bounds",
+    "interval_count",
+    "summary_table",
+]

@@ -1,0 +1,143 @@
+"""The per-day rebuilds: spans, the coverage grid, requirements, coverage against requirement.
+
+Each build runs one SQL file of ``sql/coverage/`` for one local day (the figures are defined
+in the package docstring, :mod:`pipelines.coverage`) and replaces the day atomically: one
+transaction deletes the day's rows and inserts the new ones, so a failure leaves the previous
+version in place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.coverage import requirements
+from pipelines.coverage.calendar import as_day, day_bounds, interval_count
+from pipelines.coverage.settings import CoverageSettings
+from pipelines.warehouse import execute, transaction
+from pipelines.warehouse.sql import query
+
+__all__ = [
+    "RULE_COLUMNS",
+    "build_coverage",
+    "build_coverage_vs_requirement",
+    "build_requirements",
+    "build_spans",
+    "day_params",
+    "query_rows",
+    "summary_table",
+]
+
+# The rule columns the requirements SQL reads; the forecast inputs ride along for people only.
+RULE_COLUMNS = tuple(
+    column
+    for column in requirements.RULE_COLUMNS
+    if column not in ("contacts", "aht_seconds", "service_level", "target_seconds")
+)
+
+_RULES_VIEW = "coverage_rules_input"
+
+
+def day_params(day: date | str, settings: CoverageSettings) -> dict[str, Any]:
+    """Every parameter the coverage SQL files take for one day (each file binds what it uses)."""
+    day = as_day(day)
+    start, end = day_bounds(day, settings.time_zone)
+    return {
+        "day": day,
+        "day_start": start,
+        "day_end": end,
+        "lookback_start": start - settings.max_gap,
+        "max_gap": settings.max_gap,
+        "step_minutes": settings.interval_minutes,
+        "intervals": interval_count(day, settings),
+        "time_zone": settings.time_zone,
+    }
+
+
+def _run_atomically(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
+) -> dict[str, int]:
+    """Run a statement group in one transaction; return rows inserted per target table.
+
+    Either every statement of the group takes effect or none does, so a crash or error in a
+    rebuild leaves the previous rows of the day in place.
+    """
+    execute(con, "coverage/macros.sql")
+    with transaction(con):
+        return execute(con, name, **params)
+
+
+def query_rows(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of one query file, with the coverage macros defined first."""
+    execute(con, "coverage/macros.sql")
+    cursor = query(con, name, **params)
+    columns = [column[0] for column in cursor.description]
+    return columns, cursor.fetchall()
+
+
+def build_spans(con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings) -> int:
+    """Replace the day's agent_status_spans; return the number of spans written."""
+    inserted = _run_atomically(con, "coverage/spans.sql", day_params(day, settings))
+    return inserted["agent_status_spans"]
+
+
+def build_coverage(con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings) -> int:
+    """Replace the day's coverage_intervals and coverage_status_intervals; return grid cells.
+
+    Reads the day's agent_status_spans (build them first) and the poll windows.
+    """
+    inserted = _run_atomically(con, "coverage/intervals.sql", day_params(day, settings))
+    return inserted["coverage_intervals"]
+
+
+def _rules_frame(rules: pd.DataFrame) -> pd.DataFrame:
+    """The rule columns only; an empty frame gets untyped columns DuckDB can cast."""
+    missing = [column for column in RULE_COLUMNS if column not in rules.columns]
+    if missing:
+        raise ValueError(f"requirement rules lack columns {missing}; expected {list(RULE_COLUMNS)}")
+    if rules.empty:
+        return pd.DataFrame({column: pd.Series([], dtype=object) for column in RULE_COLUMNS})
+    return rules.loc[:, list(RULE_COLUMNS)]
+
+
+def build_requirements(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    settings: CoverageSettings,
+    rules: pd.DataFrame,
+) -> int:
+    """Replace the day's staffing_requirements from the rules; return the cells with one.
+
+    The rules are registered as a temporary view for the duration of the rebuild; a column
+    that cannot be cast (e.g. text in start_minute) fails the rebuild and rolls it back.
+    """
+    frame = _rules_frame(rules)
+    con.register(_RULES_VIEW, frame)
+    try:
+        inserted = _run_atomically(con, "coverage/requirements.sql", day_params(day, settings))
+    finally:
+        con.unregister(_RULES_VIEW)
+    return inserted["staffing_requirements"]
+
+
+def build_coverage_vs_requirement(
+    con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings
+) -> int:
+    """Replace the day's coverage_vs_requirement and coverage_daily_summary; return cells.
+
+    Reads coverage_intervals and staffing_requirements of the day (build them first).
+    """
+    inserted = _run_atomically(con, "coverage/vs_requirement.sql", day_params(day, settings))
+    return inserted["coverage_vs_requirement"]
+
+
+def summary_table(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
+    """Per scope: scope_key, name, avg_available, avg_required, share_met, shortfall hours."""
+    day = as_day(day)
+    columns, rows = query_rows(con, "coverage/summary_table.sql", {"day": day})
+    return pd.DataFrame.from_records(rows, columns=columns)
