@@ -15,7 +15,6 @@ import asyncio
 import bisect
 import concurrent.futures
 import email.utils
-import ipaddress
 import json
 import logging
 import math
@@ -35,6 +34,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import jwt
 
+from pipelines.net import is_loopback_host
 from pipelines.scopes import Scope
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ MAX_BODY_BYTES = 128 * 1024 * 1024
 REDACTED = "***"
 _JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _RATE_LIMIT_PATTERN = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 def _utcnow() -> datetime:
@@ -209,16 +208,6 @@ class KoreDeadlineError(KoreError):
 # --------------------------------------------------------------------------------------------
 
 
-def _is_loopback(hostname: str) -> bool:
-    name = hostname.strip("[]").lower()
-    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -361,7 +350,7 @@ class KoreSettings:
             raise KoreConfigError("KORE_HOST must not carry a user name or password")
         if parts.query or parts.fragment:
             raise KoreConfigError(f"KORE_HOST must not carry a query or fragment, got {host!r}")
-        insecure = parts.scheme == "http" and not _is_loopback(parts.hostname)
+        insecure = parts.scheme == "http" and not is_loopback_host(parts.hostname)
         if insecure and not self.allow_insecure_http:
             raise KoreConfigError(
                 f"KORE_HOST {host!r} uses plain http:// to a host that is not this machine, "
@@ -801,7 +790,7 @@ class KoreAvailabilityClient:
             timeout=timeout,
             follow_redirects=False,
             # Proxy variables must not divert loopback traffic (simulator, tests).
-            trust_env=not _is_loopback(hostname),
+            trust_env=not is_loopback_host(hostname),
         )
 
     async def _run_scope(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.kore_client import KoreConfigError, KoreSettings
 from pipelines.net import is_loopback_host
+from pipelines.warehouse import PiiConfigError, PiiPolicy
 
 LOOPBACK = ["localhost", "LocalHost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"]
 NOT_LOOPBACK = [
@@ -25,6 +27,22 @@ NOT_LOOPBACK = [
 ]
 
 
+def url(host: str) -> str:
+    bracketed = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{bracketed}:8765"
+
+
+def settings_for(host: str, **overrides: object) -> KoreSettings:
+    return KoreSettings(
+        host=url(host),
+        bot_id="st-bot",
+        account_id="acc",
+        client_id="cs-client",
+        client_secret="a-client-secret-long-enough-for-hs256-0123456789",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
 @pytest.mark.parametrize("host", LOOPBACK)
 def test_localhost_and_loopback_literals_are_loopback(host: str) -> None:
     assert is_loopback_host(host)
@@ -33,3 +51,27 @@ def test_localhost_and_loopback_literals_are_loopback(host: str) -> None:
 @pytest.mark.parametrize("host", [*NOT_LOOPBACK, ""])
 def test_other_names_and_addresses_are_not(host: str) -> None:
     assert not is_loopback_host(host)
+
+
+@pytest.mark.parametrize("host", LOOPBACK + NOT_LOOPBACK)
+def test_the_kore_client_allows_plain_http_exactly_to_loopback(host: str) -> None:
+    if is_loopback_host(host):
+        settings_for(host).validate()
+        return
+    with pytest.raises(KoreConfigError, match="KORE_ALLOW_INSECURE_HTTP"):
+        settings_for(host).validate()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipelines/warehouse.py still has its own loopback test; the lead switches it to "
+    "pipelines.net.is_loopback_host (then drop this marker)",
+)
+def test_the_pii_guard_agrees() -> None:
+    policy = PiiPolicy.from_env({})  # hash without a key: allowed only against this machine
+    for host in LOOPBACK + NOT_LOOPBACK:
+        if is_loopback_host(host):
+            policy.require_key_for(url(host))
+        else:
+            with pytest.raises(PiiConfigError):
+                policy.require_key_for(url(host))
