@@ -7,9 +7,13 @@ validation and was then refused. Only ``localhost`` itself and loopback IP liter
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from pipelines.kore_client import KoreConfigError, KoreSettings
+from pipelines.kore import KoreConfigError, KoreSettings
+from pipelines.kore.availability import AVAILABILITY
+from pipelines.kore.transport import KoreTransport
 from pipelines.net import is_loopback_host
 from pipelines.warehouse import PiiConfigError, PiiPolicy
 
@@ -60,6 +64,15 @@ def test_the_kore_client_allows_plain_http_exactly_to_loopback(host: str) -> Non
         return
     with pytest.raises(KoreConfigError, match="KORE_ALLOW_INSECURE_HTTP"):
         settings_for(host).validate()
+
+
+@pytest.mark.parametrize("host", LOOPBACK + NOT_LOOPBACK)
+def test_the_kore_client_bypasses_proxies_exactly_for_loopback(host: str) -> None:
+    http = KoreTransport(settings_for(host, allow_insecure_http=True), AVAILABILITY).open()
+    try:
+        assert http.trust_env is not is_loopback_host(host)
+    finally:
+        asyncio.run(http.aclose())
 
 
 @pytest.mark.xfail(
