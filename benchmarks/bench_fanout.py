@@ -18,7 +18,7 @@ from benchmarks.common import Figure, emit, say
 from pipelines.demo import running_simulator, simulator_env
 from pipelines.kore import KoreAvailabilityClient, KoreSettings, RateLimiter
 from pipelines.kore.auth import TokenMinter
-from pipelines.kore.availability import AVAILABILITY
+from pipelines.kore.availability import AVAILABILITY, request_body
 from pipelines.scopes import Scope
 
 
@@ -45,7 +45,7 @@ def sequential(settings: KoreSettings, scopes: list[Scope]) -> float:
     started = time.perf_counter()
     with httpx.Client(timeout=60) as client:
         for scope in scopes:
-            response = client.post(url, json=scope.request_body(), headers=headers)
+            response = client.post(url, json=request_body(scope), headers=headers)
             response.raise_for_status()
             response.json()
     return time.perf_counter() - started

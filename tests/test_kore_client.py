@@ -37,7 +37,7 @@ from pipelines.kore import (
     parse_availability_body,
 )
 from pipelines.kore.auth import TokenMinter
-from pipelines.kore.availability import AVAILABILITY
+from pipelines.kore.availability import AVAILABILITY, request_body
 from pipelines.kore.retry import RETRY_TABLE, Wait, parse_retry_after, wait_rule, wait_seconds
 from pipelines.scopes import Scope
 from pipelines.simulator import (
@@ -274,6 +274,14 @@ def test_request_headers_and_body_exactly() -> None:
     assert json.loads(request.content) == {"skillIds": ["sk-sales"]}
 
 
+def test_request_bodies_ask_one_scope_each() -> None:
+    assert request_body(Scope("all", "", "All")) == {}
+    assert request_body(Scope("skill", "sk-1", "S")) == {"skillIds": ["sk-1"]}
+    assert request_body(Scope("queue", "qu-1", "Q")) == {"queueIds": ["qu-1"]}
+    team = Scope("agents", "team-a", "Team A", ("a-1", "a-2"))
+    assert request_body(team) == {"agentIds": ["a-1", "a-2"]}
+
+
 def test_settings_from_the_simulators_env_reach_it(
     simulator: SimulatorServer, kore_env: dict[str, str]
 ) -> None:
@@ -293,7 +301,7 @@ def test_scopes_match_the_simulator_model() -> None:
             assert result.ok, result.error_text
             assert result.http_status == 200 and result.attempts == 1
             assert agent_ids(result) == sorted(server.simulator.scope_members(scope.key))
-            assert result.buckets == server.simulator.availability(scope.request_body(), FIXED_AT)
+            assert result.buckets == server.simulator.availability(request_body(scope), FIXED_AT)
             assert json.loads(result.body or "") == result.buckets
             assert result.requested_at <= result.observed_at <= result.answered_at  # type: ignore[operator]
             assert result.sends == [result.requested_at]

@@ -29,6 +29,7 @@ __all__ = [
     "ScopeResult",
     "availability_request",
     "parse_availability_body",
+    "request_body",
 ]
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -155,9 +156,20 @@ AVAILABILITY = Endpoint(
 )
 
 
+def request_body(scope: Scope) -> dict[str, list[str]]:
+    """The availability request body for ``scope``; the empty filter means every agent."""
+    if scope.kind == "skill":
+        return {"skillIds": [scope.ref_id]}
+    if scope.kind == "queue":
+        return {"queueIds": [scope.ref_id]}
+    if scope.kind == "agents":
+        return {"agentIds": list(scope.agent_ids)}
+    return {}
+
+
 def availability_request(scope: Scope) -> Request:
     """The request that asks about ``scope``."""
-    return Request(key=scope.key, subject=f"scope {scope.key}", body=scope.request_body())
+    return Request(key=scope.key, subject=f"scope {scope.key}", body=request_body(scope))
 
 
 @dataclass
