@@ -11,12 +11,13 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from benchmarks.common import Figure, emit, say
 from pipelines.demo import ensure_dagster_home, materialize, running_simulator, simulator_env
-from pipelines.kore_client import KoreSettings, connection_settings
+from pipelines.kore import KoreSettings
 from pipelines.polling import run_tick
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import load_scopes
@@ -30,10 +31,7 @@ def main() -> None:
     scopes = load_scopes(DEFAULT_SCOPES)
     with tempfile.TemporaryDirectory() as folder, running_simulator(["--rate-limit", "0"]) as url:
         sim = simulator_env(url)
-        settings = KoreSettings(
-            **connection_settings(sim),
-            rate_limit_per_minute=10_000,
-        )
+        settings = replace(KoreSettings.from_env(sim), rate_limit_per_minute=10_000)
         direct, cli = [], []
         for run in range(args.runs):
             database = Path(folder) / f"direct-{run}.duckdb"

@@ -10,24 +10,21 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 
 import httpx
 
 from benchmarks.common import Figure, emit, say
 from pipelines.demo import running_simulator, simulator_env
-from pipelines.kore_client import (
-    KoreAvailabilityClient,
-    KoreSettings,
-    RateLimiter,
-    TokenMinter,
-    connection_settings,
-)
+from pipelines.kore import KoreAvailabilityClient, KoreSettings, RateLimiter
+from pipelines.kore.auth import TokenMinter
+from pipelines.kore.availability import AVAILABILITY, request_body
 from pipelines.scopes import Scope
 
 
 def settings_for(env: dict[str, str], concurrency: int) -> KoreSettings:
-    return KoreSettings(
-        **connection_settings(env),
+    return replace(
+        KoreSettings.from_env(env),
         rate_limit_per_minute=100_000,
         max_concurrency=concurrency,
         tick_deadline_s=120.0,
@@ -44,10 +41,11 @@ def sequential(settings: KoreSettings, scopes: list[Scope]) -> float:
     """The naive baseline: one request after another, one keep-alive client."""
     token = TokenMinter(settings).token()
     headers = {"auth": token, "accountId": settings.account_id}
+    url = settings.api_url(AVAILABILITY.path)
     started = time.perf_counter()
     with httpx.Client(timeout=60) as client:
         for scope in scopes:
-            response = client.post(settings.endpoint(), json=scope.request_body(), headers=headers)
+            response = client.post(url, json=request_body(scope), headers=headers)
             response.raise_for_status()
             response.json()
     return time.perf_counter() - started

@@ -15,7 +15,7 @@ import duckdb
 import httpx
 import pandas as pd
 
-from pipelines.kore_client import KoreAvailabilityClient, KoreSettings, RateLimiter, ScopeResult
+from pipelines.kore import KoreAvailabilityClient, KoreSettings, RateLimiter, ScopeResult
 from pipelines.scopes import Scope
 from pipelines.warehouse import PiiPolicy, Tick, last_polled, recent_sends, write_tick
 

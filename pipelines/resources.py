@@ -18,7 +18,7 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from pipelines.kore_client import KoreSettings
+from pipelines.kore import KoreSettings
 from pipelines.scopes import Scope, load_scopes
 from pipelines.warehouse import PiiPolicy, connect
 

@@ -20,7 +20,11 @@ class ScopesFileError(ValueError):
 
 @dataclass(frozen=True)
 class Scope:
-    """One request's filter. ``key`` is stable and is what the warehouse stores."""
+    """One request's filter. ``key`` is stable and is what the warehouse stores.
+
+    How a scope becomes a request body is each endpoint's business (for availability, see
+    :func:`pipelines.kore.availability.request_body`).
+    """
 
     kind: str
     ref_id: str
@@ -30,16 +34,6 @@ class Scope:
     @property
     def key(self) -> str:
         return "all" if self.kind == "all" else f"{self.kind}:{self.ref_id}"
-
-    def request_body(self) -> dict[str, list[str]]:
-        """The availability request body; the empty filter means every agent."""
-        if self.kind == "skill":
-            return {"skillIds": [self.ref_id]}
-        if self.kind == "queue":
-            return {"queueIds": [self.ref_id]}
-        if self.kind == "agents":
-            return {"agentIds": list(self.agent_ids)}
-        return {}
 
 
 def _header_lines(text: str) -> list[int]:

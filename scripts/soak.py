@@ -112,10 +112,12 @@ class Recorder:
 
 
 def _kore_settings(env: dict[str, str]) -> Any:
-    from pipelines.kore_client import KoreSettings, connection_settings
+    from dataclasses import replace
 
-    return KoreSettings(
-        **connection_settings(env),
+    from pipelines.kore import KoreSettings
+
+    return replace(
+        KoreSettings.from_env(env),
         rate_limit_per_minute=100_000,  # the soak measures locking, not the API budget
         tick_deadline_s=10.0,
     )
@@ -223,14 +225,15 @@ def _ui(
     from dagster import DagsterInstance, materialize
 
     from pipelines.assets.ingest import availability_snapshots
-    from pipelines.kore_client import connection_settings
+    from pipelines.kore.config import CONNECTION_FIELDS
     from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
+    settings = _kore_settings(env)
     resources = {
         "kore": KoreResource(
-            **connection_settings(env),
-            rate_limit_per_minute=100_000,
-            tick_deadline_seconds=10.0,
+            **{name: getattr(settings, name) for name in CONNECTION_FIELDS},
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            tick_deadline_seconds=settings.tick_deadline_s,
         ),
         "scopes": ScopesResource(path=str(scopes_path)),
         "warehouse": WarehouseResource(database=database),

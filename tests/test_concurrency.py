@@ -44,7 +44,7 @@ READS = {
 
 WRITER = """
 import json, os, sys, time
-from pipelines.kore_client import KoreSettings
+from pipelines.kore import KoreSettings
 from pipelines.polling import run_tick
 from pipelines.resources import DEFAULT_SCOPES, WarehouseResource
 from pipelines.scopes import load_scopes

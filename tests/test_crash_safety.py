@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.kore import connection_settings
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
-from pipelines.kore_client import connection_settings
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorServer
@@ -49,7 +49,7 @@ from functools import partial
 import pandas as pd
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans
-from pipelines.kore_client import KoreSettings
+from pipelines.kore import KoreSettings
 from pipelines.polling import run_tick
 from pipelines.scopes import Scope
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write_tick

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, materialize
+from support.kore import connection_settings
 
 from pipelines.assets.ingest import (
     availability_snapshots,
@@ -15,7 +16,6 @@ from pipelines.assets.ingest import (
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,
 )
-from pipelines.kore_client import connection_settings
 from pipelines.resources import (
     DEFAULT_SCOPES,
     PROJECT_ROOT,

@@ -16,6 +16,7 @@ payloads (missing or extra buckets, an agent listed twice, null or missing field
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from typing import Any
 
 import pytest
 from dagster import DagsterInstance, materialize
+from support.kore import connection_settings
 
 from pipelines.assets.ingest import (
     availability_snapshots,
@@ -38,7 +40,8 @@ from pipelines.assets.ingest import (
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,
 )
-from pipelines.kore_client import KoreSettings, connection_settings
+from pipelines.kore import KoreSettings
+from pipelines.kore.retry import backoff_s
 from pipelines.polling import TickOutcome, agent_statuses, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope
@@ -265,7 +268,7 @@ def test_replayed_jti_is_reminted_once(
     # Two tokens with the same jti: only a broken random source could do it, so it is forced.
     minted = iter([uuid.UUID(int=7), uuid.UUID(int=7)])
     fake = types.SimpleNamespace(uuid4=lambda: next(minted, None) or uuid.uuid4())
-    monkeypatch.setattr("pipelines.kore_client.uuid", fake)
+    monkeypatch.setattr("pipelines.kore.auth.uuid", fake)
     tick(tmp_db, settings_for(server, jti_mode=True, max_concurrency=1))
     rows = landed(tmp_db)
     assert all(row[:2] == ("ok", None) for row in rows.values())
@@ -382,10 +385,13 @@ def test_5xx_that_persists_fails_after_max_attempts(
 
 
 def test_backoff_is_capped_and_jittered() -> None:
-    from pipelines.kore_client import KoreAvailabilityClient
-
-    client = KoreAvailabilityClient(settings_for("http://127.0.0.1:9", backoff_cap_s=0.2))
-    waits = [client._backoff(attempt) for attempt in (1, 2, 3, 8, 20) for _ in range(50)]
+    settings = settings_for("http://127.0.0.1:9", backoff_cap_s=0.2)
+    rng = random.Random()
+    waits = [
+        backoff_s(attempt, settings.backoff_base_s, settings.backoff_cap_s, rng)
+        for attempt in (1, 2, 3, 8, 20)
+        for _ in range(50)
+    ]
     assert max(waits) <= 0.2 and min(waits) >= 0.0
     assert len({round(w, 6) for w in waits}) > 100  # full jitter: spread, not a fixed ladder
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,19 +22,23 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from support.kore import parse_availability
 
-from pipelines.kore_client import (
+from pipelines.kore import (
+    KoreAuthError,
     KoreAvailabilityClient,
     KoreConfigError,
+    KoreError,
     KoreInvalidResponseError,
+    KoreServerError,
     KoreSettings,
     RateLimiter,
     ScopeResult,
-    TokenMinter,
-    _retry_after_seconds,
-    parse_availability,
     parse_availability_body,
 )
+from pipelines.kore.auth import TokenMinter
+from pipelines.kore.availability import AVAILABILITY, request_body
+from pipelines.kore.retry import RETRY_TABLE, Wait, parse_retry_after, wait_rule, wait_seconds
 from pipelines.scopes import Scope
 from pipelines.simulator import (
     QUEUES,
@@ -215,7 +220,7 @@ def test_plain_http_only_to_loopback_unless_allowed() -> None:
 def test_secret_never_in_repr_and_endpoint_quotes_bot_id() -> None:
     settings = settings_for(host="https://platform.kore.ai/", bot_id="st-a/b")
     assert SECRET not in repr(settings) and SECRET not in str(settings)
-    assert settings.endpoint() == (
+    assert settings.api_url(AVAILABILITY.path) == (
         "https://platform.kore.ai/agentassist/api/v1/public/st-a%2Fb/agents/availability"
     )
 
@@ -269,6 +274,14 @@ def test_request_headers_and_body_exactly() -> None:
     assert json.loads(request.content) == {"skillIds": ["sk-sales"]}
 
 
+def test_request_bodies_ask_one_scope_each() -> None:
+    assert request_body(Scope("all", "", "All")) == {}
+    assert request_body(Scope("skill", "sk-1", "S")) == {"skillIds": ["sk-1"]}
+    assert request_body(Scope("queue", "qu-1", "Q")) == {"queueIds": ["qu-1"]}
+    team = Scope("agents", "team-a", "Team A", ("a-1", "a-2"))
+    assert request_body(team) == {"agentIds": ["a-1", "a-2"]}
+
+
 def test_settings_from_the_simulators_env_reach_it(
     simulator: SimulatorServer, kore_env: dict[str, str]
 ) -> None:
@@ -288,7 +301,7 @@ def test_scopes_match_the_simulator_model() -> None:
             assert result.ok, result.error_text
             assert result.http_status == 200 and result.attempts == 1
             assert agent_ids(result) == sorted(server.simulator.scope_members(scope.key))
-            assert result.buckets == server.simulator.availability(scope.request_body(), FIXED_AT)
+            assert result.buckets == server.simulator.availability(request_body(scope), FIXED_AT)
             assert json.loads(result.body or "") == result.buckets
             assert result.requested_at <= result.observed_at <= result.answered_at  # type: ignore[operator]
             assert result.sends == [result.requested_at]
@@ -680,14 +693,14 @@ def test_tick_deadline_bounds_the_whole_poll() -> None:
     assert all("KORE_TICK_DEADLINE_SECONDS" in (r.error_text or "") for r in results)
 
 
-def test_fetch_and_poll_sync_inside_a_running_loop() -> None:
+def test_poll_and_poll_sync_inside_a_running_loop() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=ok_body())
 
     client = mock_client(handler)
 
     async def inside() -> tuple[ScopeResult, list[ScopeResult]]:
-        single = await client.fetch(ALL)
+        (single,) = await client.poll([ALL])
         return single, client.poll_sync([ALL, skill("sk-vip")])
 
     single, both = asyncio.run(inside())
@@ -753,13 +766,35 @@ def test_bodies_duckdb_would_refuse_are_rewritten_others_kept_verbatim() -> None
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert _retry_after_seconds("7") == 7.0
-    assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     when = datetime.now(UTC) + timedelta(seconds=30)
-    parsed = _retry_after_seconds(format_datetime(when, usegmt=True))
+    parsed = parse_retry_after(format_datetime(when, usegmt=True))
     assert parsed is not None and 25 <= parsed <= 31
     past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
-    assert _retry_after_seconds(past) == 0.0
+    assert parse_retry_after(past) == 0.0
+
+
+def test_retry_table_has_a_row_for_every_error_a_call_can_end_with() -> None:
+    kinds = {cls.kind for cls in KoreError.__subclasses__()} - {"config"}
+    assert kinds == {kind for kind, transient in RETRY_TABLE if not transient}
+    assert wait_rule(KoreServerError("x")) is Wait.RETRY_AFTER
+    assert wait_rule(KoreInvalidResponseError("cut short", transient=True)) is Wait.BACKOFF
+    assert wait_rule(KoreInvalidResponseError("an HTML page")) is Wait.NEVER
+    assert wait_rule(KoreAuthError("jwt expired", transient=True)) is Wait.REMINT
+    assert wait_rule(KoreAuthError("invalid signature")) is Wait.NEVER
+
+
+def test_wait_is_retry_after_when_told_else_capped_jittered_backoff() -> None:
+    rng = random.Random(3)
+    told = wait_seconds(Wait.RETRY_AFTER, 1, 7.0, base_s=0.5, cap_s=8.0, rng=rng)
+    assert told == 7.0
+    untold = [
+        wait_seconds(Wait.RETRY_AFTER, n, None, base_s=0.5, cap_s=2.0, rng=rng) for n in (1, 9)
+    ]
+    assert 0.0 <= untold[0] <= 0.5 and 0.0 <= untold[1] <= 2.0
+    assert wait_seconds(Wait.BACKOFF, 1, 7.0, base_s=0.5, cap_s=8.0, rng=rng) <= 0.5
+    assert wait_seconds(Wait.REMINT, 1, None, base_s=0.5, cap_s=8.0, rng=rng) == 0.0
 
 
 def test_settings_are_frozen_and_replace_revalidates() -> None:

@@ -6,8 +6,9 @@ from functools import partial
 
 import pandas as pd
 import pytest
+from support.kore import connection_settings
 
-from pipelines.kore_client import KoreSettings, connection_settings
+from pipelines.kore import KoreSettings
 from pipelines.polling import choose_scopes, run_tick
 from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes

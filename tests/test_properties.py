@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from pipelines.coverage import CoverageSettings, build_spans, check_spans_no_overlap, day_bounds
-from pipelines.kore_client import KoreInvalidResponseError, parse_availability_body
+from pipelines.kore import KoreInvalidResponseError, parse_availability_body
 from pipelines.polling import agent_statuses, status_rank
 from pipelines.scopes import Scope
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write_tick

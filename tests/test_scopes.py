@@ -16,13 +16,10 @@ def test_shipped_scopes_file_parses_with_stable_keys() -> None:
     assert len(keys) == len(set(keys))
 
 
-def test_request_bodies_ask_one_scope_each() -> None:
-    assert Scope("all", "", "All").request_body() == {}
-    assert Scope("skill", "sk-1", "S").request_body() == {"skillIds": ["sk-1"]}
-    assert Scope("queue", "qu-1", "Q").request_body() == {"queueIds": ["qu-1"]}
-    team = Scope("agents", "team-a", "Team A", ("a-1", "a-2"))
-    assert team.key == "agents:team-a"
-    assert team.request_body() == {"agentIds": ["a-1", "a-2"]}
+def test_keys_name_kind_and_id() -> None:
+    assert Scope("all", "", "All").key == "all"
+    assert Scope("skill", "sk-1", "S").key == "skill:sk-1"
+    assert Scope("agents", "team-a", "Team A", ("a-1", "a-2")).key == "agents:team-a"
 
 
 GOOD = """

@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines import kore_client
 from pipelines.assets.coverage import (
     CoverageResource,
     agent_status_spans,
@@ -40,7 +39,7 @@ from pipelines.assets.coverage import (
 )
 from pipelines.assets.ingest import availability_snapshots, last_tick_scopes_succeeded
 from pipelines.assets.reports import coverage_report
-from pipelines.kore_client import KoreConfigError, KoreSettings
+from pipelines.kore import KoreConfigError, KoreSettings, auth
 from pipelines.polling import run_tick
 from pipelines.resources import PROJECT_ROOT, KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope, load_scopes
@@ -162,14 +161,14 @@ def test_secret_key_and_tokens_never_leak_anywhere(
     monkeypatch.setenv("AVAILABILITY_PII_KEY", PII_KEY)
     caplog.set_level(logging.DEBUG)
     minted: list[str] = []
-    original = kore_client.TokenMinter._encode
+    original = auth.TokenMinter._encode
 
-    def recording(self: kore_client.TokenMinter, payload: dict[str, Any]) -> str:
+    def recording(self: auth.TokenMinter, payload: dict[str, Any]) -> str:
         token = original(self, payload)
         minted.append(token)
         return token
 
-    monkeypatch.setattr(kore_client.TokenMinter, "_encode", recording)
+    monkeypatch.setattr(auth.TokenMinter, "_encode", recording)
     server = simulator_factory(
         client_secret=SECRET, enforce_jti=True, rate_limit_per_minute=None, clock=lambda: FIXED
     )
@@ -470,8 +469,12 @@ def test_hostile_ids_in_responses_land_byte_for_byte(tmp_db: str) -> None:
 
 def test_every_statement_takes_values_as_parameters() -> None:
     """No SQL text in the ingest path is built from a value: f-strings only name tables."""
-    for module in ("warehouse", "polling", "kore_client"):
-        source = (PROJECT_ROOT / "pipelines" / f"{module}.py").read_text()
+    package = PROJECT_ROOT / "pipelines"
+    modules = ["warehouse.py", "warehouse/*.py", "polling.py", "kore/*.py"]
+    paths = sorted(path for pattern in modules for path in package.glob(pattern))
+    assert any(path.parent.name == "kore" for path in paths)
+    for path in paths:
+        source = path.read_text()
         for match in re.finditer(r'execute\(\s*f"([^"]*)"', source):
             assert re.fullmatch(r"[^{}]*\{table\}[^{}]*", match.group(1)), match.group(0)
 

@@ -1,0 +1,231 @@
+"""Kore.ai Agent AI's "Check Agent Availability Status" endpoint, one scope per request.
+
+Each tick asks, one scope per request, which agents are AVAILABLE, BUSY, AWAY or OFFLINE. This
+module holds what is particular to that endpoint: its path and request body, the parser that
+accepts an answer (:func:`parse_availability_body`), and :class:`ScopeResult`, the row a scope's
+outcome lands as. Budget, tokens, retries and deadlines are shared with every endpoint
+(:mod:`pipelines.kore.client`). A failed scope never raises: it comes back as a
+:class:`ScopeResult` whose ``error_text`` names the setting to fix, and neither the client secret
+nor any JWT ever reaches a log line, an exception message or a recorded body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipelines.kore.client import Call, KoreClient, run_sync
+from pipelines.kore.errors import KoreInvalidResponseError
+from pipelines.kore.transport import Endpoint, Request, kore_errors
+from pipelines.scopes import Scope
+
+__all__ = [
+    "AVAILABILITY",
+    "KoreAvailabilityClient",
+    "ScopeResult",
+    "availability_request",
+    "parse_availability_body",
+    "request_body",
+]
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
+    """The buckets and the body text to store: the text itself, unless it must be rewritten.
+
+    Custom statuses and future fields must survive untouched (the warehouse keeps them), so
+    nothing is dropped; only what would break downstream code is refused.
+
+    The warehouse derives its tables from the stored text in DuckDB, whose JSON reader is
+    stricter than Python's in two ways that would make the whole tick's write fail: repeated
+    keys and lone UTF-16 surrogates. A body with either is re-serialized from the parsed
+    object (repeated bucket keys merged, a lone surrogate replaced), so one odd answer can never
+    sink the other scopes of its tick. Any other body is kept byte for byte.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith("<"):
+        raise KoreInvalidResponseError(
+            "the body is an HTML page, not JSON (a proxy, login or error page?)",
+            hint="Check KORE_HOST points at the Kore.ai platform host",
+        )
+    repeated: list[str] = []
+
+    def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in merged:
+                repeated.append(key)
+                if isinstance(merged[key], list) and isinstance(value, list):
+                    merged[key] = merged[key] + value
+                    continue
+            merged[key] = value
+        return merged
+
+    try:
+        data = json.loads(text, object_pairs_hook=merge_pairs, parse_constant=_reject_constant)
+    except RecursionError:
+        raise KoreInvalidResponseError(
+            f"the body nests too deeply to be an availability payload ({len(text)} characters)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise KoreInvalidResponseError(
+            f"the body is not valid JSON ({exc.msg} at character {exc.pos}; {len(text)} "
+            "characters, possibly truncated)",
+            hint=(
+                "Retried up to KORE_MAX_ATTEMPTS times; if every answer is cut short, check "
+                "KORE_HOST and any proxy between here and Kore.ai"
+            ),
+            transient=True,
+        ) from None
+    except ValueError as exc:  # NaN or Infinity: parsed by Python, refused by JSON readers
+        raise KoreInvalidResponseError(f"the body is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise KoreInvalidResponseError(
+            f"expected a JSON object of status buckets, got {type(data).__name__}"
+        )
+    errors = kore_errors(text) if "errors" in data else []
+    if errors:
+        raise KoreInvalidResponseError(
+            "the body is a Kore.ai error, not availability: "
+            + "; ".join(f"{msg} (code {code})" for msg, code in errors)
+        )
+    buckets: dict[str, list[dict]] = {}
+    for key, value in data.items():
+        if value is None:
+            buckets[key] = []
+            continue
+        if not isinstance(value, list):
+            raise KoreInvalidResponseError(
+                f"bucket {key!r} should be a list of agents, got {type(value).__name__}"
+            )
+        for index, agent in enumerate(value):
+            if not isinstance(agent, dict):
+                raise KoreInvalidResponseError(
+                    f"bucket {key!r} item {index} should be an agent object, "
+                    f"got {type(agent).__name__}"
+                )
+            agent_id = agent.get("_id")
+            if not isinstance(agent_id, str) or not agent_id:
+                # Counting the others without this one would under-count the scope silently;
+                # refusing leaves the interval unobserved instead, and the body is kept.
+                raise KoreInvalidResponseError(
+                    f"bucket {key!r} item {index} has no '_id' (every agent needs one)"
+                )
+        buckets[key] = value
+    if repeated or (_SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data)):
+        canonical = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        canonical = canonical.encode("utf-8", "replace").decode("utf-8")
+        return parse_availability_body(canonical)[0], canonical
+    return buckets, text
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """True if any string (key or value) holds a UTF-16 surrogate that UTF-8 cannot carry."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# The endpoint
+# --------------------------------------------------------------------------------------------
+
+
+AVAILABILITY = Endpoint(
+    name="availability",
+    method="POST",
+    path="agents/availability",
+    payload="an availability payload",
+    parse=parse_availability_body,
+)
+
+
+def request_body(scope: Scope) -> dict[str, list[str]]:
+    """The availability request body for ``scope``; the empty filter means every agent."""
+    if scope.kind == "skill":
+        return {"skillIds": [scope.ref_id]}
+    if scope.kind == "queue":
+        return {"queueIds": [scope.ref_id]}
+    if scope.kind == "agents":
+        return {"agentIds": list(scope.agent_ids)}
+    return {}
+
+
+def availability_request(scope: Scope) -> Request:
+    """The request that asks about ``scope``."""
+    return Request(key=scope.key, subject=f"scope {scope.key}", body=request_body(scope))
+
+
+@dataclass
+class ScopeResult:
+    """One scope's outcome in a tick: what ``raw_responses`` and ``request_log`` record."""
+
+    scope_key: str
+    requested_at: datetime
+    answered_at: datetime | None
+    observed_at: datetime | None
+    attempts: int
+    http_status: int | None
+    latency_ms: float | None
+    outcome: str
+    error_kind: str | None
+    error_text: str | None
+    body: str | None
+    buckets: dict[str, list[dict]] | None
+    sends: list[datetime] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    @classmethod
+    def from_call(cls, call: Call) -> ScopeResult:
+        """The row for a finished call of :data:`AVAILABILITY`."""
+        return cls(
+            scope_key=call.key,
+            requested_at=call.requested_at,
+            answered_at=call.answered_at,
+            observed_at=call.observed_at,
+            attempts=call.attempts,
+            http_status=call.http_status,
+            latency_ms=call.latency_ms,
+            outcome=call.outcome or "error",
+            error_kind=call.error_kind,
+            error_text=call.error_text,
+            body=call.body,
+            buckets=call.value,
+            sends=list(call.sends),
+        )
+
+
+class KoreAvailabilityClient(KoreClient):
+    """Polls availability for a list of scopes, concurrently, within the account's budget."""
+
+    async def poll(self, scopes: Sequence[Scope]) -> list[ScopeResult]:
+        """Ask about every scope concurrently; results come back in the order of ``scopes``.
+
+        The whole poll ends within ``tick_deadline_s``: a scope that has not finished by then
+        comes back with error_kind "deadline" so the next tick is never delayed.
+        """
+        calls = await self.call_many(AVAILABILITY, [availability_request(s) for s in scopes])
+        return [ScopeResult.from_call(call) for call in calls]
+
+    def poll_sync(self, scopes: Sequence[Scope]) -> list[ScopeResult]:
+        """Blocking :meth:`poll` for Dagster ops; runs in a worker thread if a loop is running."""
+        return run_sync(self.poll(scopes))

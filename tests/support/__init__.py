@@ -1,0 +1,1 @@
+"""Helpers only tests need, kept out of the production package."""

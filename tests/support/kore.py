@@ -1,0 +1,19 @@
+"""Kore.ai helpers only tests use (they were in the client module once)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipelines.kore import KoreSettings, parse_availability_body
+from pipelines.kore.config import CONNECTION_FIELDS
+
+
+def connection_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The five required connection fields from ``KORE_*`` variables (a simulator's ``env()``,
+    say), named as both KoreSettings and the Dagster resource take them."""
+    return {name: env[KoreSettings.ENV_NAMES[name]] for name in CONNECTION_FIELDS}
+
+
+def parse_availability(text: str) -> dict[str, list[dict]]:
+    """Just the buckets of :func:`parse_availability_body` (the text to store dropped)."""
+    return parse_availability_body(text)[0]
