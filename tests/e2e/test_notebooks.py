@@ -23,7 +23,6 @@ import duckdb
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from seeding import seed_days as seed_history_days
 
 from pipelines.coverage import (
     CoverageSettings,
@@ -37,6 +36,7 @@ from pipelines.requirements import load_requirements
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_days as seed_history_days
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 COVERAGE_NB = NOTEBOOKS / "coverage_analysis.ipynb"

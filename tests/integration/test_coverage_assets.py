@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, materialize
-from seeding import seed_days
 
 from pipelines.assets.coverage import (
     CoverageResource,
@@ -28,6 +27,7 @@ from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT, WarehouseResource
 from pipelines.scopes import load_scopes
 from pipelines.simulator import Simulator, SimulatorConfig
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_days
 
 ZONE = "America/New_York"
 AGENTS, SEED = 24, 11

@@ -438,7 +438,7 @@ def test_report_leaves_pyplot_alone(db, tmp_path):
         f"{TZ!r}, 15)\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parent.parent)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])
 
 
 def test_summary_markdown_rounds_and_marks_nulls():

@@ -1,0 +1,1 @@
+"""Helpers and data files the tests share (not tests themselves)."""
