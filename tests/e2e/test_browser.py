@@ -127,6 +127,8 @@ class Shots:
         self.taken.append((name, SCREENSHOTS[name].format(day=self.day)))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_ui_and_report_in_a_real_browser(
     chromium: Path, simulator_factory: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:

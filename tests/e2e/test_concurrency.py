@@ -69,6 +69,7 @@ for i in range(ticks):
 """
 
 
+@pytest.mark.slow
 def test_polls_readers_and_a_notebook_share_the_file(
     simulator_factory: Callable[..., SimulatorServer],
     tmp_path: Path,

@@ -600,6 +600,7 @@ def test_agent_without_id_refuses_the_answer_rather_than_under_count(tmp_db: str
     assert snapshot_counts(tmp_db) == {}  # the interval stays unobserved, not "one agent"
 
 
+@pytest.mark.slow
 def test_50000_agent_payload_lands_in_one_tick(tmp_db: str):
     buckets: dict[str, list[dict[str, Any]]] = {b: [] for b in ("AVAILABLE", "BUSY", "AWAY")}
     buckets["OFFLINE"] = []

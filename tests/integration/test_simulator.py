@@ -634,6 +634,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float = 15.0) -> str:
     return proc.stdout.readline().strip()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("print_env", [False, True])
 def test_cli_serves_until_sigterm(print_env: bool) -> None:
     args = [sys.executable, "-m", "pipelines.simulator", "--port", "0", "--agents", "20"]
