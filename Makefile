@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint dev simulate bench soak clean
+.PHONY: install demo test test-fast lint dev simulate bench soak clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Unit and integration tests without the slow, browser and child-process ones: about a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/integration -m "not slow and not browser and not subprocess"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,13 +1,15 @@
 """Shared fixtures: a real Kore-compatible simulator on 127.0.0.1, its settings, a DuckDB path.
 
 Tests talk to a real HTTP server rather than mocks so the client's handling of headers, error
-bodies, rate limits and keep-alive is exercised the way it will be against Kore.ai.
+bodies, rate limits and keep-alive is exercised the way it will be against Kore.ai. The
+collection hook at the end marks every test under tests/e2e ``subprocess`` by its folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,3 +55,14 @@ def kore_env(simulator: SimulatorServer) -> dict[str, str]:
 def tmp_db(tmp_path: Any) -> str:
     """Path of a fresh (not yet created) DuckDB file under the test's tmp_path."""
     return str(tmp_path / "warehouse.duckdb")
+
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e runs through child processes: mark it so by its folder,
+    so `-m "not subprocess"` (as `make test-fast` does) leaves the whole folder out."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.subprocess)

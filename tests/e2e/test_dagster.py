@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, materialize
-from support.kore import connection_settings
 
 from pipelines.assets.ingest import (
     availability_snapshots,
@@ -25,6 +24,7 @@ from pipelines.resources import (
 )
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
+from tests.support.kore import connection_settings
 
 CHECKS = [snapshots_have_no_duplicates, last_tick_is_fresh, last_tick_scopes_succeeded]
 
@@ -49,6 +49,7 @@ def cli_env(extra: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DAGSTER_HOME": str(home), **extra}
 
 
+@pytest.mark.slow
 def test_definitions_validate_through_the_cli() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
@@ -100,6 +101,7 @@ def test_every_scope_failing_fails_the_run_and_keeps_the_landing_rows(
     assert landed == [("error", "auth")]
 
 
+@pytest.mark.slow
 def test_snapshot_asset_materializes_through_the_cli(
     simulator_factory: Callable[..., SimulatorServer], tmp_db: str, tmp_path: Path
 ) -> None:
@@ -125,6 +127,7 @@ def test_snapshot_asset_materializes_through_the_cli(
     assert duplicates == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("missing", ["KORE_HOST", "KORE_CLIENT_SECRET"])
 def test_missing_connection_setting_is_named(missing: str, tmp_path: Path, tmp_db: str) -> None:
     env = cli_env({"AVAILABILITY_DB": tmp_db}, tmp_path)
@@ -141,6 +144,7 @@ def test_missing_connection_setting_is_named(missing: str, tmp_path: Path, tmp_d
     assert missing in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_optional_kore_settings_reach_the_resource_and_bad_ones_are_named() -> None:
     probe = (
         "from pipelines.resources import kore_resource_from_env\n"

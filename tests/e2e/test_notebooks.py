@@ -23,7 +23,6 @@ import duckdb
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from seeding import seed_days as seed_history_days
 
 from pipelines.coverage import (
     CoverageSettings,
@@ -37,6 +36,7 @@ from pipelines.coverage.requirements import load_requirements
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_days as seed_history_days
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 COVERAGE_NB = NOTEBOOKS / "coverage_analysis.ipynb"
@@ -206,6 +206,7 @@ def test_notebook_cells_read_only_through_pipelines_reading() -> None:
         assert "reading.query(" in source or "reading.read_many(" in source
 
 
+@pytest.mark.slow
 def test_coverage_notebook_defaults_match_the_database(jupyter_kernel: str, seeded_db: str) -> None:
     nb = execute_notebook(COVERAGE_NB, DATABASE=seeded_db)
     assert_clean(nb)
@@ -247,6 +248,7 @@ def test_coverage_notebook_defaults_match_the_database(jupyter_kernel: str, seed
     assert key["FOCUS_DAY"] == worst_day.isoformat()
 
 
+@pytest.mark.slow
 def test_coverage_notebook_parameters_narrow_days_and_scopes(
     jupyter_kernel: str, seeded_db: str
 ) -> None:
@@ -278,6 +280,7 @@ def test_coverage_notebook_parameters_narrow_days_and_scopes(
     assert key["TOP_SHORTFALL_AGENT_HOURS"] == pytest.approx(hours, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_timeline_notebook_matches_the_database(jupyter_kernel: str, seeded_db: str) -> None:
     day, scope = DAYS[1], "skill:sk-billing"
     nb = execute_notebook(TIMELINE_NB, DATABASE=seeded_db, DAY=day.isoformat(), SCOPE_KEY=scope)
@@ -314,6 +317,7 @@ def test_timeline_notebook_matches_the_database(jupyter_kernel: str, seeded_db: 
     assert sum(hours.values()) == pytest.approx(24.0, abs=0.05)  # observed all day
 
 
+@pytest.mark.slow
 def test_timeline_notebook_defaults_to_the_latest_day(jupyter_kernel: str, seeded_db: str) -> None:
     nb = execute_notebook(TIMELINE_NB, DATABASE=seeded_db)
     assert_clean(nb)
@@ -322,6 +326,7 @@ def test_timeline_notebook_defaults_to_the_latest_day(jupyter_kernel: str, seede
     assert key["POLLS"] == 24 * 60 and key["AGENT_ID"] and key["SPANS"] > 0
 
 
+@pytest.mark.slow
 def test_notebooks_explain_missing_coverage_instead_of_failing(
     jupyter_kernel: str, tmp_path: Path
 ) -> None:
@@ -339,6 +344,7 @@ def test_notebooks_explain_missing_coverage_instead_of_failing(
     assert key_outputs(timeline)["POLLS"] == 24 * 60
 
 
+@pytest.mark.slow
 def test_notebooks_explain_a_missing_database(jupyter_kernel: str, tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere.duckdb")
     for path in (COVERAGE_NB, TIMELINE_NB):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -184,6 +185,7 @@ def test_bucket_maps_keep_every_key_and_agent_or_are_refused(
     assert parse_availability_body(stored)[0] == buckets
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -258,6 +260,7 @@ polls = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,

@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from support.kore import parse_availability
 
 from pipelines.kore import (
     KoreAuthError,
@@ -48,6 +47,7 @@ from pipelines.simulator import (
     SimulatorServer,
     StatusCounts,
 )
+from tests.support.kore import parse_availability
 
 SECRET = "simulated-client-secret-for-the-kore-compatible-simulator-only-00001"
 CLIENT_ID = "cs-simulated-client"

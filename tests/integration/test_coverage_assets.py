@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, materialize
-from seeding import seed_days
 
 from pipelines.assets.coverage import (
     CoverageResource,
@@ -28,6 +27,7 @@ from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT, WarehouseResource
 from pipelines.scopes import load_scopes
 from pipelines.simulator import Simulator, SimulatorConfig
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_days
 
 ZONE = "America/New_York"
 AGENTS, SEED = 24, 11
@@ -65,7 +65,11 @@ def run_day(database: str, day: date, reports: Path, monkeypatch: pytest.MonkeyP
     )
 
 
-@pytest.mark.parametrize(("day", "intervals"), [("2026-11-24", 96), ("2026-11-01", 100)])
+# The plain day stays in `make test-fast` as its one coverage partition run through Dagster.
+@pytest.mark.parametrize(
+    ("day", "intervals"),
+    [("2026-11-24", 96), pytest.param("2026-11-01", 100, marks=pytest.mark.slow)],
+)
 def test_a_day_materializes_with_checks_report_and_metadata(
     day: str, intervals: int, tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,6 +98,7 @@ def test_a_day_materializes_with_checks_report_and_metadata(
     assert cells[0] == scopes * intervals and cells[1] > 0
 
 
+@pytest.mark.slow
 def test_rebuilding_a_partition_replaces_it(
     tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,6 +119,7 @@ def test_rebuilding_a_partition_replaces_it(
     assert counts() == first and min(first) > 0
 
 
+@pytest.mark.slow
 def test_coverage_follows_the_simulators_truth(
     tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,6 +174,7 @@ print(TIME_ZONE, today.partition_key, *[r.partition_key for r in final])
         ("UTC", "UTC 2026-11-25 2026-11-24 2026-11-23"),
     ],
 )
+@pytest.mark.subprocess
 def test_schedules_target_today_and_the_lookback_days_in_the_reporting_zone(
     zone: str, expected: str
 ) -> None:
@@ -180,6 +187,7 @@ def test_schedules_target_today_and_the_lookback_days_in_the_reporting_zone(
     assert done.stdout.strip().splitlines()[-1] == expected
 
 
+@pytest.mark.slow
 def test_check_metadata_shows_markdown_where_the_check_offers_it(
     tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

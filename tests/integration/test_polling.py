@@ -6,7 +6,6 @@ from functools import partial
 
 import pandas as pd
 import pytest
-from support.kore import connection_settings
 
 from pipelines.kore import KoreSettings
 from pipelines.polling import choose_scopes, run_tick
@@ -14,6 +13,7 @@ from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
+from tests.support.kore import connection_settings
 
 # A Wednesday afternoon in the simulator's time zone: most shifts are on.
 FIXED = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)

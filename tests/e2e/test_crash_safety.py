@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.kore import connection_settings
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
 from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
@@ -36,6 +35,7 @@ from pipelines.scopes import load_scopes
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
+from tests.support.kore import connection_settings
 
 SCOPE_COUNT = 6
 AGENTS_PER_SCOPE = 300
@@ -263,6 +263,7 @@ def check_ticks(database: str, scopes: int, snapshots_per_tick: int | None) -> d
     return {"ticks": len(ticks), "snapshot_rows": sum(snaps.values())}
 
 
+@pytest.mark.slow
 def test_sigkill_during_tick_writes_50_times_leaves_only_whole_ticks(tmp_path: Path) -> None:
     database = str(tmp_path / "crash.duckdb")
     rng = random.Random(5)
@@ -317,6 +318,7 @@ def _run_to_completion(database: str, tmp_path: Path) -> list[str]:
         return log.read_text().splitlines()
 
 
+@pytest.mark.slow
 def test_sigkill_during_polls_against_the_simulator(
     simulator_factory: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:
@@ -346,6 +348,7 @@ def test_sigkill_during_polls_against_the_simulator(
     assert figures["ticks"] >= len(reported) > 0
 
 
+@pytest.mark.slow
 def test_sigkill_during_coverage_rebuilds_leaves_a_whole_partition(tmp_path: Path) -> None:
     database = str(tmp_path / "coverage-crash.duckdb")
     day = date(2026, 11, 24)

@@ -32,7 +32,6 @@ from typing import Any
 
 import pytest
 from dagster import DagsterInstance, materialize
-from support.kore import connection_settings
 
 from pipelines.assets.ingest import (
     availability_snapshots,
@@ -47,6 +46,7 @@ from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import PiiPolicy, connect, fetch_all
+from tests.support.kore import connection_settings
 
 Factory = Callable[..., SimulatorServer]
 
@@ -606,6 +606,7 @@ def test_agent_without_id_refuses_the_answer_rather_than_under_count(tmp_db: str
     assert snapshot_counts(tmp_db) == {}  # the interval stays unobserved, not "one agent"
 
 
+@pytest.mark.slow
 def test_50000_agent_payload_lands_in_one_tick(tmp_db: str):
     buckets: dict[str, list[dict[str, Any]]] = {b: [] for b in ("AVAILABLE", "BUSY", "AWAY")}
     buckets["OFFLINE"] = []

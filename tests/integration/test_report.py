@@ -426,6 +426,7 @@ def test_overwrite_is_atomic_and_leaves_no_temp_files(db, tmp_path, monkeypatch)
     assert (first.html.read_bytes(), first.csv.read_bytes()) == before
 
 
+@pytest.mark.subprocess
 def test_report_leaves_pyplot_alone(db, tmp_path):
     """Charts must not go through pyplot's global state; checked in a clean interpreter."""
     db.close()
@@ -438,7 +439,7 @@ def test_report_leaves_pyplot_alone(db, tmp_path):
         f"{TZ!r}, 15)\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parent.parent)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])
 
 
 def test_summary_markdown_rounds_and_marks_nulls():

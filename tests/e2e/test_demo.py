@@ -6,10 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.resources import PROJECT_ROOT
 from pipelines.warehouse import connect
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
     reports = tmp_path / "reports"
     env = {

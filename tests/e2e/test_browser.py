@@ -28,7 +28,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from browser_support import (
+
+from pipelines.coverage import CoverageSettings, interval_count
+from pipelines.demo import ensure_dagster_home
+from pipelines.report import NULL_MARK, load_summary
+from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
+from pipelines.scopes import load_scopes
+from pipelines.simulator import SimulatorServer
+from tests.support.browser_support import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     DagsterDev,
@@ -40,14 +47,7 @@ from browser_support import (
     read_db,
     rows,
 )
-from seeding import seed_days
-
-from pipelines.coverage import CoverageSettings, interval_count
-from pipelines.demo import ensure_dagster_home
-from pipelines.report import NULL_MARK, load_summary
-from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
-from pipelines.scopes import load_scopes
-from pipelines.simulator import SimulatorServer
+from tests.support.seeding import seed_days
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -127,6 +127,8 @@ class Shots:
         self.taken.append((name, SCREENSHOTS[name].format(day=self.day)))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_ui_and_report_in_a_real_browser(
     chromium: Path, simulator_factory: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:

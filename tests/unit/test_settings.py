@@ -10,7 +10,7 @@ import pytest
 from pipelines import settings
 from pipelines.settings import SETTINGS, SettingsError
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _readme_settings() -> dict[str, str]:

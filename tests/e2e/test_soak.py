@@ -14,11 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.resources import PROJECT_ROOT
 
 SECONDS = float(os.environ.get("AVAILABILITY_SOAK_SECONDS", "60"))
 
 
+@pytest.mark.slow
 def test_everything_at_once_loses_nothing_and_surfaces_no_lock_error(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "scripts" / "soak.py"), "--seconds", str(SECONDS),

@@ -197,6 +197,8 @@ con.close()
 """
 
 
+@pytest.mark.subprocess
+@pytest.mark.slow
 def test_connect_waits_out_another_process_lock_then_gives_up(tmp_db: str) -> None:
     with connect(tmp_db):
         pass  # the file exists and is migrated

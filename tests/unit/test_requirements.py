@@ -23,8 +23,8 @@ from pipelines.coverage.requirements import (
 )
 from pipelines.scopes import load_scopes
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "requirements"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "support" / "fixtures" / "requirements"
 TARGETS = FIXTURES / "targets.csv"
 FORECAST = FIXTURES / "forecast.csv"
 

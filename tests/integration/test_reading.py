@@ -112,6 +112,7 @@ def test_default_database_without_env_is_the_projects(monkeypatch: pytest.Monkey
     assert reading.default_database() == DEFAULT_DATABASE
 
 
+@pytest.mark.subprocess
 def test_reader_waits_out_a_short_write(small_db: str) -> None:
     with writer_holding(small_db, 1.0):
         began = time.monotonic()
@@ -121,6 +122,7 @@ def test_reader_waits_out_a_short_write(small_db: str) -> None:
     assert 0.5 < waited < 10
 
 
+@pytest.mark.subprocess
 def test_reader_gives_up_with_a_clear_message(small_db: str) -> None:
     with writer_holding(small_db, 30.0):
         began = time.monotonic()

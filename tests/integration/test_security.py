@@ -148,6 +148,7 @@ def serving(
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_secret_key_and_tokens_never_leak_anywhere(
     simulator_factory: Factory,
     tmp_path: Path,
@@ -506,6 +507,7 @@ def test_plain_http_only_to_this_machine_unless_allowed(host: str, allowed: bool
     settings_for(host, allow_insecure_http=True).validate()  # explicitly allowed
 
 
+@pytest.mark.subprocess
 def test_tls_certificates_are_verified(tmp_path: Path, tmp_db: str) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:

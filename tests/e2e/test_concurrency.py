@@ -20,7 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_notebooks import (
+
+from pipelines import reading
+from pipelines.simulator import SimulatorServer
+from tests.e2e.test_notebooks import (
     COVERAGE_NB,
     DAYS,
     SCOPES,
@@ -30,9 +33,6 @@ from test_notebooks import (
     key_outputs,
     seed_days,
 )
-
-from pipelines import reading
-from pipelines.simulator import SimulatorServer
 
 TICKS = 16
 PAUSE_S = 0.5
@@ -69,6 +69,7 @@ for i in range(ticks):
 """
 
 
+@pytest.mark.slow
 def test_polls_readers_and_a_notebook_share_the_file(
     simulator_factory: Callable[..., SimulatorServer],
     tmp_path: Path,

@@ -38,7 +38,7 @@ from pipelines.simulator import (
     main,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WRONG_SECRET = "a-wrong-secret-long-enough-for-hs256-keys"
 # 15:00 in New York on a Monday: day, early and evening shifts overlap, every bucket is populated.
 BUSY_AFTERNOON = datetime(2026, 5, 4, 19, 0, tzinfo=UTC)
@@ -636,6 +636,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float = 15.0) -> str:
     return proc.stdout.readline().strip()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("print_env", [False, True])
 def test_cli_serves_until_sigterm(print_env: bool) -> None:
     args = [sys.executable, "-m", "pipelines.simulator", "--port", "0", "--agents", "20"]
