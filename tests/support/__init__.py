@@ -1,1 +1,1 @@
-"""Helpers and data files the tests share (not tests themselves), kept out of the production package."""
+"""Helpers and data files the tests share, kept out of the production package."""
