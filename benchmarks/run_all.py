@@ -1,12 +1,15 @@
 """`make bench`: run every benchmark in its own process and print one table.
 
-Each script is bounded in time and talks only to loopback. The table (figure, value, baseline,
-ratio, target) is printed and written as JSON under bench-results/ (gitignored) together with
-the machine it ran on and the commit.
+Each script is bounded in time and talks only to loopback, and measures every figure over
+``--repeat`` rounds (default 5) with subject and baseline alternating. The table (figure,
+rounds, value, baseline, ratio, target, each as median [min–max]) is printed and written as
+JSON, with every round's raw samples, under bench-results/ (gitignored) together with the
+machine it ran on and the commit. ``--quick`` runs small sizes as a smoke test.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -16,14 +19,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import RESULT_PREFIX
+from benchmarks.common import RESULT_PREFIX, Spread, add_run_arguments, fmt_spread
 
 ROOT = Path(__file__).resolve().parent.parent
+# (name, seconds allowed for set-up, seconds allowed per round): a bound against hangs only.
 BENCHMARKS = [
-    ("bench_fanout", 900),
-    ("bench_ingest", 900),
-    ("bench_coverage", 1800),
-    ("bench_dagster", 600),
+    ("bench_fanout", 300, 120),
+    ("bench_ingest", 300, 300),
+    ("bench_coverage", 900, 300),
+    ("bench_dagster", 120, 120),
 ]
 
 
@@ -53,26 +57,48 @@ def commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
-    return f"{text} {unit}".strip()
+def table(figures: list[dict]) -> list[str]:
+    """One line per figure; every time and ratio as 'median [min–max]' over its rounds."""
+    header = ("figure", "n", "value", "baseline", "ratio (per round)", "target", "met")
+    rows = [
+        (
+            f["figure"],
+            str(f["value"]["n"]),
+            fmt_spread(Spread(**f["value"]), f["unit"]),
+            f"{fmt_spread(Spread(**f['baseline']), f['unit'])} ({f['baseline_label']})"
+            if f["baseline"]
+            else "—",
+            fmt_spread(Spread(**f["ratio"])) if f["ratio"] else "—",
+            f["target"],
+            {True: "yes", False: "NO", None: ""}[f["met"]],
+        )
+        for f in figures
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, tuple("-" * w for w in widths), *rows]
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    only = set(argv if argv is not None else sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("only", nargs="*", help="benchmark names to run (default: all)")
+    add_run_arguments(parser)
+    args = parser.parse_args(argv)
+    passed = ["--repeat", str(args.repeat), *(["--quick"] if args.quick else [])]
     figures: list[dict] = []
     extras: dict[str, object] = {}
     failures = []
-    for name, limit in BENCHMARKS:
-        if only and name not in only:
+    for name, setup_s, round_s in BENCHMARKS:
+        if args.only and name not in args.only:
             continue
+        limit = setup_s + round_s * args.repeat
         print(f"== {name}", flush=True)
         started = time.monotonic()
         try:
             done = subprocess.run(
-                [sys.executable, "-m", f"benchmarks.{name}"],
+                [sys.executable, "-m", f"benchmarks.{name}", *passed],
                 cwd=ROOT, capture_output=True, text=True, timeout=limit,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
@@ -86,22 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         payload = json.loads(lines[-1][len(RESULT_PREFIX) :])
         figures.extend(payload.pop("figures"))
         extras[name] = {**payload, "wall_s": round(time.monotonic() - started, 1)}
-    header = ("figure", "value", "baseline", "ratio", "target", "met")
-    rows = [
-        (
-            f["figure"],
-            fmt(f["value"], f["unit"]),
-            f"{fmt(f['baseline'], f['unit'])} ({f['baseline_label']})" if f["baseline"] else "—",
-            f"{f['ratio']:.2f}" if f["ratio"] is not None else "—",
-            f["target"],
-            {True: "yes", False: "NO", None: ""}[f["met"]],
-        )
-        for f in figures
-    ]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print()
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    if args.quick:
+        print("QUICK RUN: small sizes, the figures prove the harness runs, not the speed.")
+    print(f"{args.repeat} rounds per figure, subject and baseline alternating; "
+          "median [min–max], ratios taken per round.")  # fmt: skip
+    print("\n".join(table(figures)))
     info = machine()
     print(f"\nmachine: {info['cores']} cores, {info['memory_gb']} GB, {info['cpu']}; "
           f"commit {commit()}")  # fmt: skip
@@ -114,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "machine": info,
                 "commit": commit(),
+                "repeat": args.repeat,
+                "quick": args.quick,
                 "figures": figures,
                 "details": extras,
                 "failures": failures,
