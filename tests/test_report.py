@@ -18,6 +18,7 @@ import pytest
 
 from pipelines import report
 from pipelines.report import ReportPaths, summary_markdown, summary_text, write_daily_report
+from pipelines.report import writer as report_writer
 from pipelines.warehouse import connect
 
 TZ = "America/New_York"
@@ -413,14 +414,14 @@ def test_overwrite_is_atomic_and_leaves_no_temp_files(db, tmp_path, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "_render_html", broken)
+    monkeypatch.setattr(report_writer, "render_html", broken)
     with pytest.raises(RuntimeError):
         _write(db, out)
     monkeypatch.undo()
     # A failure while moving the file into place leaves the old file and no temp file.
-    monkeypatch.setattr(report.os, "replace", broken)
+    monkeypatch.setattr(report_writer.os, "replace", broken)
     with pytest.raises(RuntimeError):
-        report._write_atomic(first.html, "half a report")
+        report_writer.write_atomic(first.html, "half a report")
     monkeypatch.undo()
     assert sorted(os.listdir(first.directory)) == ["coverage.csv", "coverage.html"]
     assert (first.html.read_bytes(), first.csv.read_bytes()) == before
@@ -485,4 +486,5 @@ def test_summary_text_is_fixed_width():
 def test_load_summary_feeds_summary_markdown(db):
     markdown = summary_markdown(report.load_summary(db, DAY))
     assert markdown.splitlines()[2].startswith(f"| {SUPPORT} | 1.0 | 2.0 | 33.3% | 0.75 |")
-    assert SALES in markdown
+    # Scope names go through the one Markdown renderer: '<', '&' and '>' are escaped.
+    assert "| \\<Sales \\& Co\\> |" in markdown and SALES not in markdown
