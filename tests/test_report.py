@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 
 from pipelines import report
+from pipelines.coverage import CoverageSettings, day_bounds, interval_count
 from pipelines.report import ReportPaths, summary_markdown, summary_text, write_daily_report
 from pipelines.report import writer as report_writer
+from pipelines.report.axis import expected_intervals
 from pipelines.warehouse import connect
 
 TZ = "America/New_York"
@@ -488,3 +490,47 @@ def test_load_summary_feeds_summary_markdown(db):
     assert markdown.splitlines()[2].startswith(f"| {SUPPORT} | 1.0 | 2.0 | 33.3% | 0.75 |")
     # Scope names go through the one Markdown renderer: '<', '&' and '>' are escaped.
     assert "| \\<Sales \\& Co\\> |" in markdown and SALES not in markdown
+
+
+LORD_HOWE = "Australia/Lord_Howe"  # DST shifts by 30 minutes
+LORD_HOWE_DST_END = date(2026, 4, 5)  # clocks go back from +11:00 to +10:30: 24.5 hours
+
+
+@pytest.mark.parametrize(
+    ("day", "tz", "minutes"),
+    [
+        (LORD_HOWE_DST_END, LORD_HOWE, 60),
+        (LORD_HOWE_DST_END, LORD_HOWE, 15),
+        (date(2026, 10, 4), LORD_HOWE, 60),  # spring forward: 23.5 hours
+        (date(2024, 11, 3), TZ, 15),
+        (date(2024, 3, 10), TZ, 60),
+        (DAY, TZ, 30),
+    ],
+)
+def test_expected_intervals_are_the_coverage_grids(day, tz, minutes):
+    """The report counts a day's intervals exactly as the coverage job cuts them."""
+    settings = CoverageSettings(time_zone=tz, interval_minutes=minutes)
+    assert expected_intervals(day, tz, minutes) == interval_count(day, settings)
+
+
+def test_half_hour_dst_day_expects_the_grids_last_short_interval(tmp_path):
+    """On a 24.5-hour day the coverage grid has 25 hourly cells (the last one half an hour):
+    the report expects 25, so a complete day is not reported as having surplus rows."""
+    start, end = day_bounds(LORD_HOWE_DST_END, LORD_HOWE)
+    assert end - start == timedelta(hours=24, minutes=30)
+    starts = []
+    while start < end:
+        starts.append(start)
+        start += timedelta(hours=1)
+    assert len(starts) == 25
+    con = _create(tmp_path / "w.duckdb")
+    cells = [(2.0, 3.0, 1.0)] * len(starts)
+    _insert_day(con, LORD_HOWE_DST_END, {"skill:a": ("Skill A", cells)}, starts, LORD_HOWE)
+    paths = write_daily_report(con, LORD_HOWE_DST_END, tmp_path / "r", LORD_HOWE, 60)
+    text, page = _parse(paths.html)
+    assert "has 25 intervals of 60 minutes per scope" in text
+    assert "expected rows" not in text
+    assert page.tables["completeness-table"] == [
+        [("Skill A", {}), ("skill:a", {}), ("25", {"class": "num"}), ("25", {"class": "num"}),
+         ("100.0%", {"class": "num"})]
+    ]  # fmt: skip

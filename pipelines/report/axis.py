@@ -2,7 +2,9 @@
 
 The x axis of every chart is the interval's position in the day, labelled with local times:
 on a fall-back day the repeated hour appears twice, so local times cannot serve as
-coordinates.
+coordinates. The number of intervals a full day should have comes from the coverage grid
+itself (:func:`pipelines.coverage.interval_count`), so the report's "expected" count can never
+disagree with what the coverage job builds (a 24.5-hour Lord Howe day has 25 hourly cells).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipelines.coverage import CoverageSettings, interval_count
 from pipelines.report.data import Point
 from pipelines.report.formatting import NULL_MARK
 
@@ -33,11 +36,10 @@ class Slot:
 
 
 def expected_intervals(day: date, time_zone: str, interval_minutes: int) -> int:
-    """Intervals in the local day: 96 at 15 minutes, 92 or 100 on DST change days."""
-    zone = ZoneInfo(time_zone)
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return int((end - start).total_seconds() // (interval_minutes * 60))
+    """Intervals in the local day as the coverage grid cuts it: 96 at 15 minutes, 92 or 100
+    on DST change days, and a last, shorter cell when the day is not a whole number of them."""
+    settings = CoverageSettings(time_zone=time_zone, interval_minutes=interval_minutes)
+    return interval_count(day, settings)
 
 
 def build_axis(points: Iterable[Point], zone: ZoneInfo) -> list[Slot]:

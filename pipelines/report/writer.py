@@ -50,9 +50,10 @@ def write_daily_report(
     either file is touched, so a failure while drawing leaves the previous report intact.
     A day without data still gets a report that says so: an absent file would be
     indistinguishable from a pipeline that never ran.
-    ``time_zone`` and ``interval_minutes`` must be the coverage grid's (the same settings
-    the coverage job ran with); ``generated_at`` (UTC) is only there so tests can pin the
-    header's time stamp.
+    ``time_zone`` and ``interval_minutes`` are the coverage grid's (the settings the coverage
+    job ran with) and are checked as ``CoverageSettings``: an interval coverage cannot build
+    raises ``CoverageSettingsError``. ``generated_at`` (UTC) is only there so tests can pin
+    the header's time stamp.
     """
     if interval_minutes <= 0:
         raise ValueError(f"interval_minutes must be > 0, got {interval_minutes}")
