@@ -534,3 +534,26 @@ def test_half_hour_dst_day_expects_the_grids_last_short_interval(tmp_path):
         [("Skill A", {}), ("skill:a", {}), ("25", {"class": "num"}), ("25", {"class": "num"}),
          ("100.0%", {"class": "num"})]
     ]  # fmt: skip
+
+
+def test_csv_text_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    names = {
+        "skill:f1": '=HYPERLINK("https://example.com","x")',
+        "skill:f2": "+1+1",
+        "skill:f3": "-2+3",
+        "skill:f4": "@SUM(A1:A2)",
+        "skill:f5": "\t=1",
+        "skill:ok": "Sales - EMEA",
+    }
+    con = _create(tmp_path / "w.duckdb")
+    for key, name in names.items():
+        # One interval each; required 3 and available 2 make the gap a negative figure.
+        _insert_day(con, DAY, {key: (name, [(3, 2.0, 1.0)])}, [START], TZ)
+    _insert_day(con, DAY, {"-queue": ("Q", [(3, 2.0, 1.0)])}, [START], TZ)
+    with _write(con, tmp_path / "r").csv.open(newline="", encoding="utf-8") as handle:
+        rows = {r["scope_key"]: r for r in csv.DictReader(handle)}
+    for key, name in names.items():
+        want = name if key == "skill:ok" else "'" + name
+        assert rows[key]["scope_name"] == want
+        assert rows[key]["gap"] == "-1.0"  # figures stay numbers
+    assert rows["'-queue"]["scope_name"] == "Q"

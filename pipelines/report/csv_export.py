@@ -3,6 +3,11 @@
 The CSV is for spreadsheets and other tools, so it carries the raw figures (``repr`` of the
 float, no rounding) and leaves a missing value empty rather than writing the em dash the HTML
 shows.
+
+Scope keys and names come from outside (the scopes file, the Kore API). A spreadsheet runs a
+cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before one) as a
+formula, so such a text cell gets a leading apostrophe, which spreadsheets show as text.
+Only text is changed: numbers are written by the export as numbers, so ``-1.5`` stays a figure.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "met",
 )
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def render_csv(rows: Iterable[Sequence[Any]]) -> str:
     """The CSV text: a header of ``CSV_COLUMNS`` and one line per row, ``\\n`` line ends."""
@@ -55,4 +62,6 @@ def _csv_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
     return str(value)
