@@ -199,8 +199,10 @@ def _value(attr: str | None) -> float | None:
     return None if attr in (None, "") else float(attr)
 
 
-def _write(con: duckdb.DuckDBPyConnection, out: Path, day: date = DAY, tz: str = TZ) -> ReportPaths:
-    return write_daily_report(con, day, out, tz, 15, generated_at=GENERATED)
+def _write(
+    con: duckdb.DuckDBPyConnection, out: Path, day: date = DAY, tz: str = TZ, **kwargs: str
+) -> ReportPaths:
+    return write_daily_report(con, day, out, tz, 15, generated_at=GENERATED, **kwargs)
 
 
 def test_files_are_written_under_the_date_folder(db, tmp_path):
@@ -557,3 +559,17 @@ def test_csv_text_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
         assert rows[key]["scope_name"] == want
         assert rows[key]["gap"] == "-1.0"  # figures stay numbers
     assert rows["'-queue"]["scope_name"] == "Q"
+
+
+def test_hostile_scope_keys_and_names_are_escaped_everywhere(tmp_path):
+    key = "skill:\"><script>alert('k')</script>"
+    name = "<img src=x onerror=alert(1)> & 'quotes' \"double\""
+    con = _create(tmp_path / "w.duckdb")
+    _insert_day(con, DAY, {key: (name, [(3, 2.0, 1.0)])}, [START], TZ)
+    _insert_summary(con, DAY, [(key, 1, 1, 1, 0, 0.0, 0.25, START, -1.0, 2.0, 3.0)])
+    text, page = _parse(_write(con, tmp_path / "r", title="<b>Title</b>").html)
+    assert "<script" not in text and "<img src=x" not in text and "<b>" not in text
+    assert [a["data-scope-key"] for a in page.row_attrs["summary-table"]] == [key]
+    assert page.tables["summary-table"][0][1][0] == name
+    assert page.tables["completeness-table"][0][:2] == [(name, {}), (key, {})]
+    assert f"Available vs required: {name}" in [img["alt"] for img in page.images]
