@@ -17,7 +17,10 @@ import pandas as pd
 import pytest
 
 from pipelines import report
+from pipelines.coverage import CoverageSettings, day_bounds, interval_count
 from pipelines.report import ReportPaths, summary_markdown, summary_text, write_daily_report
+from pipelines.report import writer as report_writer
+from pipelines.report.axis import expected_intervals
 from pipelines.warehouse import connect
 
 TZ = "America/New_York"
@@ -196,8 +199,10 @@ def _value(attr: str | None) -> float | None:
     return None if attr in (None, "") else float(attr)
 
 
-def _write(con: duckdb.DuckDBPyConnection, out: Path, day: date = DAY, tz: str = TZ) -> ReportPaths:
-    return write_daily_report(con, day, out, tz, 15, generated_at=GENERATED)
+def _write(
+    con: duckdb.DuckDBPyConnection, out: Path, day: date = DAY, tz: str = TZ, **kwargs: str
+) -> ReportPaths:
+    return write_daily_report(con, day, out, tz, 15, generated_at=GENERATED, **kwargs)
 
 
 def test_files_are_written_under_the_date_folder(db, tmp_path):
@@ -413,14 +418,14 @@ def test_overwrite_is_atomic_and_leaves_no_temp_files(db, tmp_path, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "_render_html", broken)
+    monkeypatch.setattr(report_writer, "render_html", broken)
     with pytest.raises(RuntimeError):
         _write(db, out)
     monkeypatch.undo()
     # A failure while moving the file into place leaves the old file and no temp file.
-    monkeypatch.setattr(report.os, "replace", broken)
+    monkeypatch.setattr(report_writer.os, "replace", broken)
     with pytest.raises(RuntimeError):
-        report._write_atomic(first.html, "half a report")
+        report_writer.write_atomic(first.html, "half a report")
     monkeypatch.undo()
     assert sorted(os.listdir(first.directory)) == ["coverage.csv", "coverage.html"]
     assert (first.html.read_bytes(), first.csv.read_bytes()) == before
@@ -486,4 +491,86 @@ def test_summary_text_is_fixed_width():
 def test_load_summary_feeds_summary_markdown(db):
     markdown = summary_markdown(report.load_summary(db, DAY))
     assert markdown.splitlines()[2].startswith(f"| {SUPPORT} | 1.0 | 2.0 | 33.3% | 0.75 |")
-    assert SALES in markdown
+    # Scope names go through the one Markdown renderer: '<', '&' and '>' are escaped.
+    assert "| \\<Sales \\& Co\\> |" in markdown and SALES not in markdown
+
+
+LORD_HOWE = "Australia/Lord_Howe"  # DST shifts by 30 minutes
+LORD_HOWE_DST_END = date(2026, 4, 5)  # clocks go back from +11:00 to +10:30: 24.5 hours
+
+
+@pytest.mark.parametrize(
+    ("day", "tz", "minutes"),
+    [
+        (LORD_HOWE_DST_END, LORD_HOWE, 60),
+        (LORD_HOWE_DST_END, LORD_HOWE, 15),
+        (date(2026, 10, 4), LORD_HOWE, 60),  # spring forward: 23.5 hours
+        (date(2024, 11, 3), TZ, 15),
+        (date(2024, 3, 10), TZ, 60),
+        (DAY, TZ, 30),
+    ],
+)
+def test_expected_intervals_are_the_coverage_grids(day, tz, minutes):
+    """The report counts a day's intervals exactly as the coverage job cuts them."""
+    settings = CoverageSettings(time_zone=tz, interval_minutes=minutes)
+    assert expected_intervals(day, tz, minutes) == interval_count(day, settings)
+
+
+def test_half_hour_dst_day_expects_the_grids_last_short_interval(tmp_path):
+    """On a 24.5-hour day the coverage grid has 25 hourly cells (the last one half an hour):
+    the report expects 25, so a complete day is not reported as having surplus rows."""
+    start, end = day_bounds(LORD_HOWE_DST_END, LORD_HOWE)
+    assert end - start == timedelta(hours=24, minutes=30)
+    starts = []
+    while start < end:
+        starts.append(start)
+        start += timedelta(hours=1)
+    assert len(starts) == 25
+    con = _create(tmp_path / "w.duckdb")
+    cells = [(2.0, 3.0, 1.0)] * len(starts)
+    _insert_day(con, LORD_HOWE_DST_END, {"skill:a": ("Skill A", cells)}, starts, LORD_HOWE)
+    paths = write_daily_report(con, LORD_HOWE_DST_END, tmp_path / "r", LORD_HOWE, 60)
+    text, page = _parse(paths.html)
+    assert "has 25 intervals of 60 minutes per scope" in text
+    assert "expected rows" not in text
+    assert page.tables["completeness-table"] == [
+        [("Skill A", {}), ("skill:a", {}), ("25", {"class": "num"}), ("25", {"class": "num"}),
+         ("100.0%", {"class": "num"})]
+    ]  # fmt: skip
+
+
+def test_csv_text_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    names = {
+        "skill:f1": '=HYPERLINK("https://example.com","x")',
+        "skill:f2": "+1+1",
+        "skill:f3": "-2+3",
+        "skill:f4": "@SUM(A1:A2)",
+        "skill:f5": "\t=1",
+        "skill:ok": "Sales - EMEA",
+    }
+    con = _create(tmp_path / "w.duckdb")
+    for key, name in names.items():
+        # One interval each; required 3 and available 2 make the gap a negative figure.
+        _insert_day(con, DAY, {key: (name, [(3, 2.0, 1.0)])}, [START], TZ)
+    _insert_day(con, DAY, {"-queue": ("Q", [(3, 2.0, 1.0)])}, [START], TZ)
+    with _write(con, tmp_path / "r").csv.open(newline="", encoding="utf-8") as handle:
+        rows = {r["scope_key"]: r for r in csv.DictReader(handle)}
+    for key, name in names.items():
+        want = name if key == "skill:ok" else "'" + name
+        assert rows[key]["scope_name"] == want
+        assert rows[key]["gap"] == "-1.0"  # figures stay numbers
+    assert rows["'-queue"]["scope_name"] == "Q"
+
+
+def test_hostile_scope_keys_and_names_are_escaped_everywhere(tmp_path):
+    key = "skill:\"><script>alert('k')</script>"
+    name = "<img src=x onerror=alert(1)> & 'quotes' \"double\""
+    con = _create(tmp_path / "w.duckdb")
+    _insert_day(con, DAY, {key: (name, [(3, 2.0, 1.0)])}, [START], TZ)
+    _insert_summary(con, DAY, [(key, 1, 1, 1, 0, 0.0, 0.25, START, -1.0, 2.0, 3.0)])
+    text, page = _parse(_write(con, tmp_path / "r", title="<b>Title</b>").html)
+    assert "<script" not in text and "<img src=x" not in text and "<b>" not in text
+    assert [a["data-scope-key"] for a in page.row_attrs["summary-table"]] == [key]
+    assert page.tables["summary-table"][0][1][0] == name
+    assert page.tables["completeness-table"][0][:2] == [(name, {}), (key, {})]
+    assert f"Available vs required: {name}" in [img["alt"] for img in page.images]
