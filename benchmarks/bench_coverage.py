@@ -32,7 +32,7 @@ from benchmarks.common import (
     say,
 )
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
-from pipelines.resources import DEFAULT_SCOPES
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.warehouse import connect
 
 ZONE = "America/New_York"

@@ -21,8 +21,8 @@ from benchmarks.common import Figure, add_arguments, emit, interleave
 from pipelines.demo import ensure_dagster_home, materialize, running_simulator, simulator_env
 from pipelines.kore import KoreSettings
 from pipelines.polling import run_tick
-from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.warehouse import connect
 
 

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipelines.assets.reports import DEFAULT_REPORTS_DIR
+from pipelines import settings
 from pipelines.coverage import day_bounds
 from pipelines.report import load_summary, summary_text
-from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_REPORTS_DIR, DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorConfig
 from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect, fetch_all, fetch_df
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    database = os.environ.get("AVAILABILITY_DB", str(DEFAULT_DATABASE))
+    database = settings.get("AVAILABILITY_DB")
     env = dict(os.environ)
     env["DAGSTER_HOME"] = str(ensure_dagster_home(Path(env.get("DAGSTER_HOME", DAGSTER_HOME))))
     env["AVAILABILITY_DB"] = database

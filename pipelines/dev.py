@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 
+from pipelines import settings
 from pipelines.demo import (
     DAGSTER_HOME,
     DEMO_SETTINGS,
@@ -19,12 +20,12 @@ from pipelines.demo import (
     running_simulator,
     simulator_env,
 )
-from pipelines.resources import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DAGSTER_PORT", "3000")))
+    parser.add_argument("--port", type=int, default=settings.get("DAGSTER_PORT"))
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -36,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml",
         "-h", "127.0.0.1", "-p", str(args.port),
     ]  # fmt: skip
-    if os.environ.get("KORE_HOST"):
-        print(f"[dev] using KORE_HOST={os.environ['KORE_HOST']} (no simulator)", flush=True)
+    if settings.is_set("KORE_HOST"):
+        print(f"[dev] using KORE_HOST={settings.get('KORE_HOST')} (no simulator)", flush=True)
         return subprocess.call(command, env=env, cwd=PROJECT_ROOT)
     sim_args = ["--agents", str(args.agents), "--seed", str(args.seed)]
     with running_simulator(sim_args) as base_url:

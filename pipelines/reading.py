@@ -18,7 +18,6 @@ a :class:`ReadError` explaining that, and should read through its own connection
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines.resources import DEFAULT_DATABASE
+from pipelines import settings
 from pipelines.warehouse import is_lock_error, open_with_retry
 from pipelines.warehouse.sql import bind, single_statement
 
@@ -56,7 +55,7 @@ class DatabaseBusyError(ReadError):
 
 def default_database() -> Path:
     """AVAILABILITY_DB if set, else the project's file: the same default the pipeline uses."""
-    return Path(os.environ.get("AVAILABILITY_DB") or DEFAULT_DATABASE)
+    return Path(settings.get("AVAILABILITY_DB"))
 
 
 def query(
@@ -113,7 +112,7 @@ def _existing(database: str | Path | None) -> Path:
     if not path.is_file():
         raise DatabaseMissingError(
             f"no DuckDB database at {path} (AVAILABILITY_DB="
-            f"{os.environ.get('AVAILABILITY_DB', '<unset>')}). Create one with `make demo`, "
+            f"{settings.get('AVAILABILITY_DB')}). Create one with `make demo`, "
             "or fill it with synthetic history: `availability seed-history`; or point "
             "AVAILABILITY_DB at the pipeline's file."
         )

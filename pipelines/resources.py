@@ -1,4 +1,5 @@
-"""Dagster resources: the Kore.ai connection, the scopes file, and the DuckDB warehouse.
+"""Dagster resources: the Kore.ai connection, the scopes file, the DuckDB warehouse and how
+coverage is cut.
 
 Connection settings and secrets come from environment variables through ``EnvVar`` so the
 definitions load without them and the UI never shows the secret. Assets take these resources
@@ -7,33 +8,32 @@ as parameters, so tests swap them for ones pointing at the simulator and a temp 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 from dagster import ConfigurableResource, EnvVar
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from pipelines import coverage, settings
+from pipelines.coverage.requirements import load_requirements
 from pipelines.kore import KoreSettings
 from pipelines.scopes import Scope, load_scopes
 from pipelines.warehouse import PiiPolicy, connect
 
 __all__ = [
-    "DEFAULT_DATABASE",
-    "DEFAULT_SCOPES",
-    "PROJECT_ROOT",
+    "CoverageResource",
     "KoreResource",
     "ScopesResource",
     "WarehouseResource",
+    "coverage_resource_from_env",
+    "kore_resource_from_env",
+    "scopes_resource_from_env",
+    "warehouse_resource_from_env",
 ]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE = PROJECT_ROOT / "data" / "availability.duckdb"
-DEFAULT_SCOPES = PROJECT_ROOT / "config" / "scopes.toml"
 
 
 # Optional Kore settings the resource exposes: resource field -> KoreSettings field. Unset
@@ -55,9 +55,8 @@ KORE_TUNING = {
 
 
 def _tuning_field(name: str) -> Any:
-    target = KORE_TUNING[name]
-    default = KoreSettings.__dataclass_fields__[target].default
-    return Field(default=None, description=f"{KoreSettings.ENV_NAMES[target]} (default {default})")
+    variable = KoreSettings.ENV_NAMES[KORE_TUNING[name]]
+    return Field(default=None, description=f"{variable} (default {settings.default(variable)})")
 
 
 class KoreResource(ConfigurableResource):
@@ -141,18 +140,46 @@ class WarehouseResource(DuckDBResource):
             yield con
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+class CoverageResource(ConfigurableResource):
+    """How coverage is cut and judged, and where requirements come from."""
+
+    time_zone: str = Field(default="UTC", description="AVAILABILITY_TIME_ZONE (IANA name)")
+    interval_minutes: int = Field(default=15, description="AVAILABILITY_INTERVAL_MINUTES")
+    max_gap_seconds: float = Field(default=120.0, description="AVAILABILITY_MAX_GAP_SECONDS")
+    targets_file: str = Field(default="", description="AVAILABILITY_TARGETS_FILE (CSV)")
+    forecast_file: str = Field(default="", description="AVAILABILITY_FORECAST_FILE (CSV)")
+    completeness_threshold: float = Field(
+        default=0.9, description="AVAILABILITY_COMPLETENESS_THRESHOLD: warn below this share"
+    )
+    max_unmet_share: float = Field(
+        default=0.2, description="AVAILABILITY_MAX_UNMET_SHARE: warn above this share"
+    )
+
+    def settings(self) -> coverage.CoverageSettings:
+        return coverage.CoverageSettings(
+            time_zone=self.time_zone,
+            interval_minutes=self.interval_minutes,
+            max_gap_seconds=self.max_gap_seconds,
+        )
+
+    def rules(self, known_scopes: list[str]) -> pd.DataFrame:
+        return load_requirements(
+            self.targets_file or None,
+            self.forecast_file or None,
+            grid_minutes=self.interval_minutes,
+            known_scopes=known_scopes,
+        )
 
 
 def kore_resource_from_env() -> KoreResource:
-    """Required connection settings stay ``EnvVar``s (resolved at run time, never shown);
-    optional ones are parsed now, by KoreSettings, so a bad value names its variable."""
+    """Connection settings stay ``EnvVar``s, resolved when a run needs them (so the code
+    location loads without them and the UI never shows the secret); optional ones are parsed
+    now, by pipelines.settings, so a bad value names its variable when the location loads."""
     tuning = {}
     for name, target in KORE_TUNING.items():
-        raw = os.environ.get(KoreSettings.ENV_NAMES[target], "").strip()
-        if raw:
-            tuning[name] = KoreSettings.parse_env_value(target, raw)
+        variable = KoreSettings.ENV_NAMES[target]
+        if settings.is_set(variable):
+            tuning[name] = settings.get(variable)
     return KoreResource(
         host=EnvVar("KORE_HOST"),
         bot_id=EnvVar("KORE_BOT_ID"),
@@ -164,11 +191,23 @@ def kore_resource_from_env() -> KoreResource:
 
 
 def scopes_resource_from_env() -> ScopesResource:
-    return ScopesResource(path=_env("AVAILABILITY_SCOPES", str(DEFAULT_SCOPES)))
+    return ScopesResource(path=settings.get("AVAILABILITY_SCOPES"))
 
 
 def warehouse_resource_from_env() -> WarehouseResource:
     return WarehouseResource(
-        database=_env("AVAILABILITY_DB", str(DEFAULT_DATABASE)),
-        pii_mode=_env("AVAILABILITY_PII", "hash").strip().lower() or "hash",
+        database=settings.get("AVAILABILITY_DB"), pii_mode=settings.get("AVAILABILITY_PII")
+    )
+
+
+def coverage_resource_from_env() -> CoverageResource:
+    grid = coverage.CoverageSettings.from_env()
+    return CoverageResource(
+        time_zone=grid.time_zone,
+        interval_minutes=grid.interval_minutes,
+        max_gap_seconds=grid.max_gap_seconds,
+        targets_file=settings.get("AVAILABILITY_TARGETS_FILE") or "",
+        forecast_file=settings.get("AVAILABILITY_FORECAST_FILE") or "",
+        completeness_threshold=settings.get("AVAILABILITY_COMPLETENESS_THRESHOLD"),
+        max_unmet_share=settings.get("AVAILABILITY_MAX_UNMET_SHARE"),
     )

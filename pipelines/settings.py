@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "DEFAULT_REPORTS_DIR",
     "DEFAULT_SCOPES",
     "PROJECT_ROOT",
     "SETTINGS",

@@ -224,7 +224,7 @@ def _ui(
 ) -> None:
     from dagster import DagsterInstance, materialize
 
-    from pipelines.assets.ingest import availability_snapshots
+    from pipelines.defs.ingest.assets import availability_snapshots
     from pipelines.kore.config import CONNECTION_FIELDS
     from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 

@@ -18,6 +18,7 @@ import duckdb
 from pipelines.coverage.build import day_params, query_rows
 from pipelines.coverage.calendar import as_day
 from pipelines.coverage.settings import CoverageSettings
+from pipelines.markdown import markdown_table
 
 __all__ = [
     "CheckOutcome",
@@ -45,18 +46,6 @@ def _iso(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
     return value
-
-
-def _markdown(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append(
-            "| " + " | ".join("" if row[k] is None else str(row[k]) for k in header) + " |"
-        )
-    return "\n".join(lines)
 
 
 def check_spans_no_overlap(con: duckdb.DuckDBPyConnection, day: date) -> CheckOutcome:
@@ -137,7 +126,7 @@ def check_completeness(
             "cells_below": len(below),
             "share_below": _iso(len(below) / len(rows)) if rows else None,
             "worst_cells": worst,
-            "worst_cells_markdown": _markdown(worst),
+            "worst_cells_markdown": markdown_table(worst, empty=""),
         },
     )
 
@@ -187,6 +176,6 @@ def check_coverage_target(
             "failing_scopes": failing,
             "by_scope": by_scope,
             "worst_intervals": worst,
-            "worst_intervals_markdown": _markdown(worst),
+            "worst_intervals_markdown": markdown_table(worst, empty=""),
         },
     )

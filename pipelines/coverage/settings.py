@@ -7,14 +7,14 @@ middle of a rebuild, and every message names the environment variable to fix.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipelines import settings
 from pipelines.coverage.calendar import INTERVAL_MINUTES_CHOICES
+from pipelines.settings import SettingsError
 
 __all__ = ["CoverageSettings", "CoverageSettingsError"]
 
@@ -71,32 +71,15 @@ class CoverageSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CoverageSettings:
-        """Settings from AVAILABILITY_* variables; unset ones keep their defaults.
-
-        The only place coverage reads the environment (it moves to ``pipelines/settings.py``
-        with the other variables).
-        """
-        env = os.environ if environ is None else environ
-        kwargs: dict[str, Any] = {}
-        if env.get("AVAILABILITY_TIME_ZONE"):
-            kwargs["time_zone"] = env["AVAILABILITY_TIME_ZONE"].strip()
-        if env.get("AVAILABILITY_INTERVAL_MINUTES"):
-            raw = env["AVAILABILITY_INTERVAL_MINUTES"].strip()
-            try:
-                kwargs["interval_minutes"] = int(raw)
-            except ValueError:
-                raise CoverageSettingsError(
-                    f"AVAILABILITY_INTERVAL_MINUTES must be an integer, got {raw!r}"
-                ) from None
-        if env.get("AVAILABILITY_MAX_GAP_SECONDS"):
-            raw = env["AVAILABILITY_MAX_GAP_SECONDS"].strip()
-            try:
-                kwargs["max_gap_seconds"] = float(raw)
-            except ValueError:
-                raise CoverageSettingsError(
-                    f"AVAILABILITY_MAX_GAP_SECONDS must be a number of seconds, got {raw!r}"
-                ) from None
-        return cls(**kwargs)
+        """Settings from the AVAILABILITY_* variables (read by pipelines.settings)."""
+        try:
+            return cls(
+                time_zone=settings.get("AVAILABILITY_TIME_ZONE", environ),
+                interval_minutes=settings.get("AVAILABILITY_INTERVAL_MINUTES", environ),
+                max_gap_seconds=settings.get("AVAILABILITY_MAX_GAP_SECONDS", environ),
+            )
+        except SettingsError as exc:
+            raise CoverageSettingsError(str(exc)) from None
 
     @property
     def max_gap(self) -> timedelta:

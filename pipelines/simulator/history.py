@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     scopes_path = args.scopes or os.environ.get("AVAILABILITY_SCOPES")
     if database is None or scopes_path is None:
         # Imported only when needed: it loads Dagster, which a plain seeding does not need.
-        from pipelines.resources import DEFAULT_DATABASE, DEFAULT_SCOPES
+        from pipelines.settings import DEFAULT_DATABASE, DEFAULT_SCOPES
 
         database = database or str(DEFAULT_DATABASE)
         scopes_path = scopes_path or str(DEFAULT_SCOPES)

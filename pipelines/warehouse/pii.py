@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 import duckdb
 import numpy as np
 
+from pipelines import settings
 from pipelines.net import is_loopback_host
+from pipelines.settings import SettingsError
 
 __all__ = ["HASH_PREFIX", "PII_FIELD", "PII_MODES", "PiiConfigError", "PiiPolicy"]
 
@@ -83,16 +85,18 @@ class PiiPolicy:
             )
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, mode: str | None = None) -> PiiPolicy:
-        """AVAILABILITY_PII (default hash) and AVAILABILITY_PII_KEY from the environment."""
-        source = os.environ if env is None else env
-        chosen = (mode or source.get("AVAILABILITY_PII") or "hash").strip().lower()
-        raw_key = source.get("AVAILABILITY_PII_KEY") or ""
-        if raw_key and len(raw_key.strip()) < 16:
+    def from_env(cls, env: Mapping[str, str] | None = None, mode: str | None = None) -> PiiPolicy:
+        """AVAILABILITY_PII (default hash) and AVAILABILITY_PII_KEY (read by pipelines.settings)."""
+        try:
+            chosen = mode.strip().lower() if mode else settings.get("AVAILABILITY_PII", env)
+            key = settings.get("AVAILABILITY_PII_KEY", env)
+        except SettingsError as exc:
+            raise PiiConfigError(str(exc)) from None
+        if key and len(key) < 16:
             raise PiiConfigError(
                 "AVAILABILITY_PII_KEY must be at least 16 characters (a random secret)"
             )
-        return cls(mode=chosen, key=raw_key.strip().encode("utf-8") if raw_key else None)
+        return cls(mode=chosen, key=key.encode("utf-8") if key else None)
 
     def require_key_for(self, host: str) -> None:
         """Hashing for a real tenant needs a key kept outside the database.

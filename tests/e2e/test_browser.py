@@ -32,8 +32,8 @@ import pytest
 from pipelines.coverage import CoverageSettings, interval_count
 from pipelines.demo import ensure_dagster_home
 from pipelines.report import NULL_MARK, load_summary
-from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorServer
 from tests.support.browser_support import (
     ARTIFACTS,

@@ -46,7 +46,8 @@ WRITER = """
 import json, os, sys, time
 from pipelines.kore import KoreSettings
 from pipelines.polling import run_tick
-from pipelines.resources import DEFAULT_SCOPES, WarehouseResource
+from pipelines.settings import DEFAULT_SCOPES
+from pipelines.resources import WarehouseResource
 from pipelines.scopes import load_scopes
 
 database, ticks, pause = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])

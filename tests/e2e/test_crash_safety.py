@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans, day_bounds
-from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect

@@ -9,19 +9,14 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines.assets.ingest import (
-    availability_snapshots,
+from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.defs.ingest.checks import (
     last_tick_is_fresh,
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,
 )
-from pipelines.resources import (
-    DEFAULT_SCOPES,
-    PROJECT_ROOT,
-    KoreResource,
-    ScopesResource,
-    WarehouseResource,
-)
+from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
 from tests.support.kore import connection_settings

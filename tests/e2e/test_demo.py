@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.resources import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import connect
 
 

@@ -33,8 +33,8 @@ from pipelines.coverage import (
     day_bounds,
 )
 from pipelines.coverage.requirements import load_requirements
-from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.warehouse import connect
 from tests.support.seeding import seed_days as seed_history_days
 

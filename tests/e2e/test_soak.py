@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.resources import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT
 
 SECONDS = float(os.environ.get("AVAILABILITY_SOAK_SECONDS", "60"))
 

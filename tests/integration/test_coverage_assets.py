@@ -10,21 +10,23 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines.assets.coverage import (
-    CoverageResource,
+from pipelines.coverage import day_bounds
+from pipelines.defs.coverage.assets import (
     agent_status_spans,
     coverage_intervals,
-    coverage_meets_target,
     coverage_vs_requirement,
+    staffing_requirements,
+)
+from pipelines.defs.coverage.checks import (
+    coverage_meets_target,
     grid_is_complete,
     intervals_are_observed,
     spans_do_not_overlap,
-    staffing_requirements,
 )
-from pipelines.assets.reports import coverage_report
-from pipelines.coverage import day_bounds
-from pipelines.resources import DEFAULT_SCOPES, PROJECT_ROOT, WarehouseResource
+from pipelines.defs.reports.assets import coverage_report
+from pipelines.resources import CoverageResource, WarehouseResource
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import Simulator, SimulatorConfig
 from pipelines.warehouse import connect
 from tests.support.seeding import seed_days
@@ -157,7 +159,7 @@ def test_coverage_follows_the_simulators_truth(
 SCHEDULE_PROBE = """
 from datetime import UTC, datetime
 from dagster import build_schedule_context
-from pipelines.definitions import TIME_ZONE, finalize_coverage, refresh_coverage_today
+from pipelines.defs.coverage.schedules import TIME_ZONE, finalize_coverage, refresh_coverage_today
 late_evening = datetime(2026, 11, 25, 3, 45, tzinfo=UTC)
 after_midnight = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)
 today = refresh_coverage_today(build_schedule_context(scheduled_execution_time=late_evening))

@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines.assets.ingest import (
-    availability_snapshots,
+from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.defs.ingest.checks import (
     last_tick_is_fresh,
     last_tick_scopes_succeeded,
     snapshots_have_no_duplicates,

@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import Simulator, SimulatorConfig
 from pipelines.simulator.history import HistoryError, main, seed_history
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write_tick

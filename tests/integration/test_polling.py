@@ -9,8 +9,8 @@ import pytest
 
 from pipelines.kore import KoreSettings
 from pipelines.polling import choose_scopes, run_tick
-from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, load_scopes
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
 from tests.support.kore import connection_settings

@@ -106,7 +106,7 @@ def test_missing_database_says_how_to_make_one(
 
 
 def test_default_database_without_env_is_the_projects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.resources import DEFAULT_DATABASE
+    from pipelines.settings import DEFAULT_DATABASE
 
     monkeypatch.delenv("AVAILABILITY_DB", raising=False)
     assert reading.default_database() == DEFAULT_DATABASE

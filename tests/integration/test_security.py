@@ -30,19 +30,20 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines.assets.coverage import (
-    CoverageResource,
+from pipelines.defs.coverage.assets import (
     agent_status_spans,
     coverage_intervals,
     coverage_vs_requirement,
     staffing_requirements,
 )
-from pipelines.assets.ingest import availability_snapshots, last_tick_scopes_succeeded
-from pipelines.assets.reports import coverage_report
+from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.defs.ingest.checks import last_tick_scopes_succeeded
+from pipelines.defs.reports.assets import coverage_report
 from pipelines.kore import KoreConfigError, KoreSettings, auth
 from pipelines.polling import run_tick
-from pipelines.resources import PROJECT_ROOT, KoreResource, ScopesResource, WarehouseResource
+from pipelines.resources import CoverageResource, KoreResource, ScopesResource, WarehouseResource
 from pipelines.scopes import Scope, load_scopes
+from pipelines.settings import PROJECT_ROOT
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import PiiConfigError, PiiPolicy, connect
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from pipelines.resources import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import connect
 
 T = TypeVar("T")

@@ -3,8 +3,8 @@
 from datetime import date, timedelta
 
 from pipelines.coverage import day_bounds
-from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.resources import DEFAULT_SCOPES
 from pipelines.scopes import Scope, ScopesFileError, load_scopes, parse_scopes
+from pipelines.settings import DEFAULT_SCOPES
 
 
 def test_shipped_scopes_file_parses_with_stable_keys() -> None:

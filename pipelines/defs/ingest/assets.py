@@ -1,25 +1,12 @@
-"""Ingest stage: poll Kore.ai's availability endpoint into DuckDB snapshots, and its checks."""
-
-import os
-from datetime import UTC, datetime, timedelta
+"""Ingest stage: poll Kore.ai's availability endpoint into DuckDB snapshots."""
 
 import pandas as pd
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetExecutionContext,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-    asset_check,
-)
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
+from pipelines.defs.common import DUCKDB_POOL
+from pipelines.markdown import markdown_table
 from pipelines.polling import TickOutcome, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
-from pipelines.warehouse import fetch_all, fetch_df
-
-DUCKDB_POOL = "duckdb_writer"
 
 
 def tick_id_for(context: AssetExecutionContext) -> str:
@@ -28,18 +15,6 @@ def tick_id_for(context: AssetExecutionContext) -> str:
     if scheduled:
         return f"sched-{scheduled}"
     return f"run-{context.run.root_run_id or context.run.run_id}"
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "_none_"
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    body = [
-        "| " + " | ".join("" if pd.isna(v) else str(v).replace("|", "\\|") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *body])
 
 
 def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
@@ -110,57 +85,3 @@ def availability_snapshots(
     # Some scopes failed but others landed: the run succeeds (their data is in), the failed
     # scopes are in the metadata and the last_tick_scopes_succeeded check fails (a warning).
     return MaterializeResult(metadata=metadata)
-
-
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL, blocking=False)
-def snapshots_have_no_duplicates(warehouse: WarehouseResource) -> AssetCheckResult:
-    """No (tick, scope, agent) stored twice in the last day of ticks."""
-    since = datetime.now(UTC) - timedelta(days=1)
-    with warehouse.connection(read_only=True) as con:
-        duplicates = fetch_df(con, "checks/snapshot_duplicates.sql", since=since)
-    return AssetCheckResult(
-        passed=duplicates.empty,
-        metadata={
-            "duplicate_groups": MetadataValue.int(len(duplicates)),
-            "examples": MetadataValue.md(markdown_table(duplicates)),
-        },
-    )
-
-
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
-def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
-    """The last polled tick ended recently (AVAILABILITY_FRESHNESS_MINUTES, default 5)."""
-    limit = timedelta(minutes=float(os.environ.get("AVAILABILITY_FRESHNESS_MINUTES", "5")))
-    with warehouse.connection(read_only=True) as con:
-        row = next(iter(fetch_all(con, "checks/last_tick.sql")), None)
-    if row is None:
-        return AssetCheckResult(passed=False, metadata={"reason": "no tick has been polled"})
-    age = datetime.now(UTC) - row[2]
-    return AssetCheckResult(
-        passed=age <= limit,
-        metadata={
-            "tick_id": row[0],
-            "ended_at": row[2].isoformat(),
-            "age_seconds": MetadataValue.float(round(age.total_seconds(), 1)),
-            "limit_seconds": MetadataValue.float(limit.total_seconds()),
-        },
-    )
-
-
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
-def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult:
-    """Every scope asked in the last tick answered; a failed scope means a hole in the data."""
-    with warehouse.connection(read_only=True) as con:
-        row = next(iter(fetch_all(con, "checks/last_tick.sql")), None)
-        failed = (
-            fetch_df(con, "checks/failed_scopes.sql", tick_id=row[0]) if row else pd.DataFrame()
-        )
-    return AssetCheckResult(
-        passed=row is not None and failed.empty,
-        severity=AssetCheckSeverity.WARN,
-        metadata={
-            "tick_id": row[0] if row else "",
-            "scopes_failed": MetadataValue.int(len(failed)),
-            "failed": MetadataValue.md(markdown_table(failed)),
-        },
-    )

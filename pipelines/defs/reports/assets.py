@@ -1,23 +1,12 @@
 """Reports stage: the daily HTML report (charts embedded) and the CSV of the coverage table."""
 
-import os
-
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.assets.coverage import (
-    COVERAGE_ASSET,
-    CoverageResource,
-    coverage_vs_requirement,
-    partition_day,
-)
+from pipelines import settings
+from pipelines.defs.common import COVERAGE_ASSET, partition_day
+from pipelines.defs.coverage.assets import coverage_vs_requirement
 from pipelines.report import load_summary, summary_markdown, write_daily_report
-from pipelines.resources import PROJECT_ROOT, WarehouseResource
-
-DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"
-
-
-def reports_dir() -> str:
-    return os.environ.get("AVAILABILITY_REPORTS_DIR", str(DEFAULT_REPORTS_DIR))
+from pipelines.resources import CoverageResource, WarehouseResource
 
 
 @asset(
@@ -34,7 +23,7 @@ def coverage_report(
         paths = write_daily_report(
             con,
             day,
-            reports_dir(),
+            settings.get("AVAILABILITY_REPORTS_DIR"),
             time_zone=coverage_config.time_zone,
             interval_minutes=coverage_config.interval_minutes,
         )

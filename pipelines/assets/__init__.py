@@ -1,1 +1,0 @@
-"""Assets grouped by stage: ingest (polls into DuckDB), coverage, reports."""

@@ -1,0 +1,65 @@
+"""What the Dagster stages share: the DuckDB writer pool, the daily partitions, and the one
+translation of a check outcome into Dagster metadata (Markdown through pipelines.markdown)."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from typing import Any
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    DailyPartitionsDefinition,
+    MetadataValue,
+)
+
+from pipelines import settings
+from pipelines.coverage import CheckOutcome
+
+__all__ = ["COVERAGE_ASSET", "DUCKDB_POOL", "check_result", "daily_partitions", "partition_day"]
+
+# Assets that write DuckDB share this pool; config/dagster.yaml limits it to one slot, so a
+# scheduled poll and a run launched by hand queue for the file instead of fighting for its lock.
+DUCKDB_POOL = "duckdb_writer"
+
+# Checks per day partition are a preview feature of Dagster 1.13; a check of a whole
+# day must run against that day, so the project relies on it knowingly.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
+
+# Local days in the reporting zone; the coverage resource's grid reads the same setting.
+daily_partitions = DailyPartitionsDefinition(
+    start_date=settings.get("AVAILABILITY_PARTITIONS_START"),
+    timezone=settings.get("AVAILABILITY_TIME_ZONE"),
+    end_offset=1,  # today's partition exists, and refreshes as polls land
+)
+
+# What every day-partitioned coverage asset shares.
+COVERAGE_ASSET: dict[str, Any] = {
+    "group_name": "coverage",
+    "kinds": {"duckdb", "sql"},
+    "partitions_def": daily_partitions,
+    "pool": DUCKDB_POOL,
+}
+
+
+def partition_day(context: AssetExecutionContext | AssetCheckExecutionContext) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+def check_result(
+    outcome: CheckOutcome, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+) -> AssetCheckResult:
+    """Dagster's view of a coverage check: a ``<name>_markdown`` value is shown as Markdown
+    under ``<name>`` (replacing the raw list), other lists and dicts as JSON."""
+    metadata: dict[str, object] = {
+        key: MetadataValue.json(value) if isinstance(value, list | dict) else value
+        for key, value in outcome.metadata.items()
+        if not key.endswith("_markdown")
+    }
+    for key, value in outcome.metadata.items():
+        if key.endswith("_markdown"):
+            metadata[key.removesuffix("_markdown")] = MetadataValue.md(value or "_none_")
+    return AssetCheckResult(passed=outcome.passed, severity=severity, metadata=metadata)

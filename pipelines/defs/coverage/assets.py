@@ -1,0 +1,111 @@
+"""Coverage stage: status spans, the interval grid, requirements, and coverage against them.
+
+Every asset here is partitioned by LOCAL day in the reporting time zone (a DST day has 92 or
+100 quarter hours), so a backfill over a date range recomputes history; each partition is
+replaced in one transaction. Their checks are in checks.py beside this module.
+"""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from pipelines import coverage
+from pipelines.defs.common import COVERAGE_ASSET, partition_day
+from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.markdown import markdown_table
+from pipelines.report import summary_markdown
+from pipelines.resources import CoverageResource, WarehouseResource
+from pipelines.warehouse import fetch_all, fetch_df
+
+
+@asset(
+    deps=[availability_snapshots],
+    description="Per (agent, scope): consecutive spans of one status; unobserved time excluded.",
+    **COVERAGE_ASSET,
+)
+def agent_status_spans(
+    context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    with warehouse.connection() as con:
+        rows = coverage.build_spans(con, day, coverage_config.settings())
+        preview = fetch_df(con, "metadata/spans_by_status.sql", day=day)
+    return MaterializeResult(
+        metadata={
+            "day": day.isoformat(),
+            "row_count": MetadataValue.int(rows),
+            "hours_by_status": MetadataValue.md(markdown_table(preview)),
+        }
+    )
+
+
+@asset(
+    deps=[agent_status_spans],
+    description=(
+        "Every scope x every interval of the day: time-weighted agents per status, staffed, "
+        "min/max available, occupancy, zero-available share, completeness."
+    ),
+    **COVERAGE_ASSET,
+)
+def coverage_intervals(
+    context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    settings = coverage_config.settings()
+    with warehouse.connection() as con:
+        rows = coverage.build_coverage(con, day, settings)
+        ((observed,),) = fetch_all(con, "metadata/intervals_observed.sql", day=day)
+    return MaterializeResult(
+        metadata={
+            "day": day.isoformat(),
+            "row_count": MetadataValue.int(rows),
+            "intervals_per_scope": MetadataValue.int(coverage.interval_count(day, settings)),
+            "mean_observed_share": MetadataValue.float(round(float(observed or 0.0), 4)),
+        }
+    )
+
+
+@asset(
+    description="Required agents per scope and interval from the targets and forecast files.",
+    **COVERAGE_ASSET,
+)
+def staffing_requirements(
+    context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    with warehouse.connection() as con:
+        known = [key for (key,) in fetch_all(con, "metadata/scope_keys.sql")]
+        rules = coverage_config.rules(known)
+        rows = coverage.build_requirements(con, day, coverage_config.settings(), rules)
+        by_source = fetch_df(con, "metadata/requirements_by_source.sql", day=day)
+    return MaterializeResult(
+        metadata={
+            "day": day.isoformat(),
+            "row_count": MetadataValue.int(rows),
+            "rules": MetadataValue.int(len(rules)),
+            "targets_file": coverage_config.targets_file or "(none)",
+            "forecast_file": coverage_config.forecast_file or "(none)",
+            "cells_by_source": MetadataValue.md(markdown_table(by_source)),
+        }
+    )
+
+
+@asset(
+    deps=[coverage_intervals, staffing_requirements],
+    description="Per cell: required vs staffed and available, gap, met; per scope and day: "
+    "share of intervals met, shortfall agent-hours, worst interval.",
+    **COVERAGE_ASSET,
+)
+def coverage_vs_requirement(
+    context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    with warehouse.connection() as con:
+        rows = coverage.build_coverage_vs_requirement(con, day, coverage_config.settings())
+        summary = coverage.summary_table(con, day)
+    return MaterializeResult(
+        metadata={
+            "day": day.isoformat(),
+            "row_count": MetadataValue.int(rows),
+            "scopes": MetadataValue.int(len(summary)),
+            "summary": MetadataValue.md(summary_markdown(summary)),
+        }
+    )
