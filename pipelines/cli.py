@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return simulator.main(rest)
     if args.command == "seed-history":
-        from pipelines.simulator import history
+        from pipelines.simulator import history_cli
 
-        return history.main(rest)
+        return history_cli.main(rest)
     from pipelines import demo
 
     return demo.main(rest)

@@ -3,7 +3,8 @@
 Coverage, requirements and reports need days of polls before they show anything, and a real
 poller only adds one tick a minute. ``availability seed-history`` fills a time range with what
 a perfect poller would have stored, using the simulator's exact model (``Simulator.timeline``)
-instead of HTTP, so a demo or a backfill test has a fortnight of data in seconds.
+instead of HTTP, so a demo or a backfill test has a fortnight of data in seconds. The command
+line is in ``history_cli``.
 
 What is written, for every tick time t (every multiple of ``tick_seconds`` since the epoch in
 [start, end)) and every scope of the scopes file:
@@ -36,31 +37,23 @@ hash joins against the chunk's ticks and the scope membership produce the rows.
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
-import os
-import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import pandas as pd
 
-from pipelines.scopes import Scope, ScopesFileError, load_scopes
+from pipelines.coverage.calendar import local_days
+from pipelines.scopes import Scope
 from pipelines.simulator.config import SimulatorConfig
 from pipelines.simulator.model import Simulator, as_utc
 from pipelines.simulator.roster import Agent
 from pipelines.warehouse import (
     PiiPolicy,
-    connect,
     execute,
     fetch_all,
     registered,
@@ -68,7 +61,13 @@ from pipelines.warehouse import (
     transaction,
 )
 
-__all__ = ["HistoryError", "HistorySummary", "main", "seed_history"]
+__all__ = [
+    "DEFAULT_TIME_ZONE",
+    "SYNTHETIC_ACCOUNT",
+    "HistoryError",
+    "HistorySummary",
+    "seed_history",
+]
 
 DEFAULT_TIME_ZONE = "America/New_York"
 SYNTHETIC_ACCOUNT = "synthetic"
@@ -107,26 +106,6 @@ class HistorySummary:
 def _micros(at: datetime) -> int:
     """Exact epoch microseconds (no float rounding), for tick arithmetic."""
     return (at - _EPOCH) // _MICROSECOND
-
-
-def _local_days(start: datetime, end: datetime, tz: str) -> list[tuple[date, datetime, datetime]]:
-    """[start, end) cut at local midnights of ``tz``: (local date, chunk start, chunk end).
-
-    Midnight is resolved with fold=0, as the coverage day bounds are, so a chunk is exactly
-    the part of one coverage day that lies in the range.
-    """
-    zone = ZoneInfo(tz)
-    day = start.astimezone(zone).date()
-    chunks = []
-    while True:
-        lo = datetime.combine(day, dtime(0), tzinfo=zone).astimezone(UTC)
-        hi = datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=zone).astimezone(UTC)
-        lo, hi = max(lo, start), min(hi, end)
-        if lo < hi:
-            chunks.append((day, lo, hi))
-        if hi >= end:
-            return chunks
-        day += timedelta(days=1)
 
 
 def _members(sim: Simulator, scopes: Sequence[Scope]) -> pd.DataFrame:
@@ -270,7 +249,7 @@ def seed_history(
     roster = _roster(sim, (pii or PiiPolicy.from_env()).with_database_key(con))
     step_us = tick_seconds * 1_000_000
     totals = {"ticks": 0, "snapshots": 0, "raw": 0}
-    for day, lo, hi in _local_days(start, end, time_zone):
+    for day, lo, hi in local_days(start, end, time_zone):
         chunk_began = time.perf_counter()
         k_from, k_to = -(-_micros(lo) // step_us), -(-_micros(hi) // step_us)
         ticks = max(k_to - k_from, 0)
@@ -326,129 +305,3 @@ def seed_history(
         agents=len(sim.roster),
         seconds=time.perf_counter() - began,
     )
-
-
-# ---------------------------------------------------------------------------------------
-# The command
-
-
-def _parse_end(text: str) -> datetime:
-    """A date (its midnight UTC) or an ISO timestamp (naive = UTC)."""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return datetime.combine(date.fromisoformat(text), dtime(0), tzinfo=UTC)
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO timestamp"
-        ) from None
-
-
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if not value > 0 or (isinstance(value, float) and not math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-
-    return parse
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="availability seed-history",
-        description=(
-            "Write synthetic availability history from the simulator's model straight into "
-            "DuckDB (ticks marked source='synthetic'), so coverage can be backfilled over it. "
-            "The range is [end - days, end); ticks fall on multiples of --tick-seconds."
-        ),
-    )
-    parser.add_argument("--days", type=_positive(float), default=14.0, help="length (default 14)")
-    parser.add_argument("--agents", type=_positive(int), default=500, help="roster size")
-    parser.add_argument("--seed", type=int, default=7, help="model seed (default 7)")
-    parser.add_argument(
-        "--end",
-        type=_parse_end,
-        default=None,
-        help="end of the range, exclusive: a UTC timestamp, or a date meaning its midnight "
-        "UTC (default: now, rounded down to the tick)",
-    )
-    parser.add_argument("--tick-seconds", type=_positive(int), default=60, help="default 60")
-    parser.add_argument(
-        "--database", default=None, help="DuckDB file (default: AVAILABILITY_DB or the project's)"
-    )
-    parser.add_argument(
-        "--scopes", default=None, help="scopes file (default: AVAILABILITY_SCOPES or the project's)"
-    )
-    parser.add_argument(
-        "--time-zone",
-        default=DEFAULT_TIME_ZONE,
-        help="the model's local time (shift hours) and the day chunks (default %(default)s)",
-    )
-    parser.add_argument(
-        "--account-id", default=SYNTHETIC_ACCOUNT, help="account_id written (default synthetic)"
-    )
-    parser.add_argument(
-        "--replace",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="replace synthetic ticks already in the range (default); --no-replace refuses "
-        "instead. Real polled ticks are never replaced either way.",
-    )
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``availability seed-history``: 0 on success, 2 when refused or misconfigured."""
-    args = _parser().parse_args(argv)
-    database = args.database or os.environ.get("AVAILABILITY_DB")
-    scopes_path = args.scopes or os.environ.get("AVAILABILITY_SCOPES")
-    if database is None or scopes_path is None:
-        # Imported only when needed: it loads Dagster, which a plain seeding does not need.
-        from pipelines.settings import DEFAULT_DATABASE, DEFAULT_SCOPES
-
-        database = database or str(DEFAULT_DATABASE)
-        scopes_path = scopes_path or str(DEFAULT_SCOPES)
-    step = timedelta(seconds=args.tick_seconds)
-    end = args.end or datetime.now(UTC)
-    end = _EPOCH + (end - _EPOCH) // step * step
-    start = end - timedelta(days=args.days)
-
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    try:
-        scopes = load_scopes(scopes_path)
-        print(
-            f"seeding synthetic history [{start.isoformat()}, {end.isoformat()}) into "
-            f"{Path(database)}",
-            file=sys.stderr,
-            flush=True,
-        )
-        with connect(database) as con:
-            con.execute("SET enable_progress_bar = false")  # the per-day lines say enough
-            summary = seed_history(
-                con,
-                start=start,
-                end=end,
-                agents=args.agents,
-                seed=args.seed,
-                scopes=scopes,
-                tick_seconds=args.tick_seconds,
-                account_id=args.account_id,
-                time_zone=args.time_zone,
-                replace=args.replace,
-                progress=progress,
-            )
-    except (HistoryError, ScopesFileError) as exc:
-        print(f"availability seed-history: error: {exc}", file=sys.stderr)
-        return 2
-    print(summary.line(), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -20,6 +20,7 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pipelines.coverage.calendar import day_bounds, local_date
 from pipelines.simulator.roster import CHANNELS, QUEUES, SHIFTS, Agent, make_roster
 
 if TYPE_CHECKING:
@@ -129,12 +130,6 @@ class Simulator:
         local = datetime.combine(day, at, tzinfo=self.tz) + timedelta(minutes=minutes)
         return int(local.timestamp())
 
-    def _day_bounds(self, day: date) -> tuple[int, int]:
-        return self._local_ts(day, dtime(0)), self._local_ts(day + timedelta(days=1), dtime(0))
-
-    def _local_date(self, ts: float) -> date:
-        return datetime.fromtimestamp(ts, self.tz).date()
-
     def _busy_detail(self, agent: Agent, rng: random.Random) -> str:
         voice = agent.capacity("voice") > 0
         chat = agent.capacity("liveChat") > 0 or agent.capacity("messaging") > 0
@@ -196,7 +191,8 @@ class Simulator:
 
     def _build_day(self, index: int, day: date) -> tuple[tuple[int, ...], tuple[_Segment, ...]]:
         """Segments covering the local day ``[midnight, next midnight)`` exactly, in UTC."""
-        day_start, day_end = self._day_bounds(day)
+        start, end = day_bounds(day, self.tz)
+        day_start, day_end = int(start.timestamp()), int(end.timestamp())
         inside: list[_Segment] = []
         for shift_day in (day - timedelta(days=1), day):
             for s, e, bucket, detail in self._shift_cache(index, shift_day):
@@ -219,8 +215,9 @@ class Simulator:
         return tuple(seg[0] for seg in segments), tuple(segments)
 
     def _segment_at(self, index: int, at: datetime) -> _Segment:
-        ts = as_utc(at).timestamp()
-        day = self._local_date(ts)
+        at = as_utc(at)
+        ts = at.timestamp()
+        day = local_date(at, self.tz)
         starts, segments = self._day_cache(index, day)
         k = bisect.bisect_right(starts, ts) - 1
         if k < 0:  # only if the local date and the bounds disagree at a DST edge
@@ -255,8 +252,8 @@ class Simulator:
                 raise KeyError(f"unknown agent id(s): {sorted(unknown)}")
             agents = [a for a in self.roster if a.agent_id in wanted]
         start_ts, end_ts = start.timestamp(), end.timestamp()
-        first_day = self._local_date(start_ts)
-        last_day = self._local_date(end_ts)
+        first_day = local_date(start, self.tz)
+        last_day = local_date(end, self.tz)
         days = [first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1)]
         spans: list[StatusSpan] = []
         for agent in agents:

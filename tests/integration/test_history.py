@@ -15,7 +15,8 @@ import pytest
 from pipelines.scopes import Scope, load_scopes
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import Simulator, SimulatorConfig
-from pipelines.simulator.history import HistoryError, main, seed_history
+from pipelines.simulator.history import HistoryError, seed_history
+from pipelines.simulator.history_cli import main
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write_tick
 
 SCOPES = load_scopes(DEFAULT_SCOPES)
