@@ -114,7 +114,7 @@ def materialize(selection: str, env: dict[str, str], partition: str | None = Non
 def latest_tick_table(database: str | Path) -> tuple[pd.Series, pd.DataFrame]:
     with connect(database, read_only=True) as con:
         tick = fetch_df(con, "checks/last_tick.sql").iloc[0]
-        table = fetch_df(con, "ingest/latest_tick_status.sql")
+        table = fetch_df(con, "demo/latest_tick_status.sql")
     return tick, table
 
 
@@ -132,7 +132,7 @@ def seed_history_until_live_polls(
     yesterday = today - timedelta(days=1)
     start, _ = day_bounds(yesterday, time_zone)
     with connect(database) as con:
-        ((first,),) = fetch_all(con, "ingest/first_poll_since.sql", since=start)
+        ((first,),) = fetch_all(con, "demo/first_poll_since.sql", since=start)
         end = min(now, first) if first else now
         if end <= start:
             say("[demo] live polls cover the whole range already; nothing to seed")

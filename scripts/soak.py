@@ -203,7 +203,7 @@ def _reader(recorder: Recorder, database: str, until: float) -> None:
 
     queries = {
         "ticks": ("SELECT count(*) AS n, max(ended_at) AS last FROM ticks", None),
-        "latest": ("ingest/latest_tick_status.sql", None),
+        "latest": ("demo/latest_tick_status.sql", None),
         "spans": ("SELECT count(*) AS n FROM agent_status_spans", None),
     }
     while time.time() < until:

@@ -228,7 +228,7 @@ def seed_history(
         raise HistoryError(f"{time_zone!r} is not a known IANA time zone") from None
 
     ((real, real_first, real_last, synthetic),) = fetch_all(
-        con, "history/existing.sql", start=start, end=end
+        con, "synthetic/existing.sql", start=start, end=end
     )
     if real:
         raise HistoryError(
@@ -263,19 +263,19 @@ def seed_history(
         now = datetime.now(UTC)
         with registered(con, **frames), transaction(con):
             execute(con, "ingest/scopes.sql", now=now)
-            execute(con, "history/clear.sql", chunk_start=lo, chunk_end=hi)
+            execute(con, "synthetic/clear.sql", chunk_start=lo, chunk_end=hi)
             if ticks:
                 last_tick = datetime.fromtimestamp((k_to - 1) * tick_seconds, UTC)
                 execute(
                     con,
-                    "history/ticks.sql",
+                    "synthetic/ticks.sql",
                     k_from=k_from,
                     k_to=k_to,
                     tick_seconds=tick_seconds,
                     account_id=account_id,
                     now=now,
                 )
-                ((rows,),) = fetch_all(con, "history/snapshots.sql")
+                ((rows,),) = fetch_all(con, "synthetic/snapshots.sql")
                 con.execute("DROP TABLE history_ticks")
                 if rows != ticks * len(members):
                     # Every member must be listed exactly once per tick; anything else means
@@ -286,7 +286,7 @@ def seed_history(
                     )
                 execute(
                     con,
-                    "history/agents.sql",
+                    "synthetic/agents.sql",
                     first_seen=datetime.fromtimestamp(k_from * tick_seconds, UTC),
                     last_seen=last_tick,
                 )
