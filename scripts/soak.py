@@ -1,7 +1,7 @@
 """Soak: everything that touches the DuckDB file at once, for a bounded stretch; figures out.
 
     .venv/bin/python scripts/soak.py --minutes 30          # a long soak
-    .venv/bin/python scripts/soak.py --seconds 75 --json   # what tests/test_soak.py runs
+    .venv/bin/python scripts/soak.py --seconds 75 --json   # what tests/e2e/test_soak.py runs
 
 DuckDB lets one process write a file at a time, and a process reading it keeps writers out.
 In production four kinds of process share the file: the scheduled poll (every minute), the

@@ -1,4 +1,4 @@
-"""Crash safety: SIGKILL the writer at random moments, then check nothing is half-written.
+"""Crash safety: SIGKILL the writer at chosen points of its work, then check nothing is torn.
 
 A scheduled poller can die at any instant (OOM killer, a node drained, a deploy). Every tick is
 written in one DuckDB transaction and every coverage partition is rebuilt in one transaction
@@ -6,20 +6,37 @@ per table, so after a kill the database must open (replaying its WAL), hold only
 and whole partitions, keep every tick whose commit was reported, and let the next run go on.
 
 Writers are forked from a "zygote" process that has imported everything once (a fresh Python
-with pandas and DuckDB takes a second to start), so fifty kills fit in well under a minute.
+with pandas and DuckDB takes a second to start), so fifty kills take about a minute.
 The zygote never opens the database itself; its children do, and die by SIGKILL mid-write.
-Everything is bounded: children stop by themselves after a few seconds, the zygote after a
-few minutes or when its stdin closes; the simulator (for the run_tick variant) is on 127.0.0.1.
+
+When to kill is decided by the writer's progress, never by a clock, so a slow or busy machine
+changes how long the test takes, not where the kills land. In the zygote every DuckDB
+connection counts its calls as steps, labelled by the statement's first keyword (INSERT,
+COMMIT, ...) or the call (register, close). A first writer is let through two writes and
+killed; from its counts the test sizes, per label, the steps of about three writes. Each later
+writer is told a target, the n-th step of one label with n drawn at random from that range,
+and what to do there: "pause" reports the step and waits, so the kill lands exactly between
+two statements (inside a transaction, where a torn write would show); "run" reports it and
+carries on, so the kill lands inside that statement, commit or checkpoint. The test kills as
+soon as the report arrives. The targets rotate through any step, a COMMIT and a close (where
+DuckDB checkpoints), each paused at and run into.
+
+Everything is bounded: a child writes a bounded number of times and pauses for at most
+``PAUSE_S``, the zygote stops after a few minutes or when its stdin closes, every wait for a
+report gives up after ``REPORT_TIMEOUT_S``; the simulator (for the run_tick variant) is on
+127.0.0.1.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,12 +57,19 @@ from tests.support.kore import connection_settings
 SCOPE_COUNT = 6
 AGENTS_PER_SCOPE = 300
 CHANNELS = 5
+# Safety bounds only (a hung child fails the test instead of hanging it); no kill waits on them.
+REPORT_TIMEOUT_S = 180.0
+# Where writers are killed, in turn: at the n-th step of any kind, the n-th COMMIT (where DuckDB
+# writes its WAL and, past the checkpoint threshold, checkpoints) or the n-th close (where it
+# checkpoints), paused there or running into it.
+TARGETS = tuple((label, how) for label in ("any", "COMMIT", "close") for how in ("pause", "run"))
 
 ZYGOTE = r"""
-import json, os, signal, sys, time
+import json, os, re, signal, sys, time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import duckdb
 import pandas as pd
 
 from pipelines.coverage import CoverageSettings, build_coverage, build_spans
@@ -57,6 +81,9 @@ from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, write
 mode, db, logdir = sys.argv[1:4]
 extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed children
+REPORT = 1  # stdout, a pipe the test reads; forked children write to it too
+PAUSE_S = 120  # a paused child is killed at once; this only bounds an orphan's life
+WRITES = 30  # per child; the test kills within the first three or four
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SCOPES = [Scope("skill", f"sk-{i}", f"Skill {i}") for i in range(extra.get("scope_count", 6))]
 CAPACITY = {c: {"isEnabled": True, "totalCapacity": 3, "usedCapacity": 1, "availableCapacity": 2}
@@ -70,6 +97,73 @@ for s in range(len(SCOPES)):
                  "customId": str(i), "isDigitalEnabled": True, "channelCapacity": CAPACITY}
         buckets[list(buckets)[i % 4]].append(agent)
     BODIES.append(json.dumps(buckets))
+
+
+class Progress:
+    # The child's steps: every counted DuckDB call, labelled by the statement's first keyword
+    # (COMMIT, INSERT, ...) or the call (register, close). At the ``target``-th step labelled
+    # ``label`` ("any": every step) it reports to the test and, with how == "pause", waits
+    # there to be killed; with how == "run" it goes on into the step.
+
+    def __init__(self):
+        self.run, self.label, self.target, self.how, self.log = -1, "any", 0, "run", -1
+        self.counts = {"any": 0}
+
+    def report(self, text):
+        # One line to the test, which reads them as they come (small writes to a pipe are whole).
+        os.write(REPORT, f"run {self.run} step {self.counts['any']} {text}\n".encode())
+
+    def say(self, text):
+        # The same, and a line to the child's log, which the test reads after the child's death.
+        os.write(self.log, f"{text}\n".encode())
+        self.report(text)
+
+    def step(self, call, args):
+        label = call.upper() if call in ("begin", "commit", "rollback") else call
+        if call in ("execute", "executemany", "sql", "query") and args:
+            words = re.sub(r"--[^\n]*", "", str(args[0])).split()
+            label = words[0].upper() if words else call
+        for key in {"any", label}:
+            self.counts[key] = self.counts.get(key, 0) + 1
+        if self.label not in ("any", label) or self.counts[self.label] != self.target:
+            return
+        self.report(f"at {label}")
+        if self.how == "pause":
+            time.sleep(PAUSE_S)
+            os._exit(3)
+
+
+PROGRESS = Progress()
+COUNTED = {"execute", "executemany", "sql", "query", "register", "unregister", "close",
+           "begin", "commit", "rollback"}
+
+
+class CountedConnection:
+    # A DuckDB connection whose calls are steps; the pipeline code cannot tell the difference.
+
+    def __init__(self, con):
+        self._con = con
+
+    def __getattr__(self, name):
+        attribute = getattr(self._con, name)
+        if name not in COUNTED:
+            return attribute
+
+        def counted(*args, **kwargs):
+            PROGRESS.step(name, args)
+            return attribute(*args, **kwargs)
+
+        return counted
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_connect = duckdb.connect
+duckdb.connect = lambda *args, **kwargs: CountedConnection(_connect(*args, **kwargs))
 
 
 def landing(n):
@@ -89,31 +183,31 @@ def landing(n):
     return at, frame, sends
 
 
-def open_db():
-    # Checkpoint often, so that kills also land in checkpoints, not only in WAL appends.
+def open_db(checkpoint_often):
+    # Some writes checkpoint at their commit, so that kills also land in those checkpoints;
+    # the others keep DuckDB's default threshold, as production does, so their commit stays in
+    # the WAL until the connection closes (and checkpoints) and a kill before that leaves a WAL.
     con = connect(db)
     handle = con.__enter__()
-    handle.execute("SET checkpoint_threshold = '256KB'")
+    if checkpoint_often:
+        handle.execute("SET checkpoint_threshold = '256KB'")
     return con, handle
 
 
-def child(run, log):
-    started = time.monotonic()
-    con, handle = open_db()
+def child():
+    con, handle = open_db(False)
     try:
         n = handle.execute("SELECT count(*) FROM ticks").fetchall()[0][0]
     finally:
         con.__exit__(None, None, None)
-    os.write(log, f"start {n}\n".encode())
-    for i in range(10_000):
-        if time.monotonic() - started > 15:
-            return
+    PROGRESS.say(f"start {n}")
+    for i in range(WRITES):
         if mode == "write":
             replace = i % 3 == 2 and n > 0  # every third write replaces the last tick
             number = n - 1 if replace else n
             tick_id = f"t-{number:05d}"
             at, frame, sends = landing(number)
-            con, handle = open_db()
+            con, handle = open_db(i % 3 == 0)
             try:
                 write_tick(handle, Tick(tick_id, "acct", at, at), frame, sends, SCOPES,
                            pii=PiiPolicy("hash"))
@@ -131,19 +225,21 @@ def child(run, log):
             day = datetime.fromisoformat(extra["day"]).date()
             version = ("B", "A")[i % 2]  # B first: A is in place
             settings = CoverageSettings(**extra[version])
-            con, handle = open_db()
+            con, handle = open_db(i % 4 < 2)  # each version both ways
             try:
                 build_spans(handle, day, settings)
-                os.write(log, f"spans {version}\n".encode())
+                PROGRESS.say(f"spans {version}")
                 build_coverage(handle, day, settings)
             finally:
                 con.__exit__(None, None, None)
             tick_id = f"coverage {version}"
-        os.write(log, f"done {tick_id}\n".encode())
+        PROGRESS.say(f"done {tick_id}")
+        PROGRESS.report("counts " + json.dumps(PROGRESS.counts, separators=(",", ":")))
+    PROGRESS.report("exit")
 
 
 print("ready", flush=True)
-stop_at = time.monotonic() + 240
+stop_at = time.monotonic() + 900
 for line in sys.stdin:
     if time.monotonic() > stop_at:
         break
@@ -152,39 +248,101 @@ for line in sys.stdin:
         continue
     pid = os.fork()
     if pid == 0:
-        log = os.open(os.path.join(logdir, f"run-{words[1]}.log"),
-                      os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            child(int(words[1]), log)
+            PROGRESS.run, PROGRESS.label, PROGRESS.how = int(words[1]), words[2], words[4]
+            PROGRESS.target = int(words[3])
+            PROGRESS.log = os.open(os.path.join(logdir, f"run-{words[1]}.log"),
+                                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            PROGRESS.report(f"pid {os.getpid()}")  # first, so no report can come before it
+            child()
         finally:
             os._exit(0)
-    print(f"pid {pid}", flush=True)
 """
 
 
 class Zygote:
-    """The forking helper process; ``kill_after`` runs one child and SIGKILLs it."""
+    """The forking helper process: spawns writers, reads their progress, SIGKILLs them."""
 
     def __init__(self, process: subprocess.Popen[str], logdir: Path):
         self.process = process
         self.logdir = logdir
         self.runs = 0
+        self.spans: dict[str, int] = {}  # steps of three writes by label, from a first writer
+        self.kills = {f"{how} {label}": 0 for label, how in TARGETS}
+        self._reports: queue.Queue[list[str] | None] = queue.Queue()
+        threading.Thread(target=self._read_reports, daemon=True).start()
 
-    def spawn(self) -> int:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"spawn {self.runs}\n")
+    def _read_reports(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._reports.put(line.split())
+        self._reports.put(None)
+
+    def _next_report(self, deadline: float) -> list[str]:
+        try:
+            words = self._reports.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            raise AssertionError(f"no report from the zygote in {REPORT_TIMEOUT_S} s") from None
+        assert words is not None, "the zygote exited"
+        return words
+
+    def spawn(self, label: str = "any", target: int = 0, how: str = "run") -> int:
+        """Fork a writer told to stop at its ``target``-th ``label`` step (0: never); its pid."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"spawn {self.runs} {label} {target} {how}\n")
         self.process.stdin.flush()
-        line = self.process.stdout.readline().split()
-        assert line[:1] == ["pid"], line
         self.runs += 1
-        return int(line[1])
+        return int(self.wait_for("pid")[5])
 
-    def kill_after(self, delay_s: float) -> list[str]:
-        """Start a writer, SIGKILL it after ``delay_s``, wait until it is gone; its log lines."""
+    def wait_for(self, event: str, count: int = 1, what: str = "") -> list[str]:
+        """Wait until the current writer has reported ``event`` ``count`` times; that report.
+
+        Reports are ``run <run> step <step> <event> ...``; late ones of earlier, killed writers
+        are skipped. A writer that finishes without getting there fails the test: its steps are
+        no longer counted (say the pipeline stopped opening DuckDB through ``duckdb.connect``).
+        """
+        deadline = time.monotonic() + REPORT_TIMEOUT_S
+        run, seen = str(self.runs - 1), 0
+        while True:
+            words = self._next_report(deadline)
+            if words[:2] != ["run", run]:
+                continue
+            seen += words[4] == event
+            if seen == count:
+                return words
+            assert words[4] != "exit", f"writer finished at step {words[3]} before {what or event}"
+
+    def kill_at(self, rng: random.Random) -> list[str]:
+        """Kill the next writer at the next kind of target (the first one after two writes,
+        to size the ranges); its log lines."""
+        if not self.spans:
+            return self.calibrate()
+        label, how = TARGETS[sum(self.kills.values()) % len(TARGETS)]
+        target = rng.randint(1, self.spans[label])
+        pid = self.spawn(label, target, how)
+        self.wait_for("at", what=f"its {label} step {target}")
+        self.kills[f"{how} {label}"] += 1
+        return self.kill(pid)
+
+    def calibrate(self) -> list[str]:
+        """Let the first writer finish two writes, kill it, and size the ranges of steps."""
         pid = self.spawn()
-        time.sleep(delay_s)
+        first = json.loads(self.wait_for("counts")[5])
+        second = json.loads(self.wait_for("counts")[5])
+        self.spans = {
+            label: first.get(label, 0) + 2 * (second.get(label, 0) - first.get(label, 0))
+            for label, _ in TARGETS
+        }
+        assert min(self.spans.values()) > 0, (
+            f"steps by label in two writes: {second}; every target needs some (does the pipeline "
+            "still open DuckDB through duckdb.connect and commit its writes?)"
+        )
+        return self.kill(pid)
+
+    def kill(self, pid: int) -> list[str]:
+        """SIGKILL the writer, wait until it is gone; its log lines."""
         os.kill(pid, signal.SIGKILL)
-        for _ in range(500):  # bounded: a killed process disappears within milliseconds
+        for _ in range(1000):  # bounded: a killed process disappears within milliseconds
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
@@ -272,7 +430,7 @@ def test_sigkill_during_tick_writes_50_times_leaves_only_whole_ticks(tmp_path: P
     sizes = json.dumps({"scope_count": SCOPE_COUNT, "agent_count": AGENTS_PER_SCOPE})
     with zygote("write", database, tmp_path, sizes) as helper:
         for _ in range(50):
-            lines = helper.kill_after(rng.uniform(0.0, 0.3))
+            lines = helper.kill_at(rng)
             kills += 1
             reported |= committed(lines)
             mid_write += bool(lines) and not lines[-1].startswith("done")
@@ -288,12 +446,14 @@ def test_sigkill_during_tick_writes_50_times_leaves_only_whole_ticks(tmp_path: P
     assert lines[0] == f"start {before}" and after["ticks"] > before
     elapsed = time.monotonic() - started
     print(
-        f"\ncrash loop: {kills} SIGKILLs in {elapsed:.0f} s, {len(reported)} commits reported and "
-        f"all present, {before} whole ticks after the last kill ({figures['snapshot_rows']} "
-        f"snapshot rows), {with_wal} kills left a WAL to replay, {mid_write} cut an iteration "
-        f"short; 0 half-written ticks; the next run went on to {after['ticks']} ticks"
+        f"\ncrash loop: {kills} SIGKILLs in {elapsed:.0f} s (by target: {helper.kills}, "
+        f"steps 1-{helper.spans['any']}), "
+        f"{len(reported)} commits reported and all present, {before} whole ticks after the last "
+        f"kill ({figures['snapshot_rows']} snapshot rows), {with_wal} kills left a WAL to replay, "
+        f"{mid_write} cut an iteration short; 0 half-written ticks; the next run went on to "
+        f"{after['ticks']} ticks"
     )
-    assert kills >= 50 and reported and with_wal > 0
+    assert kills >= 50 and reported and with_wal > 0 and all(helper.kills.values())
 
 
 def _run_to_completion(database: str, tmp_path: Path) -> list[str]:
@@ -303,19 +463,8 @@ def _run_to_completion(database: str, tmp_path: Path) -> list[str]:
     sizes = json.dumps({"scope_count": SCOPE_COUNT, "agent_count": AGENTS_PER_SCOPE})
     with zygote("write", database, final, sizes) as helper:
         pid = helper.spawn()
-        log = helper.logdir / f"run-{helper.runs - 1}.log"
-        for _ in range(300):  # let it write a few ticks, then stop it the same hard way
-            if log.exists() and len(committed(log.read_text().splitlines())) >= 3:
-                break
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
-        for _ in range(500):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.01)
-        return log.read_text().splitlines()
+        helper.wait_for("done", 3)  # let it write three ticks, then stop it the same hard way
+        return helper.kill(pid)
 
 
 @pytest.mark.slow
@@ -340,7 +489,7 @@ def test_sigkill_during_polls_against_the_simulator(
     reported: set[str] = set()
     with zygote("poll", database, tmp_path, json.dumps(extra)) as helper:
         for _ in range(12):
-            reported |= committed(helper.kill_after(rng.uniform(0.05, 0.5)))
+            reported |= committed(helper.kill_at(rng))
             figures = check_ticks(database, len(scopes), None)
             with connect(database, read_only=True) as con:
                 present = {r[0] for r in con.execute("SELECT tick_id FROM ticks").fetchall()}
@@ -380,7 +529,7 @@ def test_sigkill_during_coverage_rebuilds_leaves_a_whole_partition(tmp_path: Pat
     rebuilds = 0
     with zygote("coverage", database, tmp_path, json.dumps(extra)) as helper:
         for _ in range(15):
-            rebuilds += len(committed(helper.kill_after(rng.uniform(0.05, 0.6))))
+            rebuilds += len(committed(helper.kill_at(rng)))
             state = partition_state(database, day)
             for table, figures in state.items():
                 match = [v for v in versions if states[v][table] == figures]
