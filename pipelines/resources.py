@@ -1,7 +1,7 @@
 """Dagster resources: the Kore.ai connection, the scopes file, the DuckDB warehouse and how
 coverage is cut.
 
-Connection settings and secrets come from environment variables through ``EnvVar`` so the
+Connection settings and secrets are read from the settings when a run needs them, so the
 definitions load without them and the UI never shows the secret. Assets take these resources
 as parameters, so tests swap them for ones pointing at the simulator and a temp file.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
@@ -36,9 +36,15 @@ __all__ = [
 ]
 
 
-# Optional Kore settings the resource exposes: resource field -> KoreSettings field. Unset
-# (None) keeps KoreSettings' default, so defaults and parsing live in one place.
-KORE_TUNING = {
+# Resource field -> KoreSettings field. A field left unset (None) is read from its setting
+# when a run needs it, so defaults and parsing live in pipelines.settings alone, the code
+# location loads without any KORE_* variable, and the secret is never resource config.
+KORE_FIELDS = {
+    "host": "host",
+    "bot_id": "bot_id",
+    "account_id": "account_id",
+    "client_id": "client_id",
+    "client_secret": "client_secret",
     "algorithm": "algorithm",
     "jti_mode": "jti_mode",
     "rate_limit_per_minute": "rate_limit_per_minute",
@@ -52,48 +58,48 @@ KORE_TUNING = {
     "backoff_base_seconds": "backoff_base_s",
     "backoff_cap_seconds": "backoff_cap_s",
 }
+CONNECTION = ("host", "bot_id", "account_id", "client_id", "client_secret")
 
 
-def _tuning_field(name: str) -> Any:
-    variable = KoreSettings.ENV_NAMES[KORE_TUNING[name]]
-    return Field(default=None, description=f"{variable} (default {settings.default(variable)})")
+def _field(name: str) -> Any:
+    variable = KoreSettings.ENV_NAMES[KORE_FIELDS[name]]
+    default = settings.default(variable)
+    shown = "required" if default is None else f"default {default}"
+    if name == "client_secret":
+        return Field(default=None, description=f"{variable}: read at run time, never config")
+    return Field(default=None, description=f"{variable} when unset here ({shown})")
 
 
 class KoreResource(ConfigurableResource):
-    """Where and as whom to call Kore.ai's availability API."""
+    """Where and as whom to call Kore.ai, and how hard: any field left unset is read from
+    its KORE_* setting when a run needs it."""
 
-    host: str = Field(description="KORE_HOST, e.g. https://platform.kore.ai")
-    bot_id: str = Field(description="KORE_BOT_ID: the bot (stream) ID of the contact center")
-    account_id: str = Field(description="KORE_ACCOUNT_ID, sent in the accountId header")
-    client_id: str = Field(description="KORE_CLIENT_ID: the API scope's Client ID (cs-...)")
-    client_secret: str = Field(description="KORE_CLIENT_SECRET: signs the JWT; never logged")
-    algorithm: str | None = _tuning_field("algorithm")
-    jti_mode: bool | None = _tuning_field("jti_mode")
-    rate_limit_per_minute: int | None = _tuning_field("rate_limit_per_minute")
-    max_concurrency: int | None = _tuning_field("max_concurrency")
-    tick_deadline_seconds: float | None = _tuning_field("tick_deadline_seconds")
-    allow_insecure_http: bool | None = _tuning_field("allow_insecure_http")
-    token_ttl_seconds: int | None = _tuning_field("token_ttl_seconds")
-    connect_timeout_seconds: float | None = _tuning_field("connect_timeout_seconds")
-    read_timeout_seconds: float | None = _tuning_field("read_timeout_seconds")
-    max_attempts: int | None = _tuning_field("max_attempts")
-    backoff_base_seconds: float | None = _tuning_field("backoff_base_seconds")
-    backoff_cap_seconds: float | None = _tuning_field("backoff_cap_seconds")
+    host: str | None = _field("host")
+    bot_id: str | None = _field("bot_id")
+    account_id: str | None = _field("account_id")
+    client_id: str | None = _field("client_id")
+    client_secret: str | None = _field("client_secret")
+    algorithm: str | None = _field("algorithm")
+    jti_mode: bool | None = _field("jti_mode")
+    rate_limit_per_minute: int | None = _field("rate_limit_per_minute")
+    max_concurrency: int | None = _field("max_concurrency")
+    tick_deadline_seconds: float | None = _field("tick_deadline_seconds")
+    allow_insecure_http: bool | None = _field("allow_insecure_http")
+    token_ttl_seconds: int | None = _field("token_ttl_seconds")
+    connect_timeout_seconds: float | None = _field("connect_timeout_seconds")
+    read_timeout_seconds: float | None = _field("read_timeout_seconds")
+    max_attempts: int | None = _field("max_attempts")
+    backoff_base_seconds: float | None = _field("backoff_base_seconds")
+    backoff_cap_seconds: float | None = _field("backoff_cap_seconds")
 
     def settings(self) -> KoreSettings:
-        tuning = {
+        """The validated settings; raises KoreConfigError naming a missing or bad variable."""
+        given = {
             target: getattr(self, name)
-            for name, target in KORE_TUNING.items()
+            for name, target in KORE_FIELDS.items()
             if getattr(self, name) is not None
         }
-        return KoreSettings(
-            host=self.host,
-            bot_id=self.bot_id,
-            account_id=self.account_id,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            **tuning,
-        )
+        return KoreSettings.from_env(overrides=given)
 
 
 class ScopesResource(ConfigurableResource):
@@ -172,22 +178,14 @@ class CoverageResource(ConfigurableResource):
 
 
 def kore_resource_from_env() -> KoreResource:
-    """Connection settings stay ``EnvVar``s, resolved when a run needs them (so the code
-    location loads without them and the UI never shows the secret); optional ones are parsed
-    now, by pipelines.settings, so a bad value names its variable when the location loads."""
+    """Optional tuning is parsed now, so a bad value names its variable when the code location
+    loads; the connection settings (secret included) are left to run time."""
     tuning = {}
-    for name, target in KORE_TUNING.items():
+    for name, target in KORE_FIELDS.items():
         variable = KoreSettings.ENV_NAMES[target]
-        if settings.is_set(variable):
+        if name not in CONNECTION and settings.is_set(variable):
             tuning[name] = settings.get(variable)
-    return KoreResource(
-        host=EnvVar("KORE_HOST"),
-        bot_id=EnvVar("KORE_BOT_ID"),
-        account_id=EnvVar("KORE_ACCOUNT_ID"),
-        client_id=EnvVar("KORE_CLIENT_ID"),
-        client_secret=EnvVar("KORE_CLIENT_SECRET"),
-        **tuning,
-    )
+    return KoreResource(**tuning)
 
 
 def scopes_resource_from_env() -> ScopesResource:

@@ -1,7 +1,7 @@
 """The resources every stage uses, bound to the settings (pipelines.settings).
 
-Kore's connection settings stay ``EnvVar``s, resolved only when a run needs them: the code
-location loads without them, and the first poll says which one is missing.
+Kore's connection settings are read only when a run needs them: the code location loads
+without them, and the first poll says which one is missing, in one line.
 """
 
 import dagster as dg

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pipelines import settings
@@ -78,15 +79,21 @@ class KoreSettings:
     # ---- from the environment -----------------------------------------------------------------
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> KoreSettings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> KoreSettings:
         """The ``KORE_*`` settings (the process environment by default, read by pipelines.settings).
 
         Unset optional variables keep their declared defaults; a missing connection setting or
         a value that does not parse raises :class:`KoreConfigError` naming the variable, never
-        echoing the secret.
+        echoing the secret. ``overrides`` (field -> value) win over the environment.
         """
+        given = overrides or {}
         try:
-            values = {name: settings.get(var, env) for name, var in cls.ENV_NAMES.items()}
+            values = {
+                name: given[name] if name in given else settings.get(var, env)
+                for name, var in cls.ENV_NAMES.items()
+            }
         except SettingsError as exc:
             raise KoreConfigError(str(exc)) from None
         result = cls(**values)

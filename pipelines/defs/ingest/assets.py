@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.defs.common import DUCKDB_POOL
+from pipelines.kore import KoreConfigError
 from pipelines.markdown import markdown_table
 from pipelines.polling import TickOutcome, run_tick
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
@@ -62,9 +63,14 @@ def availability_snapshots(
     scopes: ScopesResource,
     warehouse: WarehouseResource,
 ) -> MaterializeResult:
+    try:
+        settings = kore.settings()
+    except KoreConfigError as exc:
+        # A setting to fix, not a bug: say which, without a traceback to dig through.
+        raise Failure(description=str(exc), allow_retries=False) from None
     outcome = run_tick(
         warehouse.connection,
-        kore.settings(),
+        settings,
         scopes.load(),
         tick_id=tick_id_for(context),
         run_id=context.run.run_id,
