@@ -1,14 +1,20 @@
-"""The scopes file: which skills, queues and agent lists each tick asks Kore.ai about.
+"""The scopes file: which skills, queues and agent lists coverage is computed for.
 
-Kore.ai does not document how a combined filter is matched, so every scope is asked in a
-request of its own and the figures per skill and per queue never depend on that guess.
+In membership mode (the default where the tenant allows it) skills and queues are discovered
+from Kore's agents listing, so the file is optional: an optional ``[discovery]`` table with
+``include`` / ``exclude`` patterns (``fnmatch`` on scope keys, e.g. ``"skill:*"``), display
+names (a ``[[scope]]`` with the same key renames it) and named agent lists. In per-scope mode
+every ``[[scope]]`` is asked in a request of its own, since Kore.ai does not document how a
+combined filter is matched.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 KINDS = ("all", "skill", "queue", "agents")
@@ -44,18 +50,85 @@ def _header_lines(text: str) -> list[int]:
     ]
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """Which discovered skills and queues to keep: included and not excluded."""
+
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+    def admits(self, key: str) -> bool:
+        return any(fnmatchcase(key, p) for p in self.include) and not any(
+            fnmatchcase(key, p) for p in self.exclude
+        )
+
+
+@dataclass(frozen=True)
+class ScopesConfig:
+    """The scopes file as configuration: listed scopes and the discovery filter."""
+
+    scopes: tuple[Scope, ...] = ()
+    discovery: Discovery = field(default_factory=Discovery)
+
+    def resolve(self, discovered: Iterable[Scope]) -> list[Scope]:
+        """The scopes of a membership-mode tick: ``all``, the discovered skills and queues the
+        filter admits (renamed where the file lists the same key), and the file's named agent
+        lists; a skill or queue listed in the file but not discovered is left out (Kore does
+        not know it)."""
+        listed = {scope.key: scope for scope in self.scopes}
+        resolved = [listed.get("all", Scope("all", "", "All agents"))]
+        for scope in sorted(discovered, key=lambda s: s.key):
+            if scope.kind in ("skill", "queue") and self.discovery.admits(scope.key):
+                name = listed[scope.key].name if scope.key in listed else scope.name
+                resolved.append(Scope(scope.kind, scope.ref_id, name))
+        resolved.extend(s for s in self.scopes if s.kind == "agents")
+        return resolved
+
+
 def parse_scopes(text: str, source: str = "<scopes>") -> list[Scope]:
-    """Parse a scopes document (TOML, a ``[[scope]]`` table per scope)."""
+    """Parse a scopes document for per-scope polling: at least one ``[[scope]]``."""
+    scopes = parse_config(text, source).scopes
+    if not scopes:
+        raise ScopesFileError(f"{source}: no [[scope]] tables; at least one scope is required")
+    return list(scopes)
+
+
+def _document(text: str, source: str) -> dict:
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScopesFileError(f"{source}: not valid TOML: {exc}") from None
-    entries = document.get("scope")
-    if not isinstance(entries, list) or not entries:
-        raise ScopesFileError(f"{source}: no [[scope]] tables; at least one scope is required")
-    unknown_top = sorted(set(document) - {"scope"})
+
+
+def _patterns(table: dict, key: str, source: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = table.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ScopesFileError(f"{source}: [discovery] {key} must be a list of scope-key patterns")
+    return tuple(v.strip() for v in value)
+
+
+def parse_config(text: str, source: str = "<scopes>") -> ScopesConfig:
+    """Parse a scopes document: optional ``[discovery]`` and any number of ``[[scope]]``."""
+    document = _document(text, source)
+    unknown_top = sorted(set(document) - {"scope", "discovery"})
     if unknown_top:
-        raise ScopesFileError(f"{source}: unknown top-level key(s) {unknown_top}; only [[scope]]")
+        raise ScopesFileError(
+            f"{source}: unknown top-level key(s) {unknown_top}; only [discovery] and [[scope]]"
+        )
+    table = document.get("discovery", {})
+    if not isinstance(table, dict) or sorted(set(table) - {"include", "exclude"}):
+        raise ScopesFileError(f"{source}: [discovery] takes only 'include' and 'exclude'")
+    discovery = Discovery(
+        include=_patterns(table, "include", source, ("*",)),
+        exclude=_patterns(table, "exclude", source, ()),
+    )
+    entries = document.get("scope", [])
+    if not isinstance(entries, list):
+        raise ScopesFileError(f"{source}: 'scope' must be [[scope]] tables")
+    return ScopesConfig(tuple(_parse_entries(text, entries, source)), discovery)
+
+
+def _parse_entries(text: str, entries: list, source: str) -> list[Scope]:
     lines = _header_lines(text)
     scopes: list[Scope] = []
     seen: dict[str, str] = {}
@@ -66,6 +139,8 @@ def parse_scopes(text: str, source: str = "<scopes>") -> list[Scope]:
         def fail(message: str, where: str = where) -> ScopesFileError:
             return ScopesFileError(f"{where}: {message}")
 
+        if not isinstance(entry, dict):
+            raise fail("each [[scope]] must be a table")
         kind = entry.get("kind")
         if kind not in KINDS:
             raise fail(f"key 'kind' must be one of {list(KINDS)}, got {kind!r}")
@@ -74,6 +149,7 @@ def parse_scopes(text: str, source: str = "<scopes>") -> list[Scope]:
         if unknown:
             raise fail(f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
         ref_id = entry.get("id", "")
+        ref_id = ref_id.strip() if isinstance(ref_id, str) else ref_id
         if kind != "all" and (not isinstance(ref_id, str) or not ref_id.strip()):
             raise fail(f"key 'id' is required for kind {kind!r} and must be a non-empty string")
         if kind == "all" and ref_id:
@@ -99,15 +175,34 @@ def parse_scopes(text: str, source: str = "<scopes>") -> list[Scope]:
     return scopes
 
 
-def load_scopes(path: str | Path) -> list[Scope]:
-    """Read the scopes file; the setting that names it is ``AVAILABILITY_SCOPES``."""
-    path = Path(path)
+def _read(path: Path) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
         raise ScopesFileError(
-            f"scopes file {path} does not exist (set AVAILABILITY_SCOPES to its path)"
+            f"scopes file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
     except OSError as exc:
         raise ScopesFileError(f"scopes file {path} cannot be read: {exc.strerror}") from None
+
+
+def load_scopes(path: str | Path) -> list[Scope]:
+    """Read the scopes file for per-scope polling; the setting that names it is
+    ``AVAILABILITY_SCOPES``."""
+    path = Path(path)
+    text = _read(path)
+    if text is None:
+        raise ScopesFileError(
+            f"scopes file {path} does not exist (set AVAILABILITY_SCOPES to its path)"
+        )
     return parse_scopes(text, source=str(path))
+
+
+def load_config(path: str | Path) -> ScopesConfig:
+    """The scopes file as configuration for membership mode, where it is optional: a missing
+    file means every discovered skill and queue, with Kore's names."""
+    path = Path(path)
+    text = _read(path)
+    return ScopesConfig() if text is None else parse_config(text, source=str(path))
