@@ -22,7 +22,7 @@ soon as the report arrives. The targets rotate through any step, a COMMIT and a 
 DuckDB checkpoints), each paused at and run into.
 
 Everything is bounded: a child writes a bounded number of times and pauses for at most
-``PAUSE_S``, the zygote stops after a few minutes or when its stdin closes, every wait for a
+``PAUSE_S``, the zygote stops when its stdin closes (or after 15 minutes), every wait for a
 report gives up after ``REPORT_TIMEOUT_S``; the simulator (for the run_tick variant) is on
 127.0.0.1.
 """
