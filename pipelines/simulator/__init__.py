@@ -12,26 +12,34 @@ Only loopback addresses are used unless the operator explicitly allows otherwise
 
 The package, walked in dependency order:
 
-- ``roster``: skills, queues, shifts, channels and the deterministic roster of agents;
+- ``roster``: the default skills and queues, shifts, channels and the deterministic roster;
+- ``catalogue``: the catalogue's size (``skills``, ``queues``) and the agents' starting
+  membership;
+- ``membership``: membership at any instant (changes during a day), filter selection, drift;
 - ``model``: the status model (:class:`Simulator`), its truth timeline and the availability
   answer;
+- ``listing``: List All Agents and queues/agents, answered from the model;
 - ``faults``: injected failures, the per-request draws and the body mutations;
 - ``config``: :class:`SimulatorConfig`, everything that shapes the tenant and the server;
 - ``auth``: Kore.ai's JWT checks (JTI mode included) and the loopback check;
-- ``handler`` and ``server``: the HTTP endpoints and :class:`SimulatorServer`;
+- ``handler``, ``debug`` and ``server``: the HTTP endpoints (Kore's and ``/debug/*``) and
+  :class:`SimulatorServer` (one rate window per account for every endpoint, request log);
 - ``cli``: ``availability simulate``;
 - ``history``: synthetic snapshot history written straight to DuckDB from the model.
 """
 
+from pipelines.simulator.catalogue import Catalogue
 from pipelines.simulator.cli import main
-from pipelines.simulator.config import SimulatorConfig
+from pipelines.simulator.config import API_SCOPES, SimulatorConfig
 from pipelines.simulator.faults import BODY_FAULTS, Faults
 from pipelines.simulator.handler import RATE_LIMIT_MESSAGE
+from pipelines.simulator.membership import MembershipChange
 from pipelines.simulator.model import BUCKETS, Simulator, StatusSpan
 from pipelines.simulator.roster import CHANNELS, QUEUES, SHIFTS, SKILLS, Agent, Shift
-from pipelines.simulator.server import SimulatorServer, StatusCounts
+from pipelines.simulator.server import RequestRecord, SimulatorServer, StatusCounts
 
 __all__ = [
+    "API_SCOPES",
     "BODY_FAULTS",
     "BUCKETS",
     "CHANNELS",
@@ -40,7 +48,10 @@ __all__ = [
     "SHIFTS",
     "SKILLS",
     "Agent",
+    "Catalogue",
     "Faults",
+    "MembershipChange",
+    "RequestRecord",
     "Shift",
     "Simulator",
     "SimulatorConfig",

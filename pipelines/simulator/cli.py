@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from pipelines.net import is_loopback_host
-from pipelines.simulator.config import SimulatorConfig
+from pipelines.simulator.config import API_SCOPES, SimulatorConfig
 from pipelines.simulator.faults import Faults
 from pipelines.simulator.server import SimulatorServer
 
@@ -41,6 +41,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--bot-id", default=defaults.bot_id)
     parser.add_argument("--account-id", default=defaults.account_id)
     parser.add_argument("--client-id", default=defaults.client_id)
+    parser.add_argument("--org-id", default=defaults.org_id, help="the orgId of the agents listing")
+    parser.add_argument("--skills", type=int, default=defaults.skills, help="catalogue skills")
+    parser.add_argument("--queues", type=int, default=defaults.queues, help="catalogue queues")
+    parser.add_argument(
+        "--page-size", type=int, default=defaults.page_size, help="List All Agents page size"
+    )
+    parser.add_argument(
+        "--membership-changes-per-day",
+        type=int,
+        default=defaults.membership_changes_per_day,
+        help="times a local day one agent gains or loses a skill or queue",
+    )
+    parser.add_argument(
+        "--drift-agents",
+        type=int,
+        default=defaults.drift_agents,
+        help="agents a skill or queue filter's answer leaves out and adds vs the listing",
+    )
+    parser.add_argument(
+        "--missing-api-scope",
+        action="append",
+        choices=sorted(API_SCOPES),
+        default=[],
+        help="an API scope the app lacks (repeatable): its endpoints answer 403",
+    )
     parser.add_argument(
         "--print-env",
         action="store_true",
@@ -81,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         custom_status_bucket=args.custom_status_bucket,
         time_zone=args.time_zone,
         faults=Faults(latency_ms=args.latency_ms),
+        skills=args.skills,
+        queues=args.queues,
+        page_size=args.page_size,
+        membership_changes_per_day=args.membership_changes_per_day,
+        drift_agents=args.drift_agents,
+        missing_api_scopes=tuple(args.missing_api_scope),
+        org_id=args.org_id,
     )
     stop = threading.Event()
     previous: dict[int, Any] = {}

@@ -6,12 +6,28 @@ from dataclasses import dataclass, field
 
 from pipelines.simulator.faults import Faults
 
-__all__ = ["SimulatorConfig"]
+__all__ = ["API_SCOPES", "DEFAULT_ORG_ID", "SimulatorConfig"]
+
+# The app's API scopes the simulator knows, by config name -> Kore's display name.
+API_SCOPES: dict[str, str] = {
+    "configuration": "Configuration",
+    "smartassist_analytics": "SmartAssist Analytics",
+}
+DEFAULT_ORG_ID = "o-5f3a9c1e-7b2d-5e48-a6c0-d91b4e7f2a63"
 
 
 @dataclass
 class SimulatorConfig:
-    """Everything that shapes the simulated tenant; the roster depends only on agents and seed."""
+    """Everything that shapes the simulated tenant.
+
+    Who works here depends on ``agents`` and ``seed``; their starting skills and queues on
+    ``skills`` and ``queues`` as well (6 and 4: the scopes file's catalogue).
+    ``membership_changes_per_day`` changes one agent's skill or queue that many times a local
+    day; ``drift_agents`` makes filtered availability answers disagree with the listing;
+    ``missing_api_scopes`` (names of :data:`API_SCOPES`) are the scopes the app lacks;
+    ``rate_clock`` is ``"wall"`` (the rate window follows the monotonic clock) or ``"model"``
+    (it follows the model's clock, for tests that drive simulated minutes).
+    """
 
     agents: int = 200
     seed: int = 7
@@ -28,6 +44,32 @@ class SimulatorConfig:
     custom_status_bucket: str | None = None
     time_zone: str = "America/New_York"
     faults: Faults = field(default_factory=Faults)
+    skills: int = 6
+    queues: int = 4
+    page_size: int = 10
+    membership_changes_per_day: int = 0
+    drift_agents: int = 0
+    missing_api_scopes: tuple[str, ...] = ()
+    org_id: str = DEFAULT_ORG_ID
+    rate_clock: str = "wall"
+
+    def validate(self) -> None:
+        """Refuse knob values the simulator cannot honour (ValueError)."""
+        for name in ("page_size",):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("membership_changes_per_day", "drift_agents"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        unknown = set(self.missing_api_scopes) - set(API_SCOPES)
+        if unknown:
+            raise ValueError(
+                f"unknown API scope(s) {sorted(unknown)}; known: {', '.join(API_SCOPES)}"
+            )
+        if self.rate_clock not in ("wall", "model"):
+            raise ValueError("rate_clock must be 'wall' or 'model'")
+        if not self.org_id:
+            raise ValueError("org_id must be a non-empty string")
 
     def __repr__(self) -> str:
         # The secret is simulator-only, but keep it out of logs and tracebacks anyway.

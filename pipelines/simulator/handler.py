@@ -13,15 +13,22 @@ import re
 import socket
 import struct
 import time
-from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from pipelines.net import is_loopback_host
 from pipelines.simulator.auth import JwtError
+from pipelines.simulator.config import API_SCOPES
+from pipelines.simulator.debug import serve_debug
 from pipelines.simulator.faults import FaultDraw, mutate
-from pipelines.simulator.model import BadRequestError, Simulator, as_utc
+from pipelines.simulator.listing import (
+    agent_queues,
+    listing_page,
+    parse_page,
+    parse_queues_agents,
+    queue_agents,
+)
+from pipelines.simulator.model import BadRequestError, Simulator
 
 if TYPE_CHECKING:
     from pipelines.simulator.server import _HttpServer
@@ -32,12 +39,21 @@ RATE_LIMIT_MESSAGE = (
     "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
 )
 
-_AVAILABILITY_PATH = re.compile(r"^/agentassist/api/v1/public/([^/]+)/agents/availability/?$")
+_PUBLIC = r"^/agentassist/api/v1/public/([^/]+)"
+# route name -> (path pattern, method, the API scope the app needs)
+_ROUTES: dict[str, tuple[re.Pattern[str], str, str]] = {
+    "availability": (re.compile(_PUBLIC + r"/agents/availability/?$"), "POST", "configuration"),
+    "agents": (
+        re.compile(_PUBLIC + r"/organizations/([^/]+)/agents/?$"),
+        "GET",
+        "smartassist_analytics",
+    ),
+    "queues_agents": (re.compile(_PUBLIC + r"/queues/agents/?$"), "POST", "configuration"),
+}
 _MAX_BODY_BYTES = 1 << 20
-_MAX_TRUTH_RANGE = timedelta(days=8)
 
 
-def _errors(msg: str, code: int) -> dict[str, Any]:
+def errors(msg: str, code: int) -> dict[str, Any]:
     """A Kore-shaped error body."""
     return {"errors": [{"msg": msg, "code": code}]}
 
@@ -52,7 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 120  # idle keep-alive connections release their thread eventually
     server: _HttpServer
     _status_sent = 0
-    _counted_route = False
+    _route: str | None = None  # the Kore endpoint being answered (counted), else None
+    _path = ""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Silent: request lines carry nothing useful and headers must never reach a log."""
@@ -74,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
                 size_total += size
                 if size_total > _MAX_BODY_BYTES:
                     self.close_connection = True
-                    self._send_json(413, _errors("request body too large", 413))
+                    self._send_json(413, errors("request body too large", 413))
                     return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(1024)
@@ -82,11 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             self.close_connection = True
-            self._send_json(400, _errors("invalid Content-Length", 400))
+            self._send_json(400, errors("invalid Content-Length", 400))
             return None
         if length > _MAX_BODY_BYTES:
             self.close_connection = True
-            self._send_json(413, _errors("request body too large", 413))
+            self._send_json(413, errors("request body too large", 413))
             return None
         return self.rfile.read(length) if length > 0 else b""
 
@@ -98,9 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
     ) -> None:
         self._status_sent = status
-        if self._counted_route:
+        if self._route is not None:
             # Counted before the bytes leave, so a client that has its answer sees the count.
-            self.server.owner._count(status)
+            self.server.owner._count(self._route, self.command, self._path, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -111,6 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _fail(self, status: int, msg: str) -> None:
+        """A Kore-shaped error answer whose code is the HTTP status."""
+        self._send_json(status, errors(msg, status))
+
     def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(obj, separators=(",", ":")).encode("utf-8")
         self._send_bytes(status, payload, headers=headers)
@@ -118,26 +139,36 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         self._status_sent = 0
         url = urlsplit(self.path)
-        match = _AVAILABILITY_PATH.match(url.path)
-        self._counted_route = match is not None
+        self._path, self._route, match = url.path, None, None
+        for name, (pattern, _, _) in _ROUTES.items():
+            match = pattern.match(url.path)
+            if match:
+                self._route = name
+                break
         body = self._read_body()
         if body is None:
             return
         try:
-            if match:
-                if method != "POST":
-                    self._send_json(405, _errors(f"Method {method} not allowed", 405))
-                else:
-                    self._availability(match.group(1), body)
+            if match and self._route is not None:
+                _, allowed, api_scope = _ROUTES[self._route]
+                if method != allowed:
+                    self._send_json(405, errors(f"Method {method} not allowed", 405))
+                elif self._admit(match.group(1), api_scope):
+                    if self._route == "availability":
+                        self._availability(body)
+                    elif self._route == "agents":
+                        self._listing(match.group(2), url.query)
+                    else:
+                        self._queues_agents(body)
             elif url.path.startswith("/debug/"):
-                self._debug(method, url.path, url.query, body)
+                serve_debug(self, method, url.path, url.query, body)
             else:
-                self._send_json(404, _errors(f"Not found: {url.path}", 404))
+                self._send_json(404, errors(f"Not found: {url.path}", 404))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception:  # answer rather than drop the connection; never echo request data
             if not self._status_sent:
-                self._send_json(500, _errors("Internal Server Error", 500))
+                self._send_json(500, errors("Internal Server Error", 500))
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
@@ -153,41 +184,51 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- the availability endpoint -----------------------------------------------------------
 
-    def _availability(self, bot_id: str, raw: bytes) -> None:
+    def _admit(self, bot_id: str, api_scope: str) -> bool:
+        """Kore's checks, in order: bot, JWT, account, API scope, then the account's one rate
+        budget (every endpoint counts in the same window). False once refused and answered."""
         owner = self.server.owner
         config = owner.config
         if bot_id != config.bot_id:
-            self._send_json(404, _errors(f"Bot not found: {bot_id}", 404))
-            return
+            self._send_json(404, errors(f"Bot not found: {bot_id}", 404))
+            return False
         token = self.headers.get("auth")
         if not token:
-            self._send_json(401, _errors("error verifying the jwt: jwt must be provided", 401))
-            return
+            self._send_json(401, errors("error verifying the jwt: jwt must be provided", 401))
+            return False
         try:
             owner._auth.verify(token)
         except JwtError as exc:
-            self._send_json(401, _errors(f"error verifying the jwt: {exc}", 401))
-            return
+            self._send_json(401, errors(f"error verifying the jwt: {exc}", 401))
+            return False
         account = self.headers.get("accountId")
         if not account:
-            self._send_json(400, _errors("accountId header is required", 400))
-            return
+            self._send_json(400, errors("accountId header is required", 400))
+            return False
         if account != config.account_id:
-            self._send_json(401, _errors("Invalid SDK credentials", 4002))
-            return
+            self._send_json(401, errors("Invalid SDK credentials", 4002))
+            return False
+        if api_scope in config.missing_api_scopes:
+            msg = f"The app is not authorized for the API scope '{API_SCOPES[api_scope]}'"
+            self._send_json(403, errors(msg, 403))
+            return False
         wait = owner._take_rate_slot(account)
         if wait is not None:
             headers = {"Retry-After": str(wait)} if config.retry_after_header else None
-            self._send_json(429, _errors(RATE_LIMIT_MESSAGE, 429), headers)
-            return
+            self._send_json(429, errors(RATE_LIMIT_MESSAGE, 429), headers)
+            return False
+        return True
+
+    def _availability(self, raw: bytes) -> None:
+        owner = self.server.owner
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
             Simulator.parse_filter(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
-            self._send_json(400, _errors("request body is not valid JSON", 400))
+            self._send_json(400, errors("request body is not valid JSON", 400))
             return
         except BadRequestError as exc:
-            self._send_json(400, _errors(str(exc), 400))
+            self._send_json(400, errors(str(exc), 400))
             return
         draw = owner._injector.draw(Simulator.scope_key_of(body))
         if draw.latency_ms > 0:
@@ -209,10 +250,60 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_bytes(200, payload)
 
+    # ---- the membership endpoints --------------------------------------------------------------
+
+    def _route_faults(self) -> bool:
+        """Latency and injected errors for a membership endpoint, only when ``faults.scopes``
+        names it (``route:agents``, ``route:queues_agents``); True once answered."""
+        owner = self.server.owner
+        key = f"route:{self._route}"
+        if key not in owner.config.faults.scopes:
+            return False
+        draw = owner._injector.draw(key)
+        if draw.latency_ms > 0:
+            time.sleep(draw.latency_ms / 1000.0)
+        if draw.error_status is not None:
+            self._send_fault(draw)
+            return True
+        return False
+
+    def _listing(self, org_id: str, query: str) -> None:
+        owner = self.server.owner
+        if org_id != owner.config.org_id:
+            self._send_json(404, errors(f"Organization not found: {org_id}", 404))
+            return
+        try:
+            page, include_queues = parse_page(parse_qs(query))
+        except BadRequestError as exc:
+            self._send_json(400, errors(str(exc), 400))
+            return
+        if self._route_faults():
+            return
+        sim = owner.simulator
+        self._send_json(200, listing_page(sim, page, include_queues, sim.now()))
+
+    def _queues_agents(self, raw: bytes) -> None:
+        try:
+            key, ids = parse_queues_agents(json.loads(raw.decode("utf-8")) if raw.strip() else {})
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self._send_json(400, errors("request body is not valid JSON", 400))
+            return
+        except BadRequestError as exc:
+            self._send_json(400, errors(str(exc), 400))
+            return
+        if self._route_faults():
+            return
+        sim = self.server.owner.simulator
+        at = sim.now()
+        if key == "queueIds":
+            self._send_json(200, queue_agents(sim, ids, at))
+        else:
+            self._send_json(200, agent_queues(sim, ids, at))
+
     def _send_then_reset(self, payload: bytes) -> None:
         """Promise the whole body, send half, then reset the connection (RST, not FIN)."""
         self._status_sent = 200
-        self.server.owner._count(200)
+        self.server.owner._count("availability", self.command, self._path, 200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -233,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = None
             if config.retry_after_header and draw.retry_after_s is not None:
                 headers = {"Retry-After": f"{draw.retry_after_s:g}"}
-            self._send_json(429, _errors(RATE_LIMIT_MESSAGE, 429), headers)
+            self._send_json(429, errors(RATE_LIMIT_MESSAGE, 429), headers)
             return
         messages = {
             401: f"error verifying the jwt: {draw.auth_error}",
@@ -244,72 +335,4 @@ class _Handler(BaseHTTPRequestHandler):
             503: "Service Unavailable",
             504: "Gateway Timeout",
         }
-        self._send_json(status, _errors(messages.get(status, f"Error {status}"), status))
-
-    # ---- debug endpoints ---------------------------------------------------------------------
-
-    def _debug(self, method: str, path: str, query: str, raw: bytes) -> None:
-        if not is_loopback_host(str(self.client_address[0])):
-            self._send_json(
-                403, _errors("debug endpoints are served to loopback clients only", 403)
-            )
-            return
-        owner = self.server.owner
-        simulator = owner.simulator
-        if path == "/debug/health" and method == "GET":
-            self._send_json(200, {"ok": True})
-        elif path == "/debug/roster" and method == "GET":
-            self._send_json(200, owner.roster_document())
-        elif path == "/debug/truth" and method == "GET":
-            params = parse_qs(query)
-            try:
-                start = as_utc(datetime.fromisoformat(params["start"][0]))
-                end = as_utc(datetime.fromisoformat(params["end"][0]))
-                ids_param = params.get("agentIds", [""])[0]
-                ids = [x for x in ids_param.split(",") if x] or None
-                if end < start or end - start > _MAX_TRUTH_RANGE:
-                    raise ValueError("end must be after start and at most 8 days later")
-                spans = simulator.timeline(start, end, ids)
-            except (KeyError, ValueError) as exc:
-                msg = (
-                    f"bad truth query: {exc}"
-                    if not isinstance(exc, KeyError)
-                    else (f"bad truth query: missing or unknown {exc}")
-                )
-                self._send_json(400, _errors(msg, 400))
-                return
-            self._send_json(
-                200,
-                {
-                    "spans": [
-                        {
-                            "agentId": s.agent_id,
-                            "start": s.start.isoformat(),
-                            "end": s.end.isoformat(),
-                            "bucket": s.bucket,
-                            "detail": s.detail,
-                        }
-                        for s in spans
-                    ]
-                },
-            )
-        elif path == "/debug/faults" and method == "GET":
-            self._send_json(200, owner.faults_document())
-        elif path == "/debug/faults" and method == "POST":
-            try:
-                update = json.loads(raw.decode("utf-8") or "{}")
-                owner.set_faults(update)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                self._send_json(400, _errors("request body is not valid JSON", 400))
-                return
-            except (TypeError, ValueError) as exc:
-                self._send_json(400, _errors(str(exc), 400))
-                return
-            self._send_json(200, owner.faults_document())
-        elif path == "/debug/stats" and method == "GET":
-            counts = owner.requests_served
-            self._send_json(
-                200, {"total": counts.total, "byStatus": {str(k): v for k, v in counts.items()}}
-            )
-        else:
-            self._send_json(404, _errors(f"Not found: {path}", 404))
+        self._send_json(status, errors(messages.get(status, f"Error {status}"), status))

@@ -108,24 +108,34 @@ def _micros(at: datetime) -> int:
     return (at - _EPOCH) // _MICROSECOND
 
 
-def _members(sim: Simulator, scopes: Sequence[Scope]) -> pd.DataFrame:
-    """(scope_key, agent_id, user_id) for every scope's member agents, in roster order.
+def _members(
+    sim: Simulator, scopes: Sequence[Scope], lo: datetime, hi: datetime, step_us: int
+) -> pd.DataFrame:
+    """(scope_key, agent_id, user_id, k0, k1): every scope's members in [lo, hi), each row
+    valid for the ticks k0 <= k < k1 (membership changes cut the chunk), in roster order.
 
     Agent-list scopes hold the listed ids that are on the roster (others are unknown to the
     API and simply not listed); unknown skills and queues have no members.
     """
-    rows: list[tuple[str, Agent]] = []
-    for scope in scopes:
-        if scope.kind == "agents":
-            listed = set(scope.agent_ids)
-            rows += [(scope.key, a) for a in sim.roster if a.agent_id in listed]
-        else:
-            rows += [(scope.key, sim.agent(i)) for i in sim.scope_members(scope.key)]
+    rows: list[tuple[str, Agent, int, int]] = []
+    for a, b, _ in sim.book.intervals(lo, hi):
+        k0, k1 = -(-_micros(a) // step_us), -(-_micros(b) // step_us)
+        if k0 >= k1:
+            continue
+        for scope in scopes:
+            if scope.kind == "agents":
+                listed = set(scope.agent_ids)
+                rows += [(scope.key, x, k0, k1) for x in sim.roster if x.agent_id in listed]
+            else:
+                ids = sim.scope_members(scope.key, a)
+                rows += [(scope.key, sim.agent(i), k0, k1) for i in ids]
     return pd.DataFrame(
         {
-            "scope_key": [key for key, _ in rows],
-            "agent_id": [a.agent_id for _, a in rows],
-            "user_id": [a.user_id for _, a in rows],
+            "scope_key": [key for key, _, _, _ in rows],
+            "agent_id": [x.agent_id for _, x, _, _ in rows],
+            "user_id": [x.user_id for _, x, _, _ in rows],
+            "k0": pd.array([k0 for _, _, k0, _ in rows], dtype="int64"),
+            "k1": pd.array([k1 for _, _, _, k1 in rows], dtype="int64"),
         }
     )
 
@@ -198,6 +208,9 @@ def seed_history(
     seed: int,
     scopes: Sequence[Scope],
     tick_seconds: int = 60,
+    skills: int = 6,
+    queues: int = 4,
+    membership_changes_per_day: int = 0,
     account_id: str = SYNTHETIC_ACCOUNT,
     time_zone: str = DEFAULT_TIME_ZONE,
     replace: bool = True,
@@ -208,7 +221,8 @@ def seed_history(
 
     Ticks fall on every multiple of ``tick_seconds`` since the epoch, like a poller's, so
     overlapping runs land on the same tick ids. The model is ``Simulator(agents, seed,
-    time_zone)``: the same roster and statuses the simulator's HTTP API would give. Refuses
+    time_zone, skills, queues, membership_changes_per_day)``: the same roster, statuses and
+    membership (at each tick) the simulator's HTTP API would give. Refuses
     (:class:`HistoryError`, nothing written) when a real tick touches the range, or when
     synthetic ticks are there and ``replace`` is false. ``progress`` gets a line per day.
     """
@@ -243,9 +257,19 @@ def seed_history(
             f"{end.isoformat()}); run with --replace (the default) to replace them"
         )
 
-    sim = Simulator(SimulatorConfig(agents=agents, seed=seed, time_zone=time_zone))
-    members = _members(sim, scopes)
-    member_ids = list(dict.fromkeys(members["agent_id"]))
+    try:
+        sim = Simulator(
+            SimulatorConfig(
+                agents=agents,
+                seed=seed,
+                time_zone=time_zone,
+                skills=skills,
+                queues=queues,
+                membership_changes_per_day=membership_changes_per_day,
+            )
+        )
+    except ValueError as exc:
+        raise HistoryError(str(exc)) from None
     roster = _roster(sim, (pii or PiiPolicy.from_env()).with_database_key(con))
     step_us = tick_seconds * 1_000_000
     totals = {"ticks": 0, "snapshots": 0, "raw": 0}
@@ -253,6 +277,9 @@ def seed_history(
         chunk_began = time.perf_counter()
         k_from, k_to = -(-_micros(lo) // step_us), -(-_micros(hi) // step_us)
         ticks = max(k_to - k_from, 0)
+        members = _members(sim, scopes, lo, hi, step_us)
+        member_ids = list(dict.fromkeys(members["agent_id"]))
+        expected = int((members["k1"] - members["k0"]).sum())
         spans = _spans(sim, lo, hi, member_ids, step_us)
         frames = {
             "incoming_scopes": scopes_frame(scopes),
@@ -277,12 +304,13 @@ def seed_history(
                 )
                 ((rows,),) = fetch_all(con, "synthetic/snapshots.sql")
                 con.execute("DROP TABLE history_ticks")
-                if rows != ticks * len(members):
-                    # Every member must be listed exactly once per tick; anything else means
-                    # the model's spans did not tile the day, and the chunk is rolled back.
+                if rows != expected:
+                    # Every member must be listed exactly once per tick it is a member at;
+                    # anything else means the model's spans did not tile the day, and the
+                    # chunk is rolled back.
                     raise RuntimeError(
-                        f"{day}: wrote {rows} snapshot rows, expected {ticks} ticks x "
-                        f"{len(members)} scope members = {ticks * len(members)}"
+                        f"{day}: wrote {rows} snapshot rows, expected {expected} "
+                        f"(scope members x the ticks they are members at)"
                     )
                 execute(
                     con,
@@ -295,7 +323,7 @@ def seed_history(
                 totals["ticks"] += ticks
         if progress is not None:
             progress(
-                f"{day}: {ticks} ticks, {ticks * len(members)} snapshot rows "
+                f"{day}: {ticks} ticks, {expected if ticks else 0} snapshot rows "
                 f"({time.perf_counter() - chunk_began:.1f} s)"
             )
     return HistorySummary(

@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--agents", type=_positive(int), default=500, help="roster size")
     parser.add_argument("--seed", type=int, default=7, help="model seed (default 7)")
     parser.add_argument(
+        "--skills", type=_positive(int), default=6, help="catalogue skills (default 6)"
+    )
+    parser.add_argument("--queues", type=int, default=4, help="catalogue queues (default 4)")
+    parser.add_argument(
+        "--membership-changes-per-day",
+        type=int,
+        default=0,
+        help="membership changes per local day, as the simulator's knob (default 0)",
+    )
+    parser.add_argument(
         "--end",
         type=_parse_end,
         default=None,
@@ -137,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
                 end=end,
                 agents=args.agents,
                 seed=args.seed,
+                skills=args.skills,
+                queues=args.queues,
+                membership_changes_per_day=args.membership_changes_per_day,
                 scopes=scopes,
                 tick_seconds=args.tick_seconds,
                 account_id=args.account_id,

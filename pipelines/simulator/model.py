@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipelines.coverage.calendar import day_bounds, local_date
-from pipelines.simulator.roster import CHANNELS, QUEUES, SHIFTS, Agent, make_roster
+from pipelines.simulator.catalogue import assign_membership, make_catalogue
+from pipelines.simulator.membership import Membership, MembershipBook, MembershipChange
+from pipelines.simulator.roster import SHIFTS, Agent, channel_capacity, make_roster
 
 if TYPE_CHECKING:
     from pipelines.simulator.config import SimulatorConfig
@@ -71,10 +73,21 @@ class Simulator:
             raise ValueError("agents must be >= 0")
         if config.custom_status_bucket is not None and not config.custom_status_bucket.strip():
             raise ValueError("custom_status_bucket must be a non-empty string or None")
+        config.validate()
         self.config = config
         self.tz = ZoneInfo(config.time_zone)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.roster: list[Agent] = make_roster(config.agents, config.seed)
+        self.catalogue = make_catalogue(config.skills, config.queues)
+        self.roster: list[Agent] = assign_membership(
+            make_roster(config.agents, config.seed), self.catalogue, config.seed
+        )
+        self.book = MembershipBook(
+            self.roster,
+            self.catalogue,
+            seed=config.seed,
+            changes_per_day=config.membership_changes_per_day,
+            tz=self.tz,
+        )
         self._by_id: dict[str, Agent] = {a.agent_id: a for a in self.roster}
         self._v1_objects: dict[str, dict[str, Any]] = {
             a.agent_id: a.kore_fields() for a in self.roster
@@ -94,19 +107,27 @@ class Simulator:
         """The model's current time (the injected clock, else the wall clock), in UTC."""
         return as_utc(self._clock())
 
-    def queue_members(self, queue_id: str) -> list[Agent]:
-        """Agents having any of the queue's skills; an unknown queue has no members."""
-        if queue_id not in QUEUES:
-            return []
-        skills = set(QUEUES[queue_id][1])
-        return [a for a in self.roster if skills & set(a.skills)]
+    def membership_at(self, at: datetime | None = None) -> Membership:
+        """The truth: ``{agent_id: (skills, queues)}`` at ``at`` (default: now). Do not mutate."""
+        return self.book.at(self.now() if at is None else as_utc(at))
 
-    def skill_members(self, skill_id: str) -> list[Agent]:
-        """Agents having the skill; an unknown skill has no members."""
-        return [a for a in self.roster if skill_id in a.skills]
+    def membership_changes(self, start: datetime, end: datetime) -> list[MembershipChange]:
+        """The membership changes in ``[start, end)``, in time order."""
+        return self.book.changes(as_utc(start), as_utc(end))
 
-    def scope_members(self, scope_key: str) -> list[str]:
-        """Agent ids for a scope key as the warehouse stores it: all, skill:<id>, queue:<id>.
+    def queue_members(self, queue_id: str, at: datetime | None = None) -> list[Agent]:
+        """Agents in the queue at ``at`` (default: now); an unknown queue has no members."""
+        members = self.book.members(self.membership_at(at), "queue", queue_id)
+        return [a for a in self.roster if a.agent_id in members]
+
+    def skill_members(self, skill_id: str, at: datetime | None = None) -> list[Agent]:
+        """Agents having the skill at ``at`` (default: now); an unknown skill has none."""
+        members = self.book.members(self.membership_at(at), "skill", skill_id)
+        return [a for a in self.roster if a.agent_id in members]
+
+    def scope_members(self, scope_key: str, at: datetime | None = None) -> list[str]:
+        """Agent ids for a scope key as the warehouse stores it: all, skill:<id>, queue:<id>,
+        at ``at`` (default: now).
 
         ``agents:<id>,<id>`` lists agent ids directly (a scopes-file label cannot be resolved
         here; the scope's own ``agent_ids`` are the truth for such a scope).
@@ -115,9 +136,9 @@ class Simulator:
             return [a.agent_id for a in self.roster]
         kind, _, ref = scope_key.partition(":")
         if kind == "skill":
-            return [a.agent_id for a in self.skill_members(ref)]
+            return [a.agent_id for a in self.skill_members(ref, at)]
         if kind == "queue":
-            return [a.agent_id for a in self.queue_members(ref)]
+            return [a.agent_id for a in self.queue_members(ref, at)]
         if kind == "agents":
             ids = {x for x in ref.split(",") if x}
             return [a.agent_id for a in self.roster if a.agent_id in ids]
@@ -317,74 +338,32 @@ class Simulator:
                 return ("skill:" if key == "skillIds" else "queue:") + values[0]
         return json.dumps(wanted, sort_keys=True)
 
-    def matching_agents(self, body: dict[str, Any]) -> list[Agent]:
-        """Agents selected by a body: OR within a key, AND across the keys given."""
+    def matching_agents(self, body: dict[str, Any], at: datetime | None = None) -> list[Agent]:
+        """Agents selected by a body at ``at`` (default: now): OR within a key, AND across
+        the keys given. The truth, without drift."""
         wanted = self.parse_filter(body)
-        skills = set(wanted.get("skillIds", ()))
-        queues = [QUEUES[q][1] for q in wanted.get("queueIds", ()) if q in QUEUES]
-        queue_skills = {s for qs in queues for s in qs}
-        ids = set(wanted.get("agentIds", ()))
-        selected = []
-        for agent in self.roster:
-            if "skillIds" in wanted and not skills & set(agent.skills):
-                continue
-            if "queueIds" in wanted and not queue_skills & set(agent.skills):
-                continue
-            if "agentIds" in wanted and agent.agent_id not in ids:
-                continue
-            selected.append(agent)
-        return selected
-
-    def _channel_capacity(self, agent: Agent, segment: _Segment) -> dict[str, dict[str, Any]]:
-        """Capacity per channel, consistent with the status the agent is in.
-
-        BUSY agents use capacity on an enabled channel and have none free; AVAILABLE agents have
-        free capacity on every enabled channel; OFFLINE and AWAY agents have none free.
-        """
-        seg_start, _, bucket, detail = segment
-        used: dict[str, int] = dict.fromkeys(CHANNELS, 0)
-        free: dict[str, int] = dict.fromkeys(CHANNELS, 0)
-        totals = dict(agent.channels)
-        if bucket == "AVAILABLE":
-            for n, channel in enumerate(CHANNELS):
-                total = totals.get(channel, 0)
-                if total:
-                    # Digital channels may already hold a conversation or two, never all.
-                    busy = 0 if channel == "voice" else (seg_start // 60 + agent.index + n) % total
-                    used[channel], free[channel] = busy, total - busy
-        elif bucket == "BUSY":
-            if detail == "On Call":
-                channel = "voice"
-            elif detail == "On Chat":
-                channel = "liveChat" if totals.get("liveChat") else "messaging"
-            else:  # custom Busy statuses block the agent's primary channel
-                channel = "voice" if totals.get("voice") else "liveChat"
-                if not totals.get(channel):
-                    channel = "messaging"
-            used[channel] = totals.get(channel, 0)
-        return {
-            channel: {
-                "isEnabled": totals.get(channel, 0) > 0,
-                "totalCapacity": totals.get(channel, 0),
-                "usedCapacity": used[channel],
-                "availableCapacity": free[channel],
-            }
-            for channel in CHANNELS
-        }
+        return self.book.select(self.roster, self.membership_at(at), wanted)
 
     def availability(self, body: dict[str, Any], at: datetime) -> dict[str, list[dict[str, Any]]]:
         """The response object Kore.ai would send for ``body`` at instant ``at``.
 
         All four standard buckets are always present; the custom bucket only when non-empty.
+        Members are those at ``at``; with ``drift_agents`` a skill or queue filter's answer
+        leaves out and adds that many agents (the empty filter and agent lists never drift).
         Raises BadRequestError for a body Kore.ai would refuse.
         """
         response: dict[str, list[dict[str, Any]]] = {b: [] for b in BUCKETS}
         v2 = self.config.response_shape == "v2"
-        for agent in self.matching_agents(body):
+        selected = self.matching_agents(body, at)
+        wanted = self.parse_filter(body)
+        drift = self.config.drift_agents
+        if drift and wanted and "agentIds" not in wanted:
+            selected = self.book.drifted(selected, self.scope_key_of(body), drift)
+        for agent in selected:
             segment = self._segment_at(agent.index, at)
             obj = dict(self._v1_objects[agent.agent_id])
             if v2:
-                capacity = self._channel_capacity(agent, segment)
+                capacity = channel_capacity(agent, segment[0], segment[2], segment[3])
                 obj["isDigitalEnabled"] = any(
                     capacity[c]["isEnabled"] for c in ("liveChat", "messaging", "email")
                 )

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import time as dtime
 from typing import Any
 
-__all__ = ["CHANNELS", "QUEUES", "SHIFTS", "SKILLS", "Agent", "Shift", "make_roster"]
+__all__ = [
+    "CHANNELS",
+    "QUEUES",
+    "SHIFTS",
+    "SKILLS",
+    "Agent",
+    "Shift",
+    "channel_capacity",
+    "make_roster",
+]
 
 SKILLS: dict[str, str] = {
     "sk-billing": "Billing",
@@ -68,7 +77,11 @@ SHIFTS: dict[str, Shift] = {
 
 @dataclass(frozen=True)
 class Agent:
-    """One simulated agent; ``channels`` maps channel name to total capacity (0 = disabled)."""
+    """One simulated agent; ``channels`` maps channel name to total capacity (0 = disabled).
+
+    ``skills`` and ``queues`` are the agent's starting membership; with membership changes
+    configured, :meth:`Simulator.membership_at` is the truth at an instant.
+    """
 
     agent_id: str
     user_id: str
@@ -81,11 +94,8 @@ class Agent:
     shift: str
     index: int = 0
     channels: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def queues(self) -> tuple[str, ...]:
-        """Queue ids this agent belongs to (any of the queue's skills)."""
-        return tuple(q for q, (_, skills) in QUEUES.items() if set(skills) & set(self.skills))
+    # The queues the agent starts in; the default roster's are those serving its skills.
+    queues: tuple[str, ...] = ()
 
     def capacity(self, channel: str) -> int:
         """Total capacity on ``channel``; 0 when the channel is disabled."""
@@ -134,6 +144,7 @@ def make_roster(agents: int, seed: int) -> list[Agent]:
         others = [s for s in skill_ids if s != primary]
         skills = (primary, *rng.sample(others, extra))
         channels = _make_channels(rng)
+        mine = set(skills)
         roster.append(
             Agent(
                 agent_id=_hex_id(rng, "a"),
@@ -147,6 +158,7 @@ def make_roster(agents: int, seed: int) -> list[Agent]:
                 shift=rng.choices(shift_names, weights=shift_weights)[0],
                 index=i,
                 channels=channels,
+                queues=tuple(q for q, (_, served) in QUEUES.items() if mine & set(served)),
             )
         )
     return roster
@@ -172,3 +184,43 @@ def _make_channels(rng: random.Random) -> tuple[tuple[str, int], ...]:
 def _hex_id(rng: random.Random, prefix: str) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"{prefix}-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def channel_capacity(
+    agent: Agent, seg_start: int, bucket: str, detail: str
+) -> dict[str, dict[str, Any]]:
+    """Capacity per channel, consistent with the status the agent is in.
+
+    BUSY agents use capacity on an enabled channel and have none free; AVAILABLE agents have
+    free capacity on every enabled channel; OFFLINE and AWAY agents have none free.
+    ``seg_start`` (epoch seconds the status began) varies the digital channels' load.
+    """
+    used: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+    free: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+    totals = dict(agent.channels)
+    if bucket == "AVAILABLE":
+        for n, channel in enumerate(CHANNELS):
+            total = totals.get(channel, 0)
+            if total:
+                # Digital channels may already hold a conversation or two, never all.
+                busy = 0 if channel == "voice" else (seg_start // 60 + agent.index + n) % total
+                used[channel], free[channel] = busy, total - busy
+    elif bucket == "BUSY":
+        if detail == "On Call":
+            channel = "voice"
+        elif detail == "On Chat":
+            channel = "liveChat" if totals.get("liveChat") else "messaging"
+        else:  # custom Busy statuses block the agent's primary channel
+            channel = "voice" if totals.get("voice") else "liveChat"
+            if not totals.get(channel):
+                channel = "messaging"
+        used[channel] = totals.get(channel, 0)
+    return {
+        channel: {
+            "isEnabled": totals.get(channel, 0) > 0,
+            "totalCapacity": totals.get(channel, 0),
+            "usedCapacity": used[channel],
+            "availableCapacity": free[channel],
+        }
+        for channel in CHANNELS
+    }

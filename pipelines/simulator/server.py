@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -25,21 +26,48 @@ from pipelines.simulator.config import SimulatorConfig
 from pipelines.simulator.faults import FaultInjector, Faults
 from pipelines.simulator.handler import _Handler
 from pipelines.simulator.model import Simulator
-from pipelines.simulator.roster import QUEUES, SKILLS
 
-__all__ = ["SimulatorServer", "StatusCounts"]
+__all__ = ["RequestRecord", "SimulatorServer", "StatusCounts"]
+
+_LOG_LIMIT = 200_000  # the request log keeps the latest entries (a soak runs for hours)
 
 
 class StatusCounts(dict[int, int]):
-    """Snapshot of availability responses per HTTP status; a status never seen counts 0."""
+    """Snapshot of Kore API responses per HTTP status; a status never seen counts 0."""
 
     @property
     def total(self) -> int:
-        """All availability requests answered, whatever the status."""
+        """All requests counted here, whatever the status."""
         return sum(self.values())
 
     def __missing__(self, key: int) -> int:
         return 0
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One answered Kore API request: when (model clock and wall clock), what, and the status.
+
+    ``route`` is ``availability``, ``agents`` (List All Agents) or ``queues_agents``.
+    """
+
+    at: datetime
+    wall: float
+    method: str
+    path: str
+    route: str
+    status: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "at": self.at.isoformat(),
+            "wall": self.wall,
+            "method": self.method,
+            "path": self.path,
+            "route": self.route,
+            "status": self.status,
+        }
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -103,8 +131,10 @@ class SimulatorServer:
         self.simulator = Simulator(self.config, clock=clock)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # guards the status counts and the rate windows
+        self._lock = threading.Lock()  # guards the counts, the request log and rate windows
         self._counts: dict[int, int] = {}
+        self._route_counts: dict[str, dict[int, int]] = {}
+        self._log: deque[RequestRecord] = deque(maxlen=_LOG_LIMIT)
         self._windows: dict[str, deque[float]] = {}
         self._auth = JwtVerifier(self.config)
         self._injector = FaultInjector(self.config)
@@ -164,9 +194,20 @@ class SimulatorServer:
 
     @property
     def requests_served(self) -> StatusCounts:
-        """Snapshot of availability requests answered, per HTTP status."""
+        """Snapshot of Kore API requests answered (every endpoint), per HTTP status."""
         with self._lock:
             return StatusCounts(self._counts)
+
+    def requests_by_route(self) -> dict[str, StatusCounts]:
+        """Per endpoint (``availability``, ``agents``, ``queues_agents``): counts per status."""
+        with self._lock:
+            return {route: StatusCounts(c) for route, c in self._route_counts.items()}
+
+    @property
+    def requests_log(self) -> list[RequestRecord]:
+        """Every Kore API request answered (the latest 200,000), oldest first."""
+        with self._lock:
+            return list(self._log)
 
     def env(self, include_secret: bool = True) -> dict[str, str]:
         """Settings that point the pipeline at this simulator."""
@@ -175,6 +216,7 @@ class SimulatorServer:
             "KORE_BOT_ID": self.config.bot_id,
             "KORE_ACCOUNT_ID": self.config.account_id,
             "KORE_CLIENT_ID": self.config.client_id,
+            "KORE_ORG_ID": self.config.org_id,
         }
         if include_secret:
             env["KORE_CLIENT_SECRET"] = self.config.client_secret
@@ -182,16 +224,27 @@ class SimulatorServer:
 
     # ---- state shared by handler threads -----------------------------------------------------
 
-    def _count(self, status: int) -> None:
+    def _count(self, route: str, method: str, path: str, status: int) -> None:
+        record = RequestRecord(self.simulator.now(), time.time(), method, path, route, status)
         with self._lock:
             self._counts[status] = self._counts.get(status, 0) + 1
+            per_route = self._route_counts.setdefault(route, {})
+            per_route[status] = per_route.get(status, 0) + 1
+            self._log.append(record)
 
     def _take_rate_slot(self, account: str) -> int | None:
-        """Record a request; None if allowed, else seconds until the oldest slot frees."""
+        """Record a request; None if allowed, else seconds until the oldest slot frees.
+
+        One window per account for every endpoint, so a 429 comes from their sum. The window
+        follows the monotonic clock, or the model's with ``rate_clock="model"``.
+        """
         limit = self.config.rate_limit_per_minute
         if not limit:
             return None
-        now = time.monotonic()
+        if self.config.rate_clock == "model":
+            now = self.simulator.now().timestamp()
+        else:
+            now = time.monotonic()
         with self._lock:
             window = self._windows.setdefault(account, deque())
             while window and window[0] <= now - 60.0:
@@ -215,12 +268,13 @@ class SimulatorServer:
         return self._injector.document()
 
     def roster_document(self) -> dict[str, Any]:
-        """Agents with their skills, queues and shift, plus the skill and queue catalogues."""
+        """Agents with their starting skills, queues and shift, plus the catalogue."""
+        catalogue = self.simulator.catalogue
         return {
-            "skills": [{"id": k, "name": v} for k, v in SKILLS.items()],
+            "skills": [{"id": k, "name": v} for k, v in catalogue.skills.items()],
             "queues": [
                 {"id": k, "name": name, "skills": list(skills)}
-                for k, (name, skills) in QUEUES.items()
+                for k, (name, skills) in catalogue.queues.items()
             ],
             "agents": [
                 {

@@ -620,6 +620,7 @@ def test_fixtures_point_at_the_running_simulator(
         "KORE_BOT_ID": "st-simulated-bot",
         "KORE_ACCOUNT_ID": "sim-account",
         "KORE_CLIENT_ID": "cs-simulated-client",
+        "KORE_ORG_ID": SimulatorConfig().org_id,
         "KORE_CLIENT_SECRET": SimulatorConfig().client_secret,
     }
     assert tmp_db.endswith(".duckdb") and not Path(tmp_db).exists()

@@ -1,0 +1,121 @@
+"""The loopback-only ``/debug/*`` endpoints: health, roster, truth, faults and request counts.
+
+Tests and the demo read the simulator's exact truth here (statuses, membership, membership
+changes) and what it served (per status, per endpoint, and a log of every Kore request).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from pipelines.net import is_loopback_host
+from pipelines.simulator.listing import membership_document
+from pipelines.simulator.model import as_utc
+
+if TYPE_CHECKING:
+    from pipelines.simulator.handler import _Handler
+
+__all__ = ["serve_debug"]
+
+_MAX_TRUTH_RANGE = timedelta(days=8)
+
+
+def _instant(params: dict[str, list[str]], name: str) -> datetime:
+    return as_utc(datetime.fromisoformat(params[name][0]))
+
+
+def serve_debug(handler: _Handler, method: str, path: str, query: str, raw: bytes) -> None:
+    """Answer one ``/debug/*`` request (403 unless the client is on loopback)."""
+    if not is_loopback_host(str(handler.client_address[0])):
+        handler._fail(403, "debug endpoints are served to loopback clients only")
+        return
+    owner = handler.server.owner
+    simulator = owner.simulator
+    params = parse_qs(query)
+    if path == "/debug/health" and method == "GET":
+        handler._send_json(200, {"ok": True})
+    elif path == "/debug/roster" and method == "GET":
+        handler._send_json(200, owner.roster_document())
+    elif path == "/debug/truth" and method == "GET":
+        try:
+            start, end = _instant(params, "start"), _instant(params, "end")
+            ids_param = params.get("agentIds", [""])[0]
+            ids = [x for x in ids_param.split(",") if x] or None
+            if end < start or end - start > _MAX_TRUTH_RANGE:
+                raise ValueError("end must be after start and at most 8 days later")
+            spans = simulator.timeline(start, end, ids)
+        except (KeyError, ValueError) as exc:
+            msg = (
+                f"bad truth query: {exc}"
+                if not isinstance(exc, KeyError)
+                else (f"bad truth query: missing or unknown {exc}")
+            )
+            handler._fail(400, msg)
+            return
+        handler._send_json(
+            200,
+            {
+                "spans": [
+                    {
+                        "agentId": s.agent_id,
+                        "start": s.start.isoformat(),
+                        "end": s.end.isoformat(),
+                        "bucket": s.bucket,
+                        "detail": s.detail,
+                    }
+                    for s in spans
+                ]
+            },
+        )
+    elif path == "/debug/truth/membership" and method == "GET":
+        try:
+            at = _instant(params, "at") if "at" in params else simulator.now()
+        except ValueError as exc:
+            handler._fail(400, f"bad membership query: {exc}")
+            return
+        handler._send_json(200, membership_document(simulator, at))
+    elif path == "/debug/truth/membership/changes" and method == "GET":
+        try:
+            start, end = _instant(params, "start"), _instant(params, "end")
+            if end < start or end - start > _MAX_TRUTH_RANGE:
+                raise ValueError("end must be after start and at most 8 days later")
+        except (KeyError, ValueError) as exc:
+            handler._fail(400, f"bad membership query: {exc}")
+            return
+        changes = simulator.membership_changes(start, end)
+        handler._send_json(200, {"changes": [c.to_dict() for c in changes]})
+    elif path == "/debug/faults" and method == "GET":
+        handler._send_json(200, owner.faults_document())
+    elif path == "/debug/faults" and method == "POST":
+        try:
+            update = json.loads(raw.decode("utf-8") or "{}")
+            owner.set_faults(update)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            handler._fail(400, "request body is not valid JSON")
+            return
+        except (TypeError, ValueError) as exc:
+            handler._fail(400, str(exc))
+            return
+        handler._send_json(200, owner.faults_document())
+    elif path == "/debug/stats" and method == "GET":
+        counts = owner.requests_served
+        by_route = owner.requests_by_route()
+        handler._send_json(
+            200,
+            {
+                "total": counts.total,
+                "byStatus": _by_status(counts),
+                "byRoute": {route: _by_status(c) for route, c in by_route.items()},
+            },
+        )
+    elif path == "/debug/requests" and method == "GET":
+        handler._send_json(200, {"requests": [r.to_dict() for r in owner.requests_log]})
+    else:
+        handler._fail(404, f"Not found: {path}")
+
+
+def _by_status(counts: dict[int, int]) -> dict[str, Any]:
+    return {str(k): v for k, v in sorted(counts.items())}
