@@ -204,12 +204,21 @@ class RequestPlanner:
                 raise
             con.execute("COMMIT")
 
-    def _window(self, con: sqlite3.Connection, account_id: str, now: float) -> list[float]:
-        rows = con.execute(
-            "SELECT sent_at FROM sends WHERE account_id = ? AND sent_at > ? ORDER BY sent_at",
+    def _used(self, con: sqlite3.Connection, account_id: str, now: float) -> int:
+        """Sends counted against the account at ``now``: from ``now - 60 s`` on."""
+        row = con.execute(
+            "SELECT count(*) FROM sends WHERE account_id = ? AND sent_at > ?",
             (account_id, now - WINDOW_S),
-        ).fetchall()
-        return [row[0] for row in rows]
+        ).fetchone()
+        return int(row[0])
+
+    def _nth_oldest(self, con: sqlite3.Connection, account_id: str, now: float, n: int) -> float:
+        row = con.execute(
+            "SELECT sent_at FROM sends WHERE account_id = ? AND sent_at > ? "
+            "ORDER BY sent_at LIMIT 1 OFFSET ?",
+            (account_id, now - WINDOW_S, n - 1),
+        ).fetchone()
+        return float(row[0]) if row else now - WINDOW_S
 
     def _held_until(self, con: sqlite3.Connection, account_id: str) -> float:
         row = con.execute("SELECT until FROM holds WHERE account_id = ?", (account_id,)).fetchone()
@@ -246,7 +255,7 @@ class RequestPlanner:
             now = self._clock()
             if self._held_until(con, account_id) > now:
                 return None
-            used = len(self._window(con, account_id, now))
+            used = self._used(con, account_id, now)
             if used + count > self._capacity(con, account_id, priority, now):
                 return None
             con.executemany(
@@ -268,12 +277,13 @@ class RequestPlanner:
             capacity = self._capacity(con, account_id, priority, now)
             if count > capacity:
                 return math.inf
-            window = self._window(con, account_id, now)
             held = self._held_until(con, account_id) - now
-        # The oldest `excess` sends must leave the window first.
-        excess = len(window) + count - capacity
-        wait = window[excess - 1] + WINDOW_S - now if excess > 0 else 0.0
-        return max(0.0, wait, held)
+            # The oldest `excess` sends must leave the window first.
+            excess = self._used(con, account_id, now) + count - capacity
+            if excess <= 0:
+                return max(0.0, held)
+            oldest = self._nth_oldest(con, account_id, now, excess)
+        return max(0.0, oldest + WINDOW_S - now, held)
 
     def available(self, account_id: str, priority: int) -> int:
         """Sends at ``priority`` the budget allows right now."""
@@ -281,7 +291,7 @@ class RequestPlanner:
             now = self._clock()
             if self._held_until(con, account_id) > now:
                 return 0
-            used = len(self._window(con, account_id, now))
+            used = self._used(con, account_id, now)
             return max(0, self._capacity(con, account_id, priority, now) - used)
 
     def hold_for(self, account_id: str, seconds: float) -> None:
