@@ -137,10 +137,10 @@ class RequestPlanner:
         self._writes = 0
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # ``timeout`` is SQLite's busy timeout: a writer waits that long for another's lock.
         self._con = sqlite3.connect(
             self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
-        self._con.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         # Switching a new file to WAL can meet another process doing the same ("database is
         # locked" without the busy handler): try again, a bounded number of times.
         for attempt in range(100):
