@@ -15,9 +15,11 @@ import duckdb
 import httpx
 import pandas as pd
 
-from pipelines.kore import KoreAvailabilityClient, KoreSettings, RateLimiter, ScopeResult
+from pipelines.kore import KoreAvailabilityClient, KoreSettings, ScopeResult
+from pipelines.kore.planner import PRIORITY_AVAILABILITY, RequestPlanner, ledger_path
 from pipelines.scopes import Scope
-from pipelines.warehouse import PiiPolicy, Tick, last_polled, recent_sends, write_tick
+from pipelines.warehouse import PiiPolicy, Tick, last_polled, write_tick
+from pipelines.warehouse.sql import fetch_all
 
 OpenDatabase = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 RATE_WINDOW = timedelta(seconds=60)
@@ -145,11 +147,13 @@ def run_tick(
     run_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     pii: PiiPolicy | None = None,
+    planner: RequestPlanner | None = None,
 ) -> TickOutcome:
     """Poll the scopes the account's remaining budget allows and land the tick.
 
-    The budget is the account's, not this process's: sends recorded by any earlier or
-    overlapping run in the last minute are subtracted before choosing scopes. The database
+    The budget is the account's, not this process's: every send is reserved in the ledger
+    ``planner`` (default: AVAILABILITY_BUDGET_LEDGER, or beside the DuckDB file) before it is
+    made, so earlier and overlapping runs, in Dagster or not, share one minute. The database
     is held only for the short reads before and the single write after the network calls,
     so readers and other writers wait a moment at most. ``pii`` (default: from the
     environment, hash) decides what is kept of agents' e-mail and phone; it is checked before
@@ -160,12 +164,23 @@ def run_tick(
     pii.require_key_for(settings.host)
     started = datetime.now(UTC)
     with open_db() as con:
-        prior = recent_sends(con, settings.account_id, started - RATE_WINDOW)
         polled_at = last_polled(con)
-    limiter = RateLimiter(settings.rate_limit_per_minute, prior_sends=prior)
-    chosen, deferred = choose_scopes(scopes, polled_at, limiter.remaining())
-    client = KoreAvailabilityClient(settings, limiter=limiter, transport=transport)
-    results = client.poll_sync(chosen) if chosen else []
+        ((database,),) = fetch_all(con, "ingest/database_path.sql") or [(None,)]
+    own = planner is None
+    if planner is None:
+        planner = RequestPlanner.for_settings(settings, ledger_path(database))
+    try:
+        account = settings.account_id
+        # Per-scope polling expects a request per scope each minute: lower priorities
+        # (membership pages, drift checks) keep that much room.
+        planner.expect(account, PRIORITY_AVAILABILITY, min(len(scopes), planner.budget))
+        budget = planner.available(account, PRIORITY_AVAILABILITY)
+        chosen, deferred = choose_scopes(scopes, polled_at, budget)
+        client = KoreAvailabilityClient(settings, transport=transport, planner=planner)
+        results = client.poll_sync(chosen) if chosen else []
+    finally:
+        if own:
+            planner.close()
     tick = Tick(
         tick_id=tick_id,
         account_id=settings.account_id,

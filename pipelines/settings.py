@@ -208,6 +208,12 @@ SETTINGS: dict[str, Setting] = {
             "the API scope's Client Secret; signs the JWT",
             required=True,
         ),
+        _s(
+            "KORE_ORG_ID",
+            "text",
+            None,
+            "the org ID in the List All Agents path (membership acquisition)",
+        ),
         # --- Kore.ai client tuning ---
         _s(
             "KORE_JWT_ALGORITHM",
@@ -231,6 +237,13 @@ SETTINGS: dict[str, Setting] = {
             60,
             "the account's request budget per minute",
             minimum=1,
+        ),
+        _s(
+            "KORE_RATE_RESERVE_PER_MINUTE",
+            "int",
+            0,
+            "requests per minute left to other integrations of the same account",
+            minimum=0,
         ),
         _s("KORE_MAX_CONCURRENCY", "int", 32, "requests in flight at once", minimum=1),
         _s(
@@ -287,6 +300,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         # --- Storage and privacy ---
         _s("AVAILABILITY_DB", "path", str(DEFAULT_DATABASE), "the DuckDB file"),
+        _s(
+            "AVAILABILITY_BUDGET_LEDGER",
+            "path",
+            None,
+            "the request ledger (SQLite) every process of the machine reserves Kore.ai sends in",
+        ),
         _s("AVAILABILITY_SCOPES", "path", str(DEFAULT_SCOPES), "the scopes file (TOML)"),
         _s(
             "AVAILABILITY_REPORTS_DIR",

@@ -2,11 +2,21 @@
 
 The rest of the project imports only the names below. Inside, one module per concern:
 ``errors`` (what can go wrong), ``config`` (:class:`KoreSettings`), ``auth`` (the JWT),
-``budget`` (:class:`RateLimiter`), ``retry`` (whether and when to ask again), ``transport``
-(one HTTP exchange), ``client`` (attempts within budget and deadline), and one module per
-endpoint family (``availability``).
+``planner`` (:class:`RequestPlanner`, the account's budget shared by every process),
+``budget`` (:class:`RateLimiter`, an optional in-process pacer), ``retry`` (whether and when to
+ask again), ``transport`` (one HTTP exchange), ``client`` (attempts within budget and
+deadline), and one module per endpoint family (``availability``, ``agents``, ``queues``).
 """
 
+from pipelines.kore.agents import (
+    AgentsPage,
+    KoreAgentsClient,
+    ListedAgent,
+    catalogue,
+    membership_rows,
+    next_pages,
+    parse_agents_page,
+)
 from pipelines.kore.availability import (
     KoreAvailabilityClient,
     ScopeResult,
@@ -26,11 +36,29 @@ from pipelines.kore.errors import (
     KoreInvalidResponseError,
     KoreNotFoundError,
     KoreRateLimitedError,
+    KoreScopeMissingError,
     KoreServerError,
     KoreTimeoutError,
 )
+from pipelines.kore.planner import (
+    PRIORITY_AVAILABILITY,
+    PRIORITY_DRIFT,
+    PRIORITY_LATER,
+    PRIORITY_MEMBERSHIP,
+    Grant,
+    RequestPlanner,
+    ledger_path,
+)
+from pipelines.kore.queues import KoreQueuesClient, QueueAgent
 
 __all__ = [
+    "PRIORITY_AVAILABILITY",
+    "PRIORITY_DRIFT",
+    "PRIORITY_LATER",
+    "PRIORITY_MEMBERSHIP",
+    "AgentsPage",
+    "Grant",
+    "KoreAgentsClient",
     "KoreAuthError",
     "KoreAvailabilityClient",
     "KoreBadRequestError",
@@ -42,11 +70,21 @@ __all__ = [
     "KoreForbiddenError",
     "KoreInvalidResponseError",
     "KoreNotFoundError",
+    "KoreQueuesClient",
     "KoreRateLimitedError",
+    "KoreScopeMissingError",
     "KoreServerError",
     "KoreSettings",
     "KoreTimeoutError",
+    "ListedAgent",
+    "QueueAgent",
     "RateLimiter",
+    "RequestPlanner",
     "ScopeResult",
+    "catalogue",
+    "ledger_path",
+    "membership_rows",
+    "next_pages",
+    "parse_agents_page",
     "parse_availability_body",
 ]

@@ -1,9 +1,9 @@
-"""The account's request budget: 60 a minute, shared by every process that calls Kore.ai.
+"""An in-process pacer: a sliding 60-second window over this process's sends.
 
-Kore.ai counts requests per account, not per client, so a tick may only spend what earlier and
-overlapping ticks left of the last 60 seconds. The pipeline reads those send times from
-``request_log`` and hands them to :class:`RateLimiter`; every attempt of every endpoint
-(retries included) waits for a slot here before it is sent.
+The account's budget, shared by every process, is :mod:`pipelines.kore.planner`'s ledger,
+which every attempt reserves in. :class:`RateLimiter` remains as an optional pacer a client
+can add on top (tests and benchmarks use it to cap one client); ``prior_sends`` seeds it with
+send times known from elsewhere.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ each, in order. A call never raises an API error: whatever happened is in the re
 status, latency, the redacted body, the error kind and text), so one bad call cannot sink the
 others and the landing table keeps a row that says why.
 
-Each attempt takes a slot of the account's budget (:class:`~pipelines.kore.budget.RateLimiter`)
-and a token (:class:`~pipelines.kore.auth.TokenMinter`); a failure is retried as
+Each attempt reserves a send in the account's ledger first
+(:class:`~pipelines.kore.planner.RequestPlanner`, at the priority the caller gives: 0 for
+availability, 1 for membership pages, ...), then takes a token
+(:class:`~pipelines.kore.auth.TokenMinter`); a failure is retried as
 :data:`~pipelines.kore.retry.RETRY_TABLE` says, at most KORE_MAX_ATTEMPTS times plus one
 re-mint, and never past the tick deadline.
 """
@@ -32,12 +34,14 @@ from pipelines.kore.budget import RateLimiter
 from pipelines.kore.clock import utcnow
 from pipelines.kore.config import KoreSettings
 from pipelines.kore.errors import (
+    KoreConfigError,
     KoreDeadlineError,
     KoreError,
     KoreInvalidResponseError,
     KoreRateLimitedError,
     KoreServerError,
 )
+from pipelines.kore.planner import PRIORITY_AVAILABILITY, RequestPlanner
 from pipelines.kore.retry import Wait, wait_rule, wait_seconds
 from pipelines.kore.transport import (
     MAX_ERROR_BODY_CHARS,
@@ -82,6 +86,10 @@ class Call:
     tokens: set[str] = field(default_factory=set, repr=False)
     last_error: KoreError | None = field(default=None, repr=False)
 
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` to the end from blocking code (Dagster ops), even inside a running
@@ -94,30 +102,56 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+# Shortest pause before asking the ledger again: another process may have taken the slot.
+_MIN_LEDGER_WAIT_S = 0.02
+
+
 class KoreClient:
-    """Calls Kore.ai endpoints concurrently, within the account's budget and the tick deadline."""
+    """Calls Kore.ai endpoints concurrently, within the account's budget and the tick deadline.
+
+    ``planner`` is the account's ledger every attempt reserves in; pass the shared one
+    (``RequestPlanner.for_settings(settings)``) wherever other processes may call Kore.ai too.
+    Without one the client keeps a private in-memory ledger (its own sends only). ``limiter``
+    is an optional in-process pacer on top (tests, benchmarks).
+    """
 
     def __init__(
         self,
         settings: KoreSettings,
         limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        planner: RequestPlanner | None = None,
     ):
         settings.validate()
         self.settings = settings
-        self.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
+        self.limiter = limiter
+        self.planner = planner or RequestPlanner(
+            ":memory:", settings.rate_limit_per_minute, settings.rate_reserve_per_minute
+        )
         self._transport = transport
         self._minter = TokenMinter(settings)
         self._random = random.Random()
 
-    async def call_many(self, endpoint: Endpoint, requests: Sequence[Request]) -> list[Call]:
+    async def call_many(
+        self,
+        endpoint: Endpoint,
+        requests: Sequence[Request],
+        *,
+        priority: int = PRIORITY_AVAILABILITY,
+        purpose: str | None = None,
+    ) -> list[Call]:
         """Send every request concurrently; the calls come back in the order of ``requests``.
 
-        All of them end within ``tick_deadline_s``: a call that has not finished by then comes
-        back with error_kind "deadline" so the next tick is never delayed.
+        Every attempt reserves a send at ``priority`` in the planner's ledger, recorded with
+        ``purpose`` (default: the endpoint's name). All of them end within
+        ``tick_deadline_s``: a call that has not finished by then comes back with error_kind
+        "deadline" so the next tick is never delayed.
         """
         if not requests:
             return []
+        if priority < 0:
+            raise KoreConfigError(f"a request priority must be >= 0, got {priority}")
+        budget = _Budget(priority, purpose or endpoint.name)
         settings = self.settings
         started = time.monotonic()
         hard_deadline = started + settings.tick_deadline_s
@@ -129,7 +163,7 @@ class KoreClient:
             return list(
                 await asyncio.gather(
                     *(
-                        self._call(wire, http, request, deadline, hard_deadline, semaphore)
+                        self._call(wire, http, request, deadline, hard_deadline, semaphore, budget)
                         for request in requests
                     )
                 )
@@ -145,12 +179,13 @@ class KoreClient:
         deadline: float,
         hard_deadline: float,
         semaphore: asyncio.Semaphore,
+        budget: _Budget,
     ) -> Call:
         call = Call(key=request.key, requested_at=utcnow())
         try:
             async with asyncio.timeout(max(0.0, hard_deadline - time.monotonic())):
                 async with semaphore:
-                    return await self._attempts(wire, http, request, deadline, call)
+                    return await self._attempts(wire, http, request, deadline, call, budget)
         except TimeoutError:
             pass
         return self._fail(wire, call, self._deadline_error(request, call))
@@ -164,11 +199,18 @@ class KoreClient:
             f"attempt(s){previous}"
         )
 
-    def _budget_error(self, request: Request, call: Call) -> KoreRateLimitedError:
+    def _budget_error(self, request: Request, call: Call, budget: _Budget) -> KoreRateLimitedError:
         previous = f"; last error: {call.last_error.detail}" if call.last_error else ""
+        planner = self.planner
+        share = (
+            ""
+            if budget.priority == PRIORITY_AVAILABILITY
+            else f", less the room kept for higher priorities than {budget.priority}"
+        )
         return KoreRateLimitedError(
             f"{request.subject}: the request budget for account {self.settings.account_id} "
-            f"(KORE_RATE_LIMIT_PER_MINUTE={self.limiter.limit}) is used up for this "
+            f"(KORE_RATE_LIMIT_PER_MINUTE={planner.limit} less KORE_RATE_RESERVE_PER_MINUTE="
+            f"{planner.reserve_per_minute}{share}) is used up for this "
             f"minute and no slot frees before the tick deadline ({call.attempts} "
             f"attempt(s) sent{previous})",
             status=call.http_status,
@@ -186,6 +228,7 @@ class KoreClient:
         request: Request,
         deadline: float,
         call: Call,
+        budget: _Budget,
     ) -> Call:
         settings = self.settings
         name = f"kore {wire.endpoint.name} {request.key}"
@@ -194,14 +237,16 @@ class KoreClient:
         for _ in range(settings.max_attempts + 1):
             if time.monotonic() >= deadline:
                 return self._fail(wire, call, self._deadline_error(request, call))
-            if not await self.limiter.acquire(deadline):
-                return self._fail(wire, call, self._budget_error(request, call))
+            if not await self._reserve(budget, deadline):
+                return self._fail(wire, call, self._budget_error(request, call, budget))
             failure = await self._attempt(wire, http, request, deadline, call)
             if failure is None:
                 return call
             error = call.last_error = failure.error
             if error.kind == "rate_limited" and failure.retry_after_s is not None:
-                self.limiter.hold_until(utcnow() + timedelta(seconds=failure.retry_after_s))
+                self.planner.hold_for(settings.account_id, failure.retry_after_s)
+                if self.limiter is not None:
+                    self.limiter.hold_until(utcnow() + timedelta(seconds=failure.retry_after_s))
             rule = wait_rule(error)
             if rule is Wait.NEVER:
                 return self._fail(wire, call, error)
@@ -239,6 +284,22 @@ class KoreClient:
             )
             await asyncio.sleep(wait)
         return self._fail(wire, call, call.last_error or KoreServerError("no attempt succeeded"))
+
+    async def _reserve(self, budget: _Budget, deadline: float) -> bool:
+        """Wait for the ledger to grant one send at the budget's priority; False if none comes
+        before ``deadline`` (monotonic). The grant is recorded before the send is made."""
+        if self.limiter is not None and not await self.limiter.acquire(deadline):
+            return False
+        account = self.settings.account_id
+        planner = self.planner
+        for _ in range(100_000):
+            if planner.reserve(account, budget.priority, budget.purpose) is not None:
+                return True
+            wait = max(_MIN_LEDGER_WAIT_S, planner.next_slot_in(account, budget.priority))
+            if time.monotonic() + wait > deadline:
+                return False
+            await asyncio.sleep(wait)
+        return False
 
     async def _attempt(
         self,
@@ -325,3 +386,11 @@ class KoreClient:
         call.value = None
         call.body = self._redact(call.body, call)[:MAX_ERROR_BODY_CHARS] if call.body else None
         return call
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """What one batch of calls reserves as: its priority and the purpose recorded."""
+
+    priority: int
+    purpose: str

@@ -45,6 +45,8 @@ class KoreSettings:
     jti_mode: bool = settings.default("KORE_JTI_MODE")
     token_ttl_s: int = settings.default("KORE_TOKEN_TTL_SECONDS")
     rate_limit_per_minute: int = settings.default("KORE_RATE_LIMIT_PER_MINUTE")
+    rate_reserve_per_minute: int = settings.default("KORE_RATE_RESERVE_PER_MINUTE")
+    org_id: str | None = settings.default("KORE_ORG_ID")
     # 32 was the fastest of 8/16/32/64 in benchmarks/bench_fanout.py (200 scopes, 150 ms each).
     max_concurrency: int = settings.default("KORE_MAX_CONCURRENCY")
     connect_timeout_s: float = settings.default("KORE_CONNECT_TIMEOUT_SECONDS")
@@ -66,6 +68,8 @@ class KoreSettings:
         "jti_mode": "KORE_JTI_MODE",
         "token_ttl_s": "KORE_TOKEN_TTL_SECONDS",
         "rate_limit_per_minute": "KORE_RATE_LIMIT_PER_MINUTE",
+        "rate_reserve_per_minute": "KORE_RATE_RESERVE_PER_MINUTE",
+        "org_id": "KORE_ORG_ID",
         "max_concurrency": "KORE_MAX_CONCURRENCY",
         "connect_timeout_s": "KORE_CONNECT_TIMEOUT_SECONDS",
         "read_timeout_s": "KORE_READ_TIMEOUT_SECONDS",
@@ -116,6 +120,25 @@ class KoreSettings:
                     settings.check(var, getattr(self, name))
         except SettingsError as exc:
             raise KoreConfigError(str(exc)) from None
+        if self.rate_reserve_per_minute >= self.rate_limit_per_minute:
+            raise KoreConfigError(
+                f"KORE_RATE_RESERVE_PER_MINUTE={self.rate_reserve_per_minute} leaves nothing of "
+                f"KORE_RATE_LIMIT_PER_MINUTE={self.rate_limit_per_minute}; it must be smaller"
+            )
+
+    @property
+    def budget_per_minute(self) -> int:
+        """What this project may send per minute: the account's limit less the reserve."""
+        return self.rate_limit_per_minute - self.rate_reserve_per_minute
+
+    def require_org_id(self) -> str:
+        """KORE_ORG_ID, or :class:`KoreConfigError` saying why the listing needs it."""
+        if not self.org_id or not self.org_id.strip():
+            raise KoreConfigError(
+                "KORE_ORG_ID is not set; List All Agents needs the org ID in its path and Kore.ai "
+                "documents no way to discover it (set KORE_ORG_ID, or poll per scope)"
+            )
+        return self.org_id.strip()
 
     def _validate_host(self) -> None:
         host = self.host.strip()

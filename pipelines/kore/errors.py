@@ -21,6 +21,7 @@ __all__ = [
     "KoreInvalidResponseError",
     "KoreNotFoundError",
     "KoreRateLimitedError",
+    "KoreScopeMissingError",
     "KoreServerError",
     "KoreTimeoutError",
 ]
@@ -88,6 +89,27 @@ class KoreForbiddenError(KoreError):
         "The API scope of KORE_CLIENT_ID must include the Contact Center scope 'Configuration' "
         "and must be published (App Settings > Dev Tools > API Scopes)"
     )
+
+
+class KoreScopeMissingError(KoreForbiddenError):
+    """HTTP 401/403 saying the app is not authorized for an API scope the endpoint needs.
+
+    ``api_scope`` names it ("SmartAssist Analytics", "Configuration"), so a caller can fall
+    back (membership acquisition to per-scope polling) with a message naming what to enable.
+    """
+
+    kind = "scope_missing"
+
+    def __init__(self, message: str, *, api_scope: str, status: int | None = None):
+        self.api_scope = api_scope
+        super().__init__(
+            message,
+            status=status,
+            hint=(
+                f"Add the Contact Center API scope '{api_scope}' to the app of KORE_CLIENT_ID "
+                "and publish it (App Settings > Dev Tools > API Scopes)"
+            ),
+        )
 
 
 class KoreNotFoundError(KoreError):

@@ -51,6 +51,7 @@ RETRY_TABLE: Mapping[tuple[str, bool], Wait] = MappingProxyType({
     ("auth",             False): Wait.NEVER,        # 401: wrong client ID, secret or algorithm
     ("credentials",      False): Wait.NEVER,        # code 4002: not this account's credentials
     ("forbidden",        False): Wait.NEVER,        # 403: the API scope lacks the permission
+    ("scope_missing",    False): Wait.NEVER,        # 401/403: the app lacks the API scope
     ("not_found",        False): Wait.NEVER,        # 404: wrong bot ID or host
     ("bad_request",      False): Wait.NEVER,        # any other 4xx
     ("invalid_response", False): Wait.NEVER,        # HTML page, wrong shape, redirect, too big

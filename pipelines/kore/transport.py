@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from pipelines.kore.errors import (
     KoreInvalidResponseError,
     KoreNotFoundError,
     KoreRateLimitedError,
+    KoreScopeMissingError,
     KoreServerError,
     KoreTimeoutError,
 )
@@ -60,6 +61,12 @@ MAX_BODY_BYTES = 128 * 1024 * 1024
 REDACTED = "***"
 _JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _RATE_LIMIT_PATTERN = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
+# "The app is not authorized for the API scope 'SmartAssist Analytics'" (Kore's 401/403 body).
+# A 401/403 naming a scope is a missing scope; one that does not stays a plain "forbidden".
+_API_SCOPE_PATTERN = re.compile(
+    r"api[ _-]?scope\s*:?\s*['\"\u2018\u201c]([^'\"\u2019\u201d]{1,80})['\"\u2019\u201d]",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Endpoint:
     payload: str  # what a good answer is, for messages: "an availability payload"
     # A 2xx body's text -> (value, text to store); raises KoreInvalidResponseError.
     parse: Callable[[str], tuple[Any, str]]
+    # The app's API scope the endpoint needs, named when Kore refuses for want of it.
+    api_scope: str = "Configuration"
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class Request:
     key: str  # names the call in log lines ("skill:sk-sales")
     subject: str  # opens every message about it ("scope skill:sk-sales")
     body: Any = None  # the JSON body; None sends none
+    params: Mapping[str, str] | None = None  # the query string (GET endpoints' paging)
 
 
 @dataclass(frozen=True)
@@ -193,15 +203,18 @@ class KoreTransport:
             write=min(settings.read_timeout_s, remaining),
             pool=remaining,
         )
-        headers = {
-            "auth": token,
-            "accountId": settings.account_id,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        content = None if request.body is None else json.dumps(request.body).encode("utf-8")
+        headers = {"auth": token, "accountId": settings.account_id, "Accept": "application/json"}
+        content = None
+        if request.body is not None:
+            content = json.dumps(request.body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
         async with http.stream(
-            self.endpoint.method, self.url, headers=headers, content=content, timeout=timeout
+            self.endpoint.method,
+            self.url,
+            params=dict(request.params) if request.params else None,
+            headers=headers,
+            content=content,
+            timeout=timeout,
         ) as response:
             raw = await _read_capped(response)
             status = response.status_code
@@ -299,11 +312,27 @@ class KoreTransport:
                 status=status,
             )
             return Failure(error, retry_after)
+        scope_said = _API_SCOPE_PATTERN.search(messages) if status in (401, 403) else None
+        if scope_said:
+            api_scope = scope_said.group(1).strip() or self.endpoint.api_scope
+            error = KoreScopeMissingError(
+                f"{subject}: the app of KORE_CLIENT_ID lacks the API scope '{api_scope}' "
+                f"that {self.path} needs ({said})",
+                api_scope=api_scope,
+                status=status,
+            )
+            return Failure(error)
         if status == 401:
             return Failure(self._auth_error(subject, said, messages, status))
         if status == 403:
             error = KoreForbiddenError(
-                f"{subject}: Kore.ai refused access to {self.path} ({said})", status=status
+                f"{subject}: Kore.ai refused access to {self.path} ({said})",
+                status=status,
+                hint=(
+                    f"The API scope of KORE_CLIENT_ID must include the Contact Center scope "
+                    f"'{self.endpoint.api_scope}' and must be published (App Settings > Dev "
+                    "Tools > API Scopes)"
+                ),
             )
             return Failure(error)
         if status == 404:

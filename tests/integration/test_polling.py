@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pipelines.kore import KoreSettings
+from pipelines.kore.planner import RequestPlanner
 from pipelines.polling import choose_scopes, run_tick
 from pipelines.scopes import Scope, load_scopes
 from pipelines.settings import DEFAULT_SCOPES
@@ -80,12 +81,16 @@ def test_budget_spreads_scopes_over_ticks_round_robin(
     server = simulator_factory(rate_limit_per_minute=None)
     settings = settings_for(server, rate_limit_per_minute=5)
     open_db = partial(connect, tmp_db)
+    # The budget's ledger on a simulated clock: a minute passes between ticks.
+    moment = [datetime.now(UTC).timestamp()]
+    planner = RequestPlanner(f"{tmp_db}.budget.sqlite", 5, clock=lambda: moment[0])
     asked = []
     for tick in range(3):
-        outcome = run_tick(open_db, settings, SCOPES, tick_id=f"t-{tick}")
+        outcome = run_tick(open_db, settings, SCOPES, tick_id=f"t-{tick}", planner=planner)
         asked.append([r.scope_key for r in outcome.results])
         assert len(outcome.results) + len(outcome.deferred) == len(SCOPES)
         age_request_log(tmp_db, 61 - tick)  # distinct ages keep "stalest" well defined
+        moment[0] += 61
     keys = [s.key for s in SCOPES]
     assert asked[0] == keys[0:5]
     assert asked[1] == keys[5:10]

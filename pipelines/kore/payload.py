@@ -1,0 +1,64 @@
+"""Reading a 2xx body as JSON, the way every endpoint parser starts.
+
+An HTML page (a proxy's or a login page) is refused at once; JSON cut short is marked
+transient (another attempt may bring it whole); NaN/Infinity are refused as DuckDB's JSON
+reader would; a body that is Kore's ``{"errors": [...]}`` is refused naming the errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipelines.kore.errors import KoreInvalidResponseError
+from pipelines.kore.transport import kore_errors
+
+__all__ = ["load_json_body", "text_or_none"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json_body(text: str, payload: str) -> Any:
+    """The parsed body; ``payload`` names what was expected ("an agents page")."""
+    if text.lstrip().startswith("<"):
+        raise KoreInvalidResponseError(
+            "the body is an HTML page, not JSON (a proxy, login or error page?)",
+            hint="Check KORE_HOST points at the Kore.ai platform host",
+        )
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise KoreInvalidResponseError(
+            f"the body nests too deeply to be {payload} ({len(text)} characters)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise KoreInvalidResponseError(
+            f"the body is not valid JSON ({exc.msg} at character {exc.pos}; {len(text)} "
+            "characters, possibly truncated)",
+            hint=(
+                "Retried up to KORE_MAX_ATTEMPTS times; if every answer is cut short, check "
+                "KORE_HOST and any proxy between here and Kore.ai"
+            ),
+            transient=True,
+        ) from None
+    except ValueError as exc:
+        raise KoreInvalidResponseError(f"the body is not valid JSON ({exc})") from None
+    if isinstance(data, dict) and "errors" in data:
+        errors = kore_errors(text)
+        if errors:
+            raise KoreInvalidResponseError(
+                f"the body is a Kore.ai error, not {payload}: "
+                + "; ".join(f"{msg} (code {code})" for msg, code in errors)
+            )
+    return data
+
+
+def text_or_none(value: Any) -> str | None:
+    """A non-empty string as is, a number as text, anything else None (tolerant reading)."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
