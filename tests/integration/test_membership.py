@@ -22,6 +22,7 @@ from pipelines.coverage.build import day_params
 from pipelines.scopes import Scope
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, membership
 from pipelines.warehouse.sql import _split, bind, sql_text
+from tests.support.seeding import seed_days
 
 DAY = date(2026, 1, 5)
 NEXT_DAY = date(2026, 1, 6)
@@ -447,3 +448,33 @@ def test_migration_005_keeps_an_old_days_coverage_identical(tmp_path: Path) -> N
                  for t, k in COMPARED.items()}  # fmt: skip
     for table in COMPARED:
         assert after[table] == before[table], table
+
+
+def test_the_same_truth_through_membership_gives_the_per_scope_figures(tmp_path: Path) -> None:
+    """A synthetic day (every member of every scope listed at every tick), built as written
+    (per scope), then rewritten as membership-mode ticks: only the 'all' answers kept, and the
+    members of each scope as membership rows. Every span and cell comes out identical."""
+    database = str(tmp_path / "truth.duckdb")
+    seed_days(database, DAY, agents=30, seed=3, zone="UTC")
+    tables = ("agent_status_spans", "coverage_intervals", "coverage_status_intervals")
+    with warehouse.connect(database) as con:
+        build(con)
+        per_scope = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+        con.execute(
+            """
+            INSERT INTO membership
+            SELECT (SELECT any_value(account_id) FROM ticks), agent_id, max(user_id), scope_key,
+                   split_part(scope_key, ':', 1), split_part(scope_key, ':', 2), NULL,
+                   TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL
+            FROM snapshots WHERE scope_key <> 'all' GROUP BY agent_id, scope_key;
+            DELETE FROM snapshots WHERE scope_key <> 'all';
+            DELETE FROM raw_responses WHERE scope_key <> 'all';
+            UPDATE ticks SET mode = 'membership';
+            """
+        )
+        build(con)
+        derived = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    assert len(per_scope["coverage_intervals"]) == 96 * 11
+    assert len({row[1] for row in per_scope["agent_status_spans"]}) == 11
+    for table in tables:
+        assert derived[table] == per_scope[table], table
