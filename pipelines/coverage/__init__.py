@@ -33,6 +33,15 @@ Observation points and windows
     UNOBSERVED and is left out of every average (never counted as zero agents). Two successful
     responses of one scope at the same instant are one observation point.
 
+Membership mode (``ticks.mode = 'membership'``)
+    Such a tick asks once for all agents; its one successful answer (scope ``all``) at t is
+    also an observation point of every skill and queue of ``scopes`` whose membership the
+    account knew at t (table ``membership``: first listed at or before t), and lists, in each,
+    the agents whose membership was valid at t (valid_from <= t < valid_to, or valid_to NULL).
+    A scope whose members have all left is observed with zero agents. Everything below then
+    applies unchanged. Per-scope ticks are read as they are (their 'all' answer is not
+    expanded), so a day without membership-mode ticks gives the figures it always gave.
+
 One status per agent per poll
     ``snapshots`` has one row per agent listed in a response; an agent listed in two buckets
     of one response (one scope, one instant) counts once, with the status chosen by

@@ -21,6 +21,7 @@ from pipelines.warehouse.sql import execute, fetch_all
 
 __all__ = [
     "LANDING_COLUMNS",
+    "MODES",
     "REQUEST_LOG_RETENTION",
     "Tick",
     "last_polled",
@@ -32,7 +33,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tick:
-    """One poll of some or all scopes. ``tick_id`` is deterministic so a re-run replaces it."""
+    """One poll of some or all scopes. ``tick_id`` is deterministic so a re-run replaces it.
+
+    ``mode`` is how the statuses were acquired: ``per_scope`` (one request per scope asked) or
+    ``membership`` (one request for all agents: the landing frame holds one row, scope
+    ``all``, and coverage derives every skill and queue from the membership valid then).
+    """
 
     tick_id: str
     account_id: str
@@ -41,6 +47,7 @@ class Tick:
     source: str = "poll"
     run_id: str | None = None
     scopes_deferred: int = 0
+    mode: str = "per_scope"
 
 
 LANDING_COLUMNS = [
@@ -57,6 +64,8 @@ LANDING_COLUMNS = [
     "body",
 ]
 
+
+MODES = ("per_scope", "membership")
 
 # Sends older than this cannot matter for any rate window; the tick write prunes them.
 REQUEST_LOG_RETENTION = timedelta(days=1)
@@ -97,6 +106,13 @@ def write_tick(
     missing = [c for c in LANDING_COLUMNS if c not in landing.columns]
     if missing:
         raise ValueError(f"landing frame lacks column(s) {missing}")
+    if tick.mode not in MODES:
+        raise ValueError(f"tick mode must be one of {list(MODES)}, got {tick.mode!r}")
+    if tick.mode == "membership" and list(landing["scope_key"]) != ["all"]:
+        raise ValueError(
+            "a membership-mode tick lands exactly one row, scope_key 'all'; got "
+            f"{list(landing['scope_key'])}"
+        )
     landing = landing[LANDING_COLUMNS].copy()
     policy = (pii or PiiPolicy.from_env()).with_database_key(con)
     if policy.mode != "keep":
@@ -131,6 +147,7 @@ def write_tick(
             tick_id=tick.tick_id,
             account_id=tick.account_id,
             source=tick.source,
+            mode=tick.mode,
             run_id=tick.run_id,
             started_at=tick.started_at,
             ended_at=tick.ended_at,

@@ -15,10 +15,73 @@ SELECT
 FROM scopes AS s
 CROSS JOIN range(0, intervals) AS g(i);
 
+-- Membership mode (ticks.mode = 'membership'): a tick asks once for all agents and lands ONE
+-- answer, scope 'all'; it observes every skill and queue at once, each with the agents whose
+-- membership (table membership, validity [valid_from, valid_to)) held at the answer's
+-- observed_at. These two macros expand such answers; per-scope ticks are read as they are, so
+-- a period without membership-mode ticks gives exactly the rows it gave before.
+
+-- The per-scope observation points of membership-mode answers: every skill:/queue: scope of
+-- the scopes table whose membership the account knew at observed_at (first listed at or
+-- before it; a scope whose members have all left is observed with zero agents, as a
+-- per-scope request answered with empty lists would be).
+CREATE OR REPLACE TEMP MACRO coverage_membership_points(lookback_start, day_end)
+AS TABLE
+WITH answers AS (
+    SELECT DISTINCT r.account_id, r.observed_at
+    FROM raw_responses AS r
+    JOIN ticks AS t
+      ON t.tick_id = r.tick_id
+    WHERE t.mode = 'membership'
+      AND r.scope_key = 'all'
+      AND r.outcome = 'ok'
+      AND r.observed_at >= lookback_start
+      AND r.observed_at < day_end
+),
+known AS (
+    SELECT m.account_id, m.scope_key, min(m.valid_from) AS known_from
+    FROM membership AS m
+    SEMI JOIN scopes AS s
+      ON s.scope_key = m.scope_key
+    WHERE m.valid_from < day_end
+    GROUP BY m.account_id, m.scope_key
+)
+SELECT k.scope_key, a.observed_at
+FROM answers AS a
+JOIN known AS k
+  ON k.account_id = a.account_id AND k.known_from <= a.observed_at;
+
+-- Every agent listing of the period: the snapshots as stored (per-scope answers, and the
+-- 'all' answers of both modes) plus each membership-mode 'all' listing once per scope of the
+-- scopes table the agent was a member of at observed_at. Columns as in snapshots.
+CREATE OR REPLACE TEMP MACRO coverage_observations(lookback_start, day_end)
+AS TABLE
+SELECT scope_key, observed_at, agent_id, user_id, status
+FROM snapshots
+WHERE observed_at >= lookback_start AND observed_at < day_end
+UNION ALL
+SELECT m.scope_key, s.observed_at, s.agent_id, s.user_id, s.status
+FROM snapshots AS s
+JOIN ticks AS t
+  ON t.tick_id = s.tick_id
+JOIN membership AS m
+  ON m.account_id = t.account_id
+ AND m.agent_id = s.agent_id
+ AND s.observed_at >= m.valid_from
+ AND (m.valid_to IS NULL OR s.observed_at < m.valid_to)
+SEMI JOIN scopes AS sc
+  ON sc.scope_key = m.scope_key
+WHERE t.mode = 'membership'
+  AND s.scope_key = 'all'
+  AND s.observed_at >= lookback_start
+  AND s.observed_at < day_end;
+
 -- Observation windows: each successful poll of a scope at t opens [t, window_end) with
 -- window_end = min(next successful poll of the scope, t + max_gap). Two successful responses
 -- for one scope at the same instant are one observation point. Polls from lookback_start
--- (the day's start - max_gap) are read so that a window reaching into the day is seen.
+-- (the day's start - max_gap) are read so that a window reaching into the day is seen. The
+-- polls of a scope are its own successful answers (per-scope mode) and the membership-mode
+-- answers that observe it (coverage_membership_points).
 CREATE OR REPLACE TEMP MACRO coverage_poll_windows(lookback_start, day_end, max_gap)
 AS TABLE
 SELECT
@@ -30,10 +93,13 @@ SELECT
     ) AS window_end,
     row_number() OVER by_scope AS seq
 FROM (
-    SELECT DISTINCT scope_key, observed_at
+    SELECT scope_key, observed_at
     FROM raw_responses
     WHERE outcome = 'ok'
       AND observed_at >= lookback_start
       AND observed_at < day_end
+    UNION
+    SELECT scope_key, observed_at
+    FROM coverage_membership_points(lookback_start, day_end)
 )
 WINDOW by_scope AS (PARTITION BY scope_key ORDER BY observed_at);

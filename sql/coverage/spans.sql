@@ -4,6 +4,11 @@
 -- $lookback_start (= $day_start - max gap: no earlier poll's window can reach the day),
 -- $max_gap (INTERVAL). Needs the macros of macros.sql.
 --
+-- Listings and polls come from the macros coverage_observations and coverage_poll_windows:
+-- the stored snapshots and successful answers, plus membership-mode 'all' answers expanded to
+-- every skill and queue by the membership valid at their observed_at (macros.sql). Without
+-- membership-mode ticks in the period the expansion is empty and the rows are as before.
+--
 -- Definition: an agent listed with status s at a successful poll t of scope S holds s over
 -- t's window [t, min(next successful poll of S, t + max gap)); windows of one status at
 -- consecutive polls that touch are merged into one span; spans are clipped to the day.
@@ -56,8 +61,7 @@ WINDOW by_all AS (ORDER BY scope_key, observed_at);
 CREATE OR REPLACE TEMP TABLE coverage_span_listed AS
 WITH listed AS (
     SELECT scope_key, agent_id, status, max(user_id) AS user_id
-    FROM snapshots
-    WHERE observed_at >= $lookback_start AND observed_at < $day_end
+    FROM coverage_observations($lookback_start, $day_end)
     GROUP BY scope_key, agent_id, status
 ),
 status_codes AS (
@@ -95,7 +99,7 @@ WITH coded AS (
     SELECT
         (a.agent * getvariable('coverage_span_m') + p.pos) * getvariable('coverage_span_c')
             + (l.code - 1) AS k
-    FROM snapshots AS s
+    FROM coverage_observations($lookback_start, $day_end) AS s
     JOIN coverage_span_polls AS p
       ON p.scope_key = s.scope_key AND p.observed_at = s.observed_at
     -- agent depends on agent_id only and code on status only: two one-key joins with tiny
@@ -104,7 +108,6 @@ WITH coded AS (
       ON a.agent_id = s.agent_id
     JOIN (SELECT DISTINCT status, code FROM coverage_span_listed) AS l
       ON l.status = s.status
-    WHERE s.observed_at >= $lookback_start AND s.observed_at < $day_end
 ),
 ordered AS (
     -- The one big sort; only one branch survives planning.

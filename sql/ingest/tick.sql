@@ -1,6 +1,7 @@
 -- Close one tick: its row in ticks, and the request log pruned of sends too old to matter
 -- for any rate window. Runs last inside the tick's transaction.
--- Parameters: $tick_id, $account_id, $source ('poll' | 'synthetic'), $run_id (or NULL),
+-- Parameters: $tick_id, $account_id, $source ('poll' | 'synthetic'), $mode ('per_scope' |
+-- 'membership'), $run_id (or NULL),
 -- $started_at, $ended_at (TIMESTAMPTZ), $scopes_asked, $scopes_ok, $scopes_failed,
 -- $scopes_deferred (INTEGER), $written_at (TIMESTAMPTZ), $log_kept_since (TIMESTAMPTZ: request
 -- log rows of this account sent before it are deleted).
@@ -9,6 +10,7 @@ SELECT
     $tick_id AS tick_id,
     $account_id AS account_id,
     $source AS source,
+    $mode AS mode,
     $run_id AS run_id,
     $started_at AS started_at,
     $ended_at AS ended_at,

@@ -1,0 +1,2 @@
+-- Drop apply.sql's plan once its counts are read. Parameters: none.
+DROP TABLE IF EXISTS membership_plan;
