@@ -321,6 +321,28 @@ SETTINGS: dict[str, Setting] = {
             choices=("hash", "keep", "drop"),
         ),
         _s("AVAILABILITY_PII_KEY", "secret", None, "secret key (16+ characters) for PII hashing"),
+        # --- Acquisition ---
+        _s(
+            "AVAILABILITY_ACQUISITION",
+            "choice",
+            "auto",
+            "membership (one request per tick), per_scope, or auto (membership, else per scope)",
+            choices=("auto", "membership", "per_scope"),
+        ),
+        _s(
+            "AVAILABILITY_MEMBERSHIP_REFRESH_MINUTES",
+            "int",
+            60,
+            "how often membership is listed again from Kore",
+            minimum=1,
+        ),
+        _s(
+            "AVAILABILITY_DRIFT_CHECK_MINUTES",
+            "int",
+            60,
+            "how often one skill or queue is asked directly to check the membership",
+            minimum=1,
+        ),
         # --- Coverage ---
         _s(
             "AVAILABILITY_TIME_ZONE",

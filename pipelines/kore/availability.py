@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines.kore.client import Call, KoreClient, run_sync
 from pipelines.kore.errors import KoreInvalidResponseError
+from pipelines.kore.planner import PRIORITY_AVAILABILITY
 from pipelines.kore.transport import Endpoint, Request, kore_errors
 from pipelines.scopes import Scope
 
@@ -217,15 +218,21 @@ class ScopeResult:
 class KoreAvailabilityClient(KoreClient):
     """Polls availability for a list of scopes, concurrently, within the account's budget."""
 
-    async def poll(self, scopes: Sequence[Scope]) -> list[ScopeResult]:
+    async def poll(
+        self, scopes: Sequence[Scope], priority: int = PRIORITY_AVAILABILITY
+    ) -> list[ScopeResult]:
         """Ask about every scope concurrently; results come back in the order of ``scopes``.
 
         The whole poll ends within ``tick_deadline_s``: a scope that has not finished by then
-        comes back with error_kind "deadline" so the next tick is never delayed.
+        comes back with error_kind "deadline" so the next tick is never delayed. ``priority``
+        is the request planner's (a drift check asks at PRIORITY_DRIFT).
         """
-        calls = await self.call_many(AVAILABILITY, [availability_request(s) for s in scopes])
+        requests = [availability_request(s) for s in scopes]
+        calls = await self.call_many(AVAILABILITY, requests, priority=priority)
         return [ScopeResult.from_call(call) for call in calls]
 
-    def poll_sync(self, scopes: Sequence[Scope]) -> list[ScopeResult]:
+    def poll_sync(
+        self, scopes: Sequence[Scope], priority: int = PRIORITY_AVAILABILITY
+    ) -> list[ScopeResult]:
         """Blocking :meth:`poll` for Dagster ops; runs in a worker thread if a loop is running."""
-        return run_sync(self.poll(scopes))
+        return run_sync(self.poll(scopes, priority))

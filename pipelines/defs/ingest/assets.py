@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 from pipelines.defs.common import DUCKDB_POOL
 from pipelines.kore import KoreConfigError
 from pipelines.markdown import markdown_table
-from pipelines.polling import TickOutcome, run_tick
+from pipelines.polling import TickOutcome, poll
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
 
@@ -44,7 +44,39 @@ def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
             float(pd.Series(latencies).median()) if latencies else 0.0
         ),
         "latency_ms_max": MetadataValue.float(max(latencies) if latencies else 0.0),
+        **acquisition_metadata(outcome),
     }
+
+
+_PRIORITY_NAMES = {0: "availability", 1: "membership", 2: "drift check", 3: "later"}
+
+
+def acquisition_metadata(outcome: TickOutcome) -> dict[str, object]:
+    """How the tick acquired: the mode, the account's requests in the last minute by
+    priority, and what a membership tick did besides its one availability request."""
+    details = outcome.details
+    used = details.get("requests", {})
+    metadata: dict[str, object] = {
+        "mode": outcome.mode,
+        "requests_last_minute": MetadataValue.json(
+            {_PRIORITY_NAMES.get(p, str(p)): n for p, n in sorted(used.items())}
+        ),
+    }
+    if "fallback" in details:
+        metadata["fallback"] = details["fallback"]
+    if "scopes" in details:
+        metadata["scopes_covered"] = MetadataValue.int(details["scopes"])
+    membership = details.get("membership")
+    if membership:
+        metadata["membership_refresh"] = MetadataValue.json(
+            {k: v for k, v in membership.items() if k != "discovery"}
+        )
+        discovery = membership.get("discovery")
+        if discovery:
+            metadata["discovered_scopes"] = MetadataValue.json(discovery)
+    if details.get("drift_check"):
+        metadata["drift_check"] = MetadataValue.json(details["drift_check"])
+    return metadata
 
 
 @asset(
@@ -52,9 +84,10 @@ def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
     description=(
-        "One tick of Kore.ai 'Check Agent Availability Status': one request per scope, the raw "
-        "answers landed in raw_responses, normalized rows in snapshots, agents and "
-        "channel_capacity, and the tick in ticks."
+        "One tick of Kore.ai 'Check Agent Availability Status': in membership mode one request "
+        "for every agent (per skill and queue through Kore's membership listing), else one "
+        "request per scope; the raw answers landed in raw_responses, normalized rows in "
+        "snapshots, agents and channel_capacity, and the tick in ticks."
     ),
 )
 def availability_snapshots(
@@ -68,15 +101,20 @@ def availability_snapshots(
     except KoreConfigError as exc:
         # A setting to fix, not a bug: say which, without a traceback to dig through.
         raise Failure(description=str(exc), allow_retries=False) from None
-    outcome = run_tick(
-        warehouse.connection,
-        settings,
-        scopes.load(),
-        tick_id=tick_id_for(context),
-        run_id=context.run.run_id,
-        pii=warehouse.pii_policy(),
-    )
+    try:
+        outcome = poll(
+            warehouse.connection,
+            settings,
+            scopes.path,
+            tick_id=tick_id_for(context),
+            run_id=context.run.run_id,
+            pii=warehouse.pii_policy(),
+        )
+    except KoreConfigError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
     metadata = tick_metadata(outcome)
+    if "fallback" in outcome.details:
+        context.log.warning(outcome.details["fallback"])
     for result in outcome.failed:
         context.log.warning(f"scope {result.scope_key} failed: {result.error_text}")
     if outcome.results and len(outcome.failed) == len(outcome.results):

@@ -65,3 +65,28 @@ def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult
             "failed": MetadataValue.md(markdown_table(failed)),
         },
     )
+
+
+@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
+def membership_matches_kore(warehouse: WarehouseResource) -> AssetCheckResult:
+    """The membership the ticks count by agrees with Kore's own filtered answers.
+
+    Membership mode counts each skill and queue from one all-agents answer and Kore's agents
+    listing; Kore does not document how the empty filter behaves on every tenant, so a drift
+    check now and then asks one scope directly. A scope whose latest check differs (agents in
+    Kore's answer but not in the listing, or the reverse) warns here, naming the agents.
+    """
+    since = datetime.now(UTC) - timedelta(days=1)
+    with warehouse.connection(read_only=True) as con:
+        checks = fetch_df(con, "checks/membership_drift.sql", since=since)
+    drifted = checks[(checks["missing"] > 0) | (checks["extra"] > 0)]
+    return AssetCheckResult(
+        passed=drifted.empty,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "scopes_checked": MetadataValue.int(len(checks)),
+            "scopes_drifted": MetadataValue.int(len(drifted)),
+            "drifted_scope_keys": list(drifted["scope_key"]),
+            "drift": MetadataValue.md(markdown_table(drifted)),
+        },
+    )

@@ -1,7 +1,6 @@
-"""One tick: choose the scopes the account's budget allows, poll them, land them in one write.
-
-Shared by the Dagster asset, the demo and the benchmarks, so all three measure and exercise
-the same path.
+"""A per-scope tick: one availability request per scope the account's budget allows, landed
+in one write. The acquisition for tenants whose app lacks the agents listing's API scope, and
+the shape every tick's outcome shares.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 import httpx
@@ -27,13 +27,19 @@ RATE_WINDOW = timedelta(seconds=60)
 
 @dataclass
 class TickOutcome:
-    """What one tick did; the asset turns it into Dagster metadata."""
+    """What one tick did; the asset turns it into Dagster metadata.
+
+    ``mode`` is how it acquired (``per_scope`` or ``membership``); ``details`` holds what a
+    membership tick did besides the availability request (pages, drift, discovery, fallback).
+    """
 
     tick: Tick
     results: list[ScopeResult]
     deferred: list[Scope]
     counts: dict[str, int]
     status_counts: pd.DataFrame = field(repr=False)
+    mode: str = "per_scope"
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[ScopeResult]:
@@ -126,17 +132,33 @@ def status_counts(results: Sequence[ScopeResult]) -> pd.DataFrame:
         for status in r.buckets:
             count = sum(1 for held in statuses.values() if held == status)
             rows.append({"scope_key": r.scope_key, "status": status, "agents": count})
-    if not rows:
+    return status_table(pd.DataFrame(rows), [r.scope_key for r in results])
+
+
+def status_table(rows: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """``rows`` (scope_key, status, agents) as one row per scope and a column per status:
+    the four known buckets first, any other status after, scopes in ``order``."""
+    if rows.empty:
         return pd.DataFrame({"scope_key": []})
-    frame = pd.DataFrame(rows).pivot_table(
+    frame = rows.pivot_table(
         index="scope_key", columns="status", values="agents", aggfunc="sum", fill_value=0
     )
     known = [c for c in ("AVAILABLE", "BUSY", "AWAY", "OFFLINE") if c in frame.columns]
     frame = frame[known + sorted(c for c in frame.columns if c not in known)]
-    order = {r.scope_key: i for i, r in enumerate(results)}
-    frame = frame.reset_index().sort_values("scope_key", key=lambda s: s.map(order))
+    position = {key: i for i, key in enumerate(order)}
+    frame = frame.reset_index().sort_values(
+        "scope_key", key=lambda s: s.map(lambda k: position.get(k, len(position)))
+    )
     frame.columns.name = None
     return frame.reset_index(drop=True)
+
+
+def open_planner(open_db: OpenDatabase, settings: KoreSettings) -> RequestPlanner:
+    """The account's request planner on AVAILABILITY_BUDGET_LEDGER, or on the ledger file
+    beside the DuckDB file the tick writes (each database its own ledger by default)."""
+    with open_db() as con:
+        ((database,),) = fetch_all(con, "ingest/database_path.sql") or [(None,)]
+    return RequestPlanner.for_settings(settings, ledger_path(database))
 
 
 def run_tick(
@@ -165,10 +187,9 @@ def run_tick(
     started = datetime.now(UTC)
     with open_db() as con:
         polled_at = last_polled(con)
-        ((database,),) = fetch_all(con, "ingest/database_path.sql") or [(None,)]
     own = planner is None
     if planner is None:
-        planner = RequestPlanner.for_settings(settings, ledger_path(database))
+        planner = open_planner(open_db, settings)
     try:
         account = settings.account_id
         # Per-scope polling expects a request per scope each minute: lower priorities

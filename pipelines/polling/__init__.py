@@ -1,0 +1,38 @@
+"""Ticks: what one poll asks Kore.ai and lands in DuckDB.
+
+:func:`poll` picks the acquisition (``acquire``): a membership tick (``membership``: one
+availability request for every agent, membership from Kore's listing) or a per-scope tick
+(``per_scope``: one request per scope). Shared by the Dagster asset, the demo and the
+benchmarks, so all three exercise the same path.
+"""
+
+from pipelines.polling.acquire import MODES, poll
+from pipelines.polling.membership import Cadence, ListingRefused, run_membership_tick
+from pipelines.polling.per_scope import (
+    TickOutcome,
+    agent_statuses,
+    choose_scopes,
+    landing_frame,
+    open_planner,
+    run_tick,
+    sends_frame,
+    status_counts,
+    status_rank,
+)
+
+__all__ = [
+    "MODES",
+    "Cadence",
+    "ListingRefused",
+    "TickOutcome",
+    "agent_statuses",
+    "choose_scopes",
+    "landing_frame",
+    "open_planner",
+    "poll",
+    "run_membership_tick",
+    "run_tick",
+    "sends_frame",
+    "status_counts",
+    "status_rank",
+]
