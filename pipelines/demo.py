@@ -172,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             seconds = materialize("availability_snapshots", env)
             tick_row, _ = latest_tick_table(database)
             say(
-                f"[demo]   ok in {seconds:.1f}s: {tick_row.scopes_ok}/{tick_row.scopes_asked} "
-                f"scopes answered, tick {tick_row.tick_id}"
+                f"[demo]   ok in {seconds:.1f}s: {tick_row.mode} mode, {tick_row.requests} "
+                f"request(s) to Kore, {tick_row.scopes_ok}/{tick_row.scopes_asked} answered, "
+                f"tick {tick_row.tick_id}"
             )
             if tick < args.ticks:
                 time.sleep(args.pause)
@@ -187,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         totals = con.execute(
             "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM snapshots)"
         ).fetchall()[0]
-    say(f"\nAgents per status per scope, latest tick {tick_row.tick_id} ({tick_row.ended_at}):")
+    say(
+        f"\nAgents per status per scope, latest tick {tick_row.tick_id} ({tick_row.ended_at}; "
+        f"{tick_row.mode} mode, {tick_row.requests} request(s) to Kore):"
+    )
     say(table.to_string(index=False))
     say(f"\n{totals[0]} ticks and {totals[1]} snapshot rows in {database}")
     with connect(database, read_only=True) as con:

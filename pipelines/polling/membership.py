@@ -84,7 +84,7 @@ def _fetch_pages(
     room = planner.available(account, PRIORITY_MEMBERSHIP)
     pages = wanted[: max(room, 0)]
     if not pages:
-        return {"pages_fetched": 0, "pages_missing": len(wanted)}
+        return {"requests": 0, "pages_fetched": 0, "pages_missing": len(wanted)}
     client = KoreAgentsClient(settings, transport=transport, planner=planner)
     calls = client.list_pages_sync(pages)
     refused = [c for c in calls if c.error_kind in ("scope_missing", "forbidden", "auth")]
@@ -104,6 +104,7 @@ def _fetch_pages(
                 total_pages=page.total_pages if page.total_pages else None,
             )
         details: dict[str, Any] = {
+            "requests": sum(len(c.sends) for c in calls),
             "pages_fetched": len(fetched),
             "pages_failed": [c.error_text for c in calls if not c.ok],
         }
@@ -139,7 +140,7 @@ def _check_drift(
     client = KoreAvailabilityClient(settings, transport=transport, planner=planner)
     (result,) = client.poll_sync([scope], priority=PRIORITY_DRIFT)
     if not result.ok or result.buckets is None:
-        return {"scope_key": scope.key, "error": result.error_text}
+        return {"scope_key": scope.key, "error": result.error_text, "requests": len(result.sends)}
     answered = {
         agent["_id"]
         for agents in result.buckets.values()
@@ -148,7 +149,8 @@ def _check_drift(
     }
     with open_db() as con:
         row = record_drift(con, account, scope.key, result.observed_at, answered)
-    return {key: row[key] for key in ("scope_key", "drift", "missing_agent_ids", "extra_agent_ids")}
+    keys = ("scope_key", "drift", "missing_agent_ids", "extra_agent_ids")
+    return {**{key: row[key] for key in keys}, "requests": len(result.sends)}
 
 
 def resolved_scopes(open_db: OpenDatabase, config: ScopesConfig) -> list[Scope]:
@@ -188,6 +190,9 @@ def run_membership_tick(
     scopes = resolved_scopes(open_db, config)
     if drift_due:
         details["drift_check"] = _check_drift(open_db, settings, planner, transport, scopes)
+    sent = len(result.sends) + sum(
+        (details.get(part) or {}).get("requests", 0) for part in ("membership", "drift_check")
+    )
     tick = Tick(
         tick_id=tick_id,
         account_id=account,
@@ -195,6 +200,7 @@ def run_membership_tick(
         ended_at=datetime.now(UTC),
         run_id=run_id,
         mode="membership",
+        requests=sent,
     )
     file_scopes = [s for s in config.scopes if s.kind == "agents"] + [ALL]
     with open_db() as con:
@@ -204,6 +210,7 @@ def run_membership_tick(
         per_scope = fetch_df(con, "ingest/tick_scope_status.sql", tick_id=tick_id)
     counts["scopes_deferred"] = 0
     details["scopes"] = len(scopes)
+    details["tick_requests"] = sent
     details["requests"] = planner.used(account)
     order = [s.key for s in scopes]
     return TickOutcome(

@@ -48,6 +48,7 @@ class Tick:
     run_id: str | None = None
     scopes_deferred: int = 0
     mode: str = "per_scope"
+    requests: int | None = None  # every endpoint and retry; None: the sends landed with it
 
 
 LANDING_COLUMNS = [
@@ -155,6 +156,7 @@ def write_tick(
             scopes_ok=ok,
             scopes_failed=len(landing) - ok,
             scopes_deferred=tick.scopes_deferred,
+            requests=len(sends) if tick.requests is None else tick.requests,
             written_at=now,
             log_kept_since=now - REQUEST_LOG_RETENTION,
         )

@@ -1,5 +1,6 @@
 -- The most recent polled tick (synthetic history excluded).
-SELECT tick_id, started_at, ended_at, scopes_asked, scopes_ok, scopes_failed, scopes_deferred
+SELECT tick_id, started_at, ended_at, scopes_asked, scopes_ok, scopes_failed, scopes_deferred,
+       mode, requests
 FROM ticks
 WHERE source = 'poll'
 ORDER BY ended_at DESC

@@ -1,10 +1,11 @@
--- Agents per status per scope in the latest polled tick, in scopes-file order of kinds.
+-- Agents per status per scope in the latest polled tick (a membership tick's skills and
+-- queues through the membership valid then), all agents first, then skills, queues, lists.
 WITH last AS (
     SELECT tick_id FROM ticks WHERE source = 'poll' ORDER BY ended_at DESC LIMIT 1
 ),
 counts AS (
     SELECT s.scope_key, s.status, count(*) AS agents
-    FROM snapshots s JOIN last USING (tick_id)
+    FROM tick_scope_snapshots s JOIN last USING (tick_id)
     GROUP BY ALL
 )
 SELECT sc.name AS scope,

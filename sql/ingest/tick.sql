@@ -3,7 +3,7 @@
 -- Parameters: $tick_id, $account_id, $source ('poll' | 'synthetic'), $mode ('per_scope' |
 -- 'membership'), $run_id (or NULL),
 -- $started_at, $ended_at (TIMESTAMPTZ), $scopes_asked, $scopes_ok, $scopes_failed,
--- $scopes_deferred (INTEGER), $written_at (TIMESTAMPTZ), $log_kept_since (TIMESTAMPTZ: request
+-- $scopes_deferred, $requests (INTEGER), $written_at (TIMESTAMPTZ), $log_kept_since (TIMESTAMPTZ: request
 -- log rows of this account sent before it are deleted).
 INSERT INTO ticks BY NAME
 SELECT
@@ -18,5 +18,6 @@ SELECT
     $scopes_ok AS scopes_ok,
     $scopes_failed AS scopes_failed,
     $scopes_deferred AS scopes_deferred,
+    $requests AS requests,
     $written_at AS written_at;
 DELETE FROM request_log WHERE account_id = $account_id AND sent_at < $log_kept_since;

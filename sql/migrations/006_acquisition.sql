@@ -8,3 +8,25 @@ CREATE TABLE acquisition_events (
     mode        VARCHAR NOT NULL,
     reason      VARCHAR
 );
+
+-- Requests a tick sent to Kore, every endpoint and retry included (a membership tick's one
+-- availability request plus its listing pages and drift check). NULL for older ticks.
+ALTER TABLE ticks ADD COLUMN requests INTEGER;
+
+-- Every scope's statuses at every tick: snapshots as stored (per-scope ticks, and each
+-- membership tick's 'all' answer), plus each membership-mode 'all' answer counted for every
+-- skill and queue through the membership valid at its observation time.
+CREATE VIEW tick_scope_snapshots AS
+SELECT tick_id, scope_key, observed_at, agent_id, user_id, status
+FROM snapshots
+UNION ALL
+SELECT s.tick_id, m.scope_key, s.observed_at, s.agent_id, s.user_id, s.status
+FROM snapshots AS s
+JOIN ticks AS t
+  ON t.tick_id = s.tick_id
+JOIN membership AS m
+  ON m.account_id = t.account_id
+ AND m.agent_id = s.agent_id
+ AND s.observed_at >= m.valid_from
+ AND (m.valid_to IS NULL OR s.observed_at < m.valid_to)
+WHERE t.mode = 'membership' AND s.scope_key = 'all';
