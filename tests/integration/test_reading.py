@@ -31,7 +31,9 @@ def small_db(tmp_db: str) -> str:
     """A migrated warehouse with one tick, written and closed."""
     with connect(tmp_db) as con:
         con.execute(
-            "INSERT INTO ticks VALUES ('t-1', 'acct', 'poll', NULL, ?, ?, 2, 2, 0, 0, ?)",
+            "INSERT INTO ticks (tick_id, account_id, source, run_id, started_at, ended_at, "
+            "scopes_asked, scopes_ok, scopes_failed, scopes_deferred, written_at) "
+            "VALUES ('t-1', 'acct', 'poll', NULL, ?, ?, 2, 2, 0, 0, ?)",
             [datetime(2026, 11, 24, 15, 0, tzinfo=UTC)] * 3,
         )
     return tmp_db

@@ -91,7 +91,9 @@ def _insert_day(
     for key, (name, cells) in scopes.items():
         kind, _, ref = key.partition(":")
         con.execute(
-            "INSERT INTO scopes VALUES (?, ?, ?, ?, NULL, ?)", [key, kind, ref, name, GENERATED]
+            "INSERT INTO scopes (scope_key, kind, ref_id, name, agent_ids, updated_at) "
+            "VALUES (?, ?, ?, ?, NULL, ?)",
+            [key, kind, ref, name, GENERATED],
         )
         for start, (required, available, share) in zip(starts, cells, strict=True):
             local = start.astimezone(zone).replace(tzinfo=None)
