@@ -394,7 +394,8 @@ def test_works_on_the_migrated_warehouse_schema(tmp_path):
         con.execute("BEGIN TRANSACTION")  # the report left no transaction of its own open
         _write(con, tmp_path / "inside")  # and leaves the caller's transaction usable
         con.execute(
-            "INSERT INTO scopes (scope_key, kind, ref_id, name, agent_ids, updated_at) VALUES ('x', 'all', '', 'X', NULL, now())"
+            "INSERT INTO scopes (scope_key, kind, ref_id, name, agent_ids, updated_at) "
+            "VALUES ('x', 'all', '', 'X', NULL, now())"
         )
         con.execute("COMMIT")
     _, page = _parse(paths.html)
