@@ -202,7 +202,11 @@ def run_membership_tick(
         mode="membership",
         requests=sent,
     )
-    file_scopes = [s for s in config.scopes if s.kind == "agents"] + [ALL]
+    # The file's own scopes keep their rows (and names) in `scopes`; discovered ones were
+    # added by the refresh.
+    file_scopes = list(config.scopes) + (
+        [] if any(s.kind == "all" for s in config.scopes) else [ALL]
+    )
     with open_db() as con:
         counts = write_tick(
             con, tick, landing_frame([result]), sends_frame([result]), file_scopes, pii=pii
