@@ -92,6 +92,7 @@ def simulator_env(base_url: str, config: SimulatorConfig | None = None) -> dict[
         "KORE_ACCOUNT_ID": config.account_id,
         "KORE_CLIENT_ID": config.client_id,
         "KORE_CLIENT_SECRET": config.client_secret,
+        "KORE_ORG_ID": config.org_id,
     }
 
 
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds = materialize("availability_snapshots", env)
             tick_row, _ = latest_tick_table(database)
             say(
-                f"[demo]   ok in {seconds:.1f}s: {tick_row.mode} mode, {tick_row.requests} "
+                f"[demo]   ok in {seconds:.1f}s: {tick_row['mode']} mode, {tick_row['requests']} "
                 f"request(s) to Kore, {tick_row.scopes_ok}/{tick_row.scopes_asked} answered, "
                 f"tick {tick_row.tick_id}"
             )
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         ).fetchall()[0]
     say(
         f"\nAgents per status per scope, latest tick {tick_row.tick_id} ({tick_row.ended_at}; "
-        f"{tick_row.mode} mode, {tick_row.requests} request(s) to Kore):"
+        f"{tick_row['mode']} mode, {tick_row['requests']} request(s) to Kore):"
     )
     say(table.to_string(index=False))
     say(f"\n{totals[0]} ticks and {totals[1]} snapshot rows in {database}")
