@@ -1,0 +1,259 @@
+"""Membership acquisition end to end: ``poll`` against the simulator as a real server on
+127.0.0.1 and real DuckDB files, compared with the simulator's own answers and counted by
+the server itself (requests per simulated minute, 429s).
+
+The simulator's clock (and, where the budget matters, the request planner's) is driven by
+the test, so "one instant" and "thirty simulated minutes" are exact; the pipeline's own
+timestamps (observation times, membership validity) stay on the wall clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pipelines.defs.ingest.checks import membership_matches_kore
+from pipelines.kore import KoreAvailabilityClient, KoreConfigError, KoreSettings
+from pipelines.kore.planner import RequestPlanner
+from pipelines.polling import Cadence, TickOutcome, agent_statuses, poll
+from pipelines.resources import WarehouseResource
+from pipelines.scopes import Scope
+from pipelines.settings import DEFAULT_SCOPES
+from pipelines.simulator import SimulatorServer
+from pipelines.warehouse import PiiPolicy, connect
+from tests.support.kore import connection_settings
+
+Factory = Callable[..., SimulatorServer]
+# A Wednesday afternoon in the simulator's time zone: most shifts are on.
+FIXED = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
+KEEP = PiiPolicy("keep")
+SCOPES_FILE = str(DEFAULT_SCOPES)
+
+
+def settings_for(server: SimulatorServer, **overrides: Any) -> KoreSettings:
+    env = server.env(include_secret=True)
+    values: dict[str, Any] = {
+        **connection_settings(env),
+        "org_id": env["KORE_ORG_ID"],
+        "backoff_base_s": 0.01,
+        "backoff_cap_s": 0.05,
+        **overrides,
+    }
+    return KoreSettings(**values)
+
+
+class SimulatedClock:
+    """One clock for the simulator (datetime) and the request planner (epoch seconds)."""
+
+    def __init__(self, start: datetime):
+        self.moment = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.moment
+
+    def epoch(self) -> float:
+        return self.now().timestamp()
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self.moment += delta
+
+
+def tick(
+    database: str,
+    settings: KoreSettings,
+    tick_id: str,
+    planner: RequestPlanner | None = None,
+    mode: str = "membership",
+    cadence: Cadence | None = None,
+) -> TickOutcome:
+    return poll(
+        partial(connect, database),
+        settings,
+        SCOPES_FILE,
+        tick_id,
+        mode=mode,
+        pii=KEEP,
+        planner=planner,
+        cadence=cadence or Cadence(),
+    )
+
+
+def membership_complete(outcome: TickOutcome) -> bool:
+    refresh = outcome.details.get("membership")
+    return refresh is None or (refresh.get("pages_missing") == 0 and "refresh" in refresh)
+
+
+def counts_by_status(buckets: dict[str, list[dict]]) -> dict[str, int]:
+    """Agents per status of one answer, an agent listed twice counted once (as stored)."""
+    return dict(Counter(agent_statuses(buckets).values()))
+
+
+def table_counts(table: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """TickOutcome.status_counts as {scope_key: {status: agents}}, zero counts left out."""
+    statuses = [c for c in table.columns if c != "scope_key"]
+    return {
+        row["scope_key"]: {s: int(row[s]) for s in statuses if int(row[s]) > 0}
+        for _, row in table.iterrows()
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# 1. One instant: membership-derived figures = the simulator's per-scope answers
+
+
+def test_per_scope_figures_from_membership_equal_the_simulators_per_scope_answers(
+    simulator_factory: Factory, tmp_db: str
+) -> None:
+    server = simulator_factory(
+        agents=120, skills=9, queues=6, page_size=20, seed=11,
+        rate_limit_per_minute=None, clock=lambda: FIXED,
+    )  # fmt: skip
+    # A budget of 4 a minute: the 6 pages of the listing take four ticks (one availability
+    # request and at most two pages each; page 1 alone first, as it tells how many there
+    # are); the planner's minute passes between ticks while the simulator stays at one instant.
+    settings = settings_for(server, rate_limit_per_minute=4)
+    clock = SimulatedClock(FIXED)
+    planner = RequestPlanner(f"{tmp_db}.budget.sqlite", 4, clock=clock.epoch)
+    outcomes = []
+    for n in range(10):
+        outcomes.append(tick(tmp_db, settings, f"t-{n}", planner=planner))
+        clock.advance(timedelta(minutes=1))
+        if membership_complete(outcomes[-1]):
+            break
+    assert membership_complete(outcomes[-1]), [o.details for o in outcomes]
+    assert len(outcomes) == 4, [o.details.get("membership") for o in outcomes]
+    assert all(o.mode == "membership" for o in outcomes)
+    derived = table_counts(outcomes[-1].status_counts)
+
+    # The simulator's own answer for every skill and queue, asked with its filter.
+    truth = server.simulator.membership_at(FIXED)
+    keys = sorted(
+        {f"skill:{s}" for skills, _ in truth.values() for s in skills}
+        | {f"queue:{q}" for _, queues in truth.values() for q in queues}
+    )
+    assert len(keys) == 9 + 6
+    scopes = [Scope("all", "", "All agents")] + [
+        Scope(k.split(":")[0], k.split(":")[1], k) for k in keys
+    ]
+    with RequestPlanner(":memory:", 1000) as own:
+        answers = KoreAvailabilityClient(
+            settings_for(server, rate_limit_per_minute=1000), planner=own
+        ).poll_sync(scopes)
+    asked = {}
+    for scope, answer in zip(scopes, answers, strict=True):
+        assert answer.ok and answer.buckets is not None, answer.error_text
+        asked[scope.key] = counts_by_status(answer.buckets)
+        # The model without HTTP says the same.
+        body = {"skillIds": [scope.ref_id]} if scope.kind == "skill" else {}
+        if scope.kind == "queue":
+            body = {"queueIds": [scope.ref_id]}
+        assert counts_by_status(server.simulator.availability(body, FIXED)) == asked[scope.key]
+    assert set(derived) == set(asked) == {"all", *keys}
+    for key in ["all", *keys]:
+        assert derived[key] == asked[key], key
+    # Not trivially equal: scopes of different sizes and more than one status each.
+    assert len({sum(c.values()) for c in derived.values()}) > 5
+    assert all(len(c) >= 2 for c in derived.values())
+    planner.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 4. auto falls back to per scope, naming what is missing
+
+
+def test_auto_falls_back_to_per_scope_naming_the_api_scope(
+    simulator_factory: Factory, tmp_path: Path
+) -> None:
+    server = simulator_factory(
+        agents=60, missing_api_scopes=("smartassist_analytics",), clock=lambda: FIXED
+    )
+    settings = settings_for(server)
+    database = str(tmp_path / "refused.duckdb")
+    outcome = tick(database, settings, "auto-1", mode="auto")
+    assert outcome.mode == "per_scope"
+    assert "SmartAssist Analytics" in outcome.details["fallback"]
+    assert len(outcome.results) == 11 and not outcome.failed
+    assert server.requests_by_route()["agents"][403] == 1
+    with connect(database, read_only=True) as con:
+        assert con.execute("SELECT DISTINCT mode FROM ticks").fetchall() == [("per_scope",)]
+        assert con.execute("SELECT count(DISTINCT scope_key) FROM snapshots").fetchall() == [
+            (11,)
+        ]
+    # The next auto tick does not ask the listing again within the refresh interval.
+    again = tick(database, settings, "auto-2", mode="auto")
+    assert again.mode == "per_scope" and "SmartAssist Analytics" in again.details["fallback"]
+    assert server.requests_by_route()["agents"][403] == 1
+
+    # Without KORE_ORG_ID the fallback names the setting (and asks no listing at all).
+    no_org = settings_for(server, org_id="")
+    other = str(tmp_path / "no-org.duckdb")
+    outcome = tick(other, no_org, "auto-1", mode="auto")
+    assert outcome.mode == "per_scope" and "KORE_ORG_ID" in outcome.details["fallback"]
+    assert server.requests_by_route()["agents"][403] == 1
+
+    # Membership mode asked for explicitly fails, naming the API scope.
+    with pytest.raises(KoreConfigError, match="SmartAssist Analytics"):
+        tick(str(tmp_path / "strict.duckdb"), settings, "m-1", mode="membership")
+    with pytest.raises(KoreConfigError, match="KORE_ORG_ID"):
+        tick(str(tmp_path / "strict-no-org.duckdb"), no_org, "m-1", mode="membership")
+
+
+# ---------------------------------------------------------------------------------------
+# 5. The drift check and its asset check
+
+
+@pytest.mark.parametrize("drift_agents", [2, 0])
+def test_drift_check_fails_on_planted_drift_and_passes_otherwise(
+    simulator_factory: Factory, tmp_db: str, drift_agents: int
+) -> None:
+    server = simulator_factory(
+        agents=80, skills=5, queues=3, page_size=25, drift_agents=drift_agents,
+        clock=lambda: FIXED,
+    )  # fmt: skip
+    settings = settings_for(server)
+    cadence = Cadence(drift=timedelta(0))
+    checks = []
+    for n in range(5):
+        outcome = tick(tmp_db, settings, f"t-{n}", cadence=cadence)
+        if outcome.details.get("drift_check"):
+            checks.append(outcome.details["drift_check"])
+        if len(checks) == 2:
+            break
+    assert len(checks) == 2, "no drift check within 5 ticks"
+    assert all("error" not in c for c in checks), checks
+    # The least recently checked scope goes first: two different scopes.
+    assert checks[0]["scope_key"] != checks[1]["scope_key"]
+
+    result = membership_matches_kore(warehouse=WarehouseResource(database=tmp_db))
+    metadata = {k: getattr(v, "value", v) for k, v in result.metadata.items()}
+    assert metadata["scopes_checked"] == 2
+    if drift_agents == 0:
+        assert result.passed, metadata
+        assert metadata["scopes_drifted"] == 0 and metadata["drifted_scope_keys"] == []
+        assert all(not c["drift"] for c in checks)
+        return
+    assert not result.passed
+    assert sorted(metadata["drifted_scope_keys"]) == sorted(c["scope_key"] for c in checks)
+    for check in checks:
+        # Kore's filtered answer leaves out two members and adds two others.
+        assert len(check["missing_agent_ids"]) == 2 and len(check["extra_agent_ids"]) == 2
+        kind, ref = check["scope_key"].split(":")
+        body = {"skillIds" if kind == "skill" else "queueIds": [ref]}
+        answered = set(agent_statuses(server.simulator.availability(body, FIXED)))
+        members = set(server.simulator.scope_members(check["scope_key"], FIXED))
+        assert set(check["missing_agent_ids"]) == answered - members
+        assert set(check["extra_agent_ids"]) == members - answered
+        for agent_id in check["missing_agent_ids"] + check["extra_agent_ids"]:
+            assert agent_id in metadata["drift"], (agent_id, metadata["drift"])
+        assert check["scope_key"] in metadata["drift"]
