@@ -187,9 +187,7 @@ def test_auto_falls_back_to_per_scope_naming_the_api_scope(
     assert server.requests_by_route()["agents"][403] == 1
     with connect(database, read_only=True) as con:
         assert con.execute("SELECT DISTINCT mode FROM ticks").fetchall() == [("per_scope",)]
-        assert con.execute("SELECT count(DISTINCT scope_key) FROM snapshots").fetchall() == [
-            (11,)
-        ]
+        assert con.execute("SELECT count(DISTINCT scope_key) FROM snapshots").fetchall() == [(11,)]
     # The next auto tick does not ask the listing again within the refresh interval.
     again = tick(database, settings, "auto-2", mode="auto")
     assert again.mode == "per_scope" and "SmartAssist Analytics" in again.details["fallback"]
