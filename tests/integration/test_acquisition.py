@@ -29,6 +29,7 @@ from pipelines.scopes import Scope
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import PiiPolicy, connect
+from pipelines.warehouse.sql import fetch_df
 from tests.support.kore import connection_settings
 
 Factory = Callable[..., SimulatorServer]
@@ -255,3 +256,146 @@ def test_drift_check_fails_on_planted_drift_and_passes_otherwise(
         for agent_id in check["missing_agent_ids"] + check["extra_agent_ids"]:
             assert agent_id in metadata["drift"], (agent_id, metadata["drift"])
         assert check["scope_key"] in metadata["drift"]
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Seventy scopes over 2,000 agents every minute on three requests a minute
+
+MINUTES = 30
+PER_MINUTE_TARGET = 3
+
+
+def per_minute_figures(server: SimulatorServer, start: datetime) -> dict[str, Any]:
+    """What the server itself counted over the simulated minutes from ``start`` (model time):
+    requests per route, 429s, the average per minute and the busiest 60-second window."""
+    log = [r for r in server.requests_log if r.at >= start]
+    times = sorted(r.at.timestamp() for r in log)
+    busiest = max(
+        (sum(1 for u in times if t <= u < t + 60) for t in times),
+        default=0,
+    )
+    return {
+        "requests": len(log),
+        "by_route": dict(Counter(r.route for r in log)),
+        "429": sum(r.status == 429 for r in log),
+        "per_minute": len(log) / MINUTES,
+        "busiest_minute": busiest,
+        "span_minutes": (times[-1] - times[0]) / 60 if times else 0.0,
+    }
+
+
+def run_poller(
+    database: str,
+    settings: KoreSettings,
+    planner: RequestPlanner,
+    name: str,
+    outcomes: list[TickOutcome],
+    errors: list[BaseException],
+    rounds: threading.Barrier,
+) -> None:
+    """Tick once per simulated minute; the barrier lets the main thread move the clock."""
+    try:
+        for minute in range(MINUTES):
+            rounds.wait(timeout=120)  # the minute has started
+            outcomes.append(tick(database, settings, f"{name}-{minute}", planner=planner))
+            rounds.wait(timeout=120)  # ticked: the clock may move
+    except BaseException as exc:  # surfaced by the main thread
+        errors.append(exc)
+        rounds.abort()
+
+
+def assert_every_scope_every_minute(outcomes: list[TickOutcome], database: str) -> None:
+    """Membership is complete from the second tick on (the first reads page 1, which tells
+    how many pages there are), so every later tick resolves all 70 scopes and 'all'; and
+    since the first listing stands for the minutes it took to collect, the first tick's
+    answer too counts in every scope, as coverage reads it afterwards."""
+    assert len(outcomes) == MINUTES
+    assert membership_complete(outcomes[1]), outcomes[1].details
+    for outcome in outcomes:
+        assert outcome.mode == "membership" and not outcome.failed, outcome.details
+    for outcome in outcomes[1:]:
+        assert outcome.details["scopes"] == 71, outcome.details
+        observed = set(outcome.status_counts["scope_key"])
+        assert len(observed) == 71 and "all" in observed, outcome.tick.tick_id
+    with connect(database, read_only=True) as con:
+        for outcome in outcomes:
+            rows = fetch_df(con, "ingest/tick_scope_status.sql", tick_id=outcome.tick.tick_id)
+            assert rows["scope_key"].nunique() == 71, outcome.tick.tick_id
+
+
+def test_seventy_scopes_over_two_thousand_agents_every_minute_on_three_requests_a_minute(
+    simulator_factory: Factory, tmp_path: Path
+) -> None:
+    clock = SimulatedClock(FIXED)
+    config = dict(agents=2000, skills=40, queues=30, page_size=100, rate_clock="model")
+    server = simulator_factory(clock=clock.now, **config)
+    settings = settings_for(server)
+    database = str(tmp_path / "one.duckdb")
+    outcomes = []
+    with RequestPlanner.for_settings(
+        settings, tmp_path / "one.budget.sqlite", clock=clock.epoch
+    ) as planner:
+        for minute in range(MINUTES):
+            outcomes.append(tick(database, settings, f"t-{minute}", planner=planner))
+            clock.advance(timedelta(minutes=1))
+    assert_every_scope_every_minute(outcomes, database)
+    one = per_minute_figures(server, FIXED)
+    print(f"one poller, 70 scopes, 2000 agents, {MINUTES} simulated minutes: {one}")
+    assert one["429"] == 0, one
+    assert one["per_minute"] <= PER_MINUTE_TARGET, one
+    assert one["by_route"]["availability"] == MINUTES + 1, one  # one a tick, one drift check
+    assert one["by_route"]["agents"] == 20, one  # 2,000 agents, 100 a page, listed once
+    with connect(database, read_only=True) as con:
+        rows = con.execute(
+            "SELECT count(*), count(DISTINCT agent_id) FROM snapshots WHERE tick_id = 't-29'"
+        ).fetchall()
+    assert rows == [(2000, 2000)]  # one row per agent, not per agent and scope
+
+    # Two overlapping runs outside the Dagster pool: two pollers (threads), each its own
+    # DuckDB file and its own planner on ONE ledger, ticking in the same simulated minutes.
+    clock2 = SimulatedClock(FIXED)
+    server2 = simulator_factory(clock=clock2.now, **config)
+    settings2 = settings_for(server2)
+    ledger = tmp_path / "shared.budget.sqlite"
+    planners = [RequestPlanner.for_settings(settings2, ledger, clock=clock2.epoch) for _ in "ab"]
+    results: list[list[TickOutcome]] = [[], []]
+    errors: list[BaseException] = []
+    rounds = threading.Barrier(3)
+    threads = [
+        threading.Thread(
+            target=run_poller,
+            args=(str(tmp_path / f"{name}.duckdb"), settings2, planner, name, out, errors, rounds),
+        )
+        for name, planner, out in zip("ab", planners, results, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(MINUTES):
+            rounds.wait(timeout=120)
+            rounds.wait(timeout=120)
+            clock2.advance(timedelta(minutes=1))
+    except threading.BrokenBarrierError:
+        pass
+    for thread in threads:
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    assert not errors, errors
+    for name, out in zip("ab", results, strict=True):
+        assert_every_scope_every_minute(out, str(tmp_path / f"{name}.duckdb"))
+    both = per_minute_figures(server2, FIXED)
+    holders = Counter(g.holder for g in planners[0].sends(settings2.account_id, since=0))
+    per_run = sorted(n / MINUTES for n in holders.values())
+    for planner in planners:
+        planner.close()
+    message = (
+        f"two overlapping pollers, one ledger, {MINUTES} simulated minutes: {both}; "
+        f"per run (ledger): {per_run} requests a minute"
+    )
+    print(message)
+    assert both["429"] == 0, message
+    assert len(holders) == 2 and sum(holders.values()) == both["requests"], message
+    # Each run keeps to three a minute; together they stay far inside the account's 60.
+    assert all(rate <= PER_MINUTE_TARGET for rate in per_run), message
+    assert both["per_minute"] <= 2 * PER_MINUTE_TARGET, message
+    assert both["busiest_minute"] <= settings2.rate_limit_per_minute, message
