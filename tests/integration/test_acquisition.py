@@ -31,6 +31,7 @@ from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import PiiPolicy, connect
 from pipelines.warehouse.sql import fetch_df
 from tests.support.kore import connection_settings
+from tests.support.membership import build
 
 Factory = Callable[..., SimulatorServer]
 # A Wednesday afternoon in the simulator's time zone: most shifts are on.
@@ -64,6 +65,10 @@ class SimulatedClock:
 
     def epoch(self) -> float:
         return self.now().timestamp()
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            self.moment = at
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
@@ -167,6 +172,101 @@ def test_per_scope_figures_from_membership_equal_the_simulators_per_scope_answer
     assert len({sum(c.values()) for c in derived.values()}) > 5
     assert all(len(c) >= 2 for c in derived.values())
     planner.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 2. A membership change at a known instant, through two refreshes around it
+
+
+def scope_members_counted(database: str, tick_id: str, scope_key: str) -> set[str]:
+    """Agents of a tick's one answer counted in ``scope_key`` by the membership valid at its
+    observation time (as tick_scope_status.sql and coverage join them)."""
+    with connect(database, read_only=True) as con:
+        rows = con.execute(
+            "SELECT s.agent_id FROM snapshots AS s JOIN membership AS m"
+            " ON m.agent_id = s.agent_id AND s.observed_at >= m.valid_from"
+            " AND (m.valid_to IS NULL OR s.observed_at < m.valid_to)"
+            " WHERE s.tick_id = ? AND s.scope_key = 'all' AND m.scope_key = ?",
+            [tick_id, scope_key],
+        ).fetchall()
+    return {agent_id for (agent_id,) in rows}
+
+
+def test_membership_change_is_attributed_to_the_right_intervals(
+    simulator_factory: Factory, tmp_db: str
+) -> None:
+    clock = SimulatedClock(FIXED)
+    server = simulator_factory(
+        agents=40, skills=5, queues=3, page_size=50, membership_changes_per_day=24,
+        clock=clock.now,
+    )  # fmt: skip
+    model = server.simulator
+    changes = model.membership_changes(FIXED - timedelta(hours=12), FIXED + timedelta(hours=12))
+    # An agent gaining a skill or queue, with no other change within ten minutes of it.
+    change = next(
+        c
+        for i, c in enumerate(changes)
+        if c.action == "add"
+        and all(abs((o.at - c.at).total_seconds()) > 600 for o in changes[:i] + changes[i + 1 :])
+    )
+    scope_key = f"{change.kind}:{change.ref_id}"
+    before = model.membership_at(change.at - timedelta(seconds=1))
+    after = model.membership_at(change.at)
+    slot = 0 if change.kind == "skill" else 1
+    assert change.ref_id not in before[change.agent_id][slot]
+    assert change.ref_id in after[change.agent_id][slot]
+
+    settings = settings_for(server)
+    keep = Cadence(refresh=timedelta(hours=1))  # no refresh due on the wall clock
+    refresh = Cadence(refresh=timedelta(0))  # a refresh due now
+    # (model minute relative to the change, cadence): the first tick lists (a new database
+    # always does), the third is after the change on the stale listing, the fourth refreshes.
+    plan = [("A", -2, keep), ("B", -1, keep), ("C", 1, keep), ("D", 2, refresh), ("E", 3, keep)]
+    outcomes: dict[str, TickOutcome] = {}
+    for name, minute, cadence in plan:
+        clock.set(change.at + timedelta(minutes=minute))
+        outcomes[name] = tick(tmp_db, settings, name, cadence=cadence)
+        assert outcomes[name].mode == "membership" and not outcomes[name].failed
+    assert membership_complete(outcomes["A"]) and "refresh" in outcomes["A"].details["membership"]
+    assert "membership" not in outcomes["C"].details  # C counts by the listing of A
+    assert outcomes["D"].details["membership"]["refresh"]["opened"] >= 1
+    assert server.requests_by_route()["agents"][200] == 2
+
+    # Ticks: the agent counts in the scope from the refresh after the change, not before.
+    counted = {name: scope_members_counted(tmp_db, name, scope_key) for name in outcomes}
+    for name in "ABC":
+        assert change.agent_id not in counted[name], name
+    for name in "DE":
+        assert change.agent_id in counted[name], name
+    # The other members are counted throughout, as the simulator lists them then.
+    steady = set(model.scope_members(scope_key, change.at - timedelta(minutes=2)))
+    assert steady and all(counted[name] >= steady for name in outcomes)
+    assert counted["E"] == set(model.scope_members(scope_key, change.at))
+
+    # Membership history: the pair opens at the refresh after the change (tick D's start).
+    with connect(tmp_db, read_only=True) as con:
+        history = con.execute(
+            "SELECT valid_from, valid_to FROM membership WHERE agent_id = ? AND scope_key = ?",
+            [change.agent_id, scope_key],
+        ).fetchall()
+    assert history == [(outcomes["D"].tick.started_at, None)]
+
+    # Coverage of the day: the agent's spans in the scope start with tick D's observation;
+    # a steady member's start with tick A's.
+    observed = {name: o.results[0].observed_at for name, o in outcomes.items()}
+    days = {t.date() for t in observed.values()}  # the wall clock's day(s), in UTC
+    with connect(tmp_db) as con:
+        for day in days:
+            build(con, day)
+        first_span = dict(
+            con.execute(
+                "SELECT agent_id, min(span_start) FROM agent_status_spans"
+                " WHERE scope_key = ? GROUP BY agent_id",
+                [scope_key],
+            ).fetchall()
+        )
+    assert first_span[change.agent_id] == observed["D"]
+    assert {first_span[agent_id] for agent_id in steady} == {observed["A"]}
 
 
 # ---------------------------------------------------------------------------------------
