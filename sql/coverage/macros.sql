@@ -49,7 +49,14 @@ known AS (
 SELECT k.scope_key, a.observed_at
 FROM answers AS a
 JOIN known AS k
-  ON k.account_id = a.account_id AND k.known_from <= a.observed_at;
+  ON k.account_id = a.account_id AND k.known_from <= a.observed_at
+UNION ALL
+-- A named agent list (kind 'agents') is observed by every membership-mode answer: its
+-- members are the listed agent IDs.
+SELECT s.scope_key, a.observed_at
+FROM answers AS a
+CROSS JOIN scopes AS s
+WHERE s.kind = 'agents';
 
 -- Every agent listing of the period: the snapshots as stored (per-scope answers, and the
 -- 'all' answers of both modes) plus each membership-mode 'all' listing once per scope of the
@@ -71,6 +78,17 @@ JOIN membership AS m
  AND (m.valid_to IS NULL OR s.observed_at < m.valid_to)
 SEMI JOIN scopes AS sc
   ON sc.scope_key = m.scope_key
+WHERE t.mode = 'membership'
+  AND s.scope_key = 'all'
+  AND s.observed_at >= lookback_start
+  AND s.observed_at < day_end
+UNION ALL
+SELECT sc.scope_key, s.observed_at, s.agent_id, s.user_id, s.status
+FROM snapshots AS s
+JOIN ticks AS t
+  ON t.tick_id = s.tick_id
+JOIN scopes AS sc
+  ON sc.kind = 'agents' AND list_contains(sc.agent_ids, s.agent_id)
 WHERE t.mode = 'membership'
   AND s.scope_key = 'all'
   AND s.observed_at >= lookback_start

@@ -499,3 +499,42 @@ def test_seventy_scopes_over_two_thousand_agents_every_minute_on_three_requests_
     assert all(rate <= PER_MINUTE_TARGET for rate in per_run), message
     assert both["per_minute"] <= 2 * PER_MINUTE_TARGET, message
     assert both["busiest_minute"] <= settings2.rate_limit_per_minute, message
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Named agent lists of the scopes file are counted from the one all-agents answer
+
+
+def test_named_agent_lists_are_counted_in_membership_mode(
+    simulator_factory: Factory, tmp_path: Path
+) -> None:
+    server = simulator_factory(agents=40, clock=lambda: FIXED)
+    settings = settings_for(server)
+    team = [agent.agent_id for agent in server.simulator.roster[:5]]
+    scopes_file = tmp_path / "scopes.toml"
+    scopes_file.write_text(
+        '[[scope]]\nkind = "agents"\nid = "team-a"\nname = "Team A"\n'
+        f"agent_ids = {team!r}\n".replace("'", '"'),
+        encoding="utf-8",
+    )
+    database = str(tmp_path / "lists.duckdb")
+    outcome = poll(
+        partial(connect, database), settings, str(scopes_file), "t-1",
+        mode="membership", pii=KEEP, cadence=Cadence(),
+    )  # fmt: skip
+    with connect(database, read_only=True) as con:
+        counted = fetch_df(con, "ingest/tick_scope_status.sql", tick_id="t-1")
+    team_rows = counted[counted["scope_key"] == "agents:team-a"]
+    assert int(team_rows["agents"].sum()) == len(team), counted
+    statuses = agent_statuses(outcome.results[0].buckets)
+    expected = Counter(statuses[a] for a in team)
+    assert dict(zip(team_rows["status"], team_rows["agents"], strict=True)) == dict(expected)
+    # Coverage observes the list at the answer, like every skill and queue.
+    observed_at = outcome.results[0].observed_at
+    with connect(database) as con:
+        build(con, observed_at.date())
+        ((cells,),) = con.execute(
+            "SELECT count(*) FROM coverage_intervals WHERE scope_key = 'agents:team-a'"
+            " AND observed_share > 0"
+        ).fetchall()
+    assert cells >= 1
