@@ -116,6 +116,7 @@ class RequestPlanner:
         expected: Mapping[int, int] = DEFAULT_EXPECTED,
         clock: Callable[[], float] = time.time,
         holder: str | None = None,
+        poller: str | None = None,
         busy_timeout_s: float = 30.0,
     ):
         if isinstance(limit_per_minute, bool) or limit_per_minute < 1:
@@ -132,6 +133,9 @@ class RequestPlanner:
         self.reserve_per_minute = reserve_per_minute
         self.expected = dict(expected)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Who declares expectations: one poller (the database it fills) across its runs, so a
+        # run replaces its predecessor's declaration while concurrent pollers add up.
+        self.poller = poller or self.holder
         self._clock = clock
         self._lock = threading.Lock()
         self._writes = 0
@@ -227,7 +231,7 @@ class RequestPlanner:
     def _expected(self, con: sqlite3.Connection, account_id: str, now: float) -> dict[int, int]:
         expected = dict(self.expected)
         rows = con.execute(
-            "SELECT priority, max(per_minute) FROM expectations "
+            "SELECT priority, sum(per_minute) FROM expectations "
             "WHERE account_id = ? AND until > ? GROUP BY priority",
             (account_id, now),
         ).fetchall()
@@ -306,8 +310,9 @@ class RequestPlanner:
             )
 
     def expect(self, account_id: str, priority: int, per_minute: int, ttl_s: float = 180.0) -> None:
-        """Declare that this holder expects ``per_minute`` sends at ``priority`` for the next
-        ``ttl_s`` seconds; lower priorities keep that much room (0 withdraws it)."""
+        """Declare that this poller expects ``per_minute`` sends at ``priority`` for the next
+        ``ttl_s`` seconds; lower priorities keep room for the sum over pollers (0 withdraws
+        it)."""
         self._check(priority, 1)
         with self._write() as con:
             now = self._clock()
@@ -315,7 +320,7 @@ class RequestPlanner:
                 "INSERT INTO expectations VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (account_id, priority, holder) "
                 "DO UPDATE SET per_minute = excluded.per_minute, until = excluded.until",
-                (account_id, priority, self.holder, max(0, int(per_minute)), now + ttl_s),
+                (account_id, priority, self.poller, max(0, int(per_minute)), now + ttl_s),
             )
 
     # ---- reading -----------------------------------------------------------------------------

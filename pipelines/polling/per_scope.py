@@ -158,7 +158,7 @@ def open_planner(open_db: OpenDatabase, settings: KoreSettings) -> RequestPlanne
     beside the DuckDB file the tick writes (each database its own ledger by default)."""
     with open_db() as con:
         ((database,),) = fetch_all(con, "ingest/database_path.sql") or [(None,)]
-    return RequestPlanner.for_settings(settings, ledger_path(database))
+    return RequestPlanner.for_settings(settings, ledger_path(database), poller=database)
 
 
 def run_tick(

@@ -36,8 +36,14 @@ class Clock:
         return self.at
 
 
-def planner(path: Path | str, limit: int = 5, reserve: int = 0, clock: Clock | None = None):
-    return RequestPlanner(path, limit, reserve, clock=clock or Clock())
+def planner(
+    path: Path | str,
+    limit: int = 5,
+    reserve: int = 0,
+    clock: Clock | None = None,
+    poller: str | None = None,
+):
+    return RequestPlanner(path, limit, reserve, clock=clock or Clock(), poller=poller)
 
 
 def test_grants_up_to_the_budget_then_refuses_until_the_window_moves(tmp_path: Path) -> None:
@@ -95,6 +101,23 @@ def test_declared_expectations_keep_room_across_processes(tmp_path: Path) -> Non
     assert refresher.available(ACCOUNT, PRIORITY_MEMBERSHIP) == 9
     poller.close()
     refresher.close()
+
+
+def test_concurrent_pollers_add_up_and_one_pollers_runs_replace_each_other(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.sqlite"
+    clock = Clock()
+    a = planner(path, limit=10, clock=clock, poller="a.duckdb")
+    b = planner(path, limit=10, clock=clock, poller="b.duckdb")
+    a.expect(ACCOUNT, PRIORITY_AVAILABILITY, 3)
+    b.expect(ACCOUNT, PRIORITY_AVAILABILITY, 3)
+    assert a.available(ACCOUNT, PRIORITY_MEMBERSHIP) == 4  # room for both pollers' requests
+    a_next_run = planner(path, limit=10, clock=clock, poller="a.duckdb")  # a's next run
+    a_next_run.expect(ACCOUNT, PRIORITY_AVAILABILITY, 1)
+    assert a.available(ACCOUNT, PRIORITY_MEMBERSHIP) == 6  # 1 + 3, not 3 + 3 + 1
+    for one in (a, b, a_next_run):
+        one.close()
 
 
 def test_retry_after_holds_every_priority_and_every_holder(tmp_path: Path) -> None:
