@@ -10,12 +10,14 @@ refresh interval has passed, so a refused listing costs one request an hour, not
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
 
 from pipelines import settings as config_settings
 from pipelines.kore import KoreConfigError, KoreSettings
+from pipelines.kore.clock import utcnow
 from pipelines.kore.planner import RequestPlanner
 from pipelines.polling.membership import Cadence, ListingRefused, run_membership_tick
 from pipelines.polling.per_scope import OpenDatabase, TickOutcome, open_planner, run_tick
@@ -33,7 +35,9 @@ def cadence_from_settings() -> Cadence:
     )
 
 
-def _record(open_db: OpenDatabase, account: str, mode: str, reason: str | None) -> None:
+def _record(
+    open_db: OpenDatabase, account: str, mode: str, reason: str | None, at: datetime
+) -> None:
     """Store a change of mode (only a change: the table stays small)."""
     with open_db() as con:
         last = fetch_all(con, "ingest/acquisition_last.sql", account_id=account)
@@ -43,19 +47,21 @@ def _record(open_db: OpenDatabase, account: str, mode: str, reason: str | None) 
             execute(
                 con,
                 "ingest/acquisition_event.sql",
-                changed_at=datetime.now(UTC),
+                changed_at=at,
                 account_id=account,
                 mode=mode,
                 reason=reason,
             )
 
 
-def _recent_fallback(open_db: OpenDatabase, account: str, cadence: Cadence) -> str | None:
+def _recent_fallback(
+    open_db: OpenDatabase, account: str, cadence: Cadence, now: datetime
+) -> str | None:
     with open_db() as con:
         last = fetch_all(con, "ingest/acquisition_last.sql", account_id=account)
     if last and last[0][1] == "per_scope" and last[0][2]:
         at, _, reason = last[0]
-        if datetime.now(UTC) - at < cadence.refresh:
+        if now - at < cadence.refresh:
             return reason
     return None
 
@@ -71,8 +77,10 @@ def poll(
     pii: PiiPolicy | None = None,
     planner: RequestPlanner | None = None,
     cadence: Cadence | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> TickOutcome:
-    """One tick in the configured acquisition mode; see the module docstring."""
+    """One tick in the configured acquisition mode; see the module docstring. ``clock`` dates
+    membership ticks and decides what is due (tests drive simulated minutes with it)."""
     mode = mode or config_settings.get("AVAILABILITY_ACQUISITION")
     cadence = cadence or cadence_from_settings()
     settings.validate()
@@ -90,7 +98,7 @@ def poll(
                     "listing's path); polling per scope"
                 )
             elif mode == "auto":
-                reason = _recent_fallback(open_db, account, cadence)
+                reason = _recent_fallback(open_db, account, cadence, clock())
             if reason is None:
                 try:
                     outcome = run_membership_tick(
@@ -103,8 +111,9 @@ def poll(
                         transport=transport,
                         pii=pii,
                         cadence=cadence,
+                        clock=clock,
                     )
-                    _record(open_db, account, "membership", None)
+                    _record(open_db, account, "membership", None, clock())
                     return outcome
                 except ListingRefused as exc:
                     reason = (
@@ -113,7 +122,7 @@ def poll(
                     )
             if mode == "membership":
                 raise KoreConfigError(f"AVAILABILITY_ACQUISITION=membership: {reason}")
-        _record(open_db, account, "per_scope", reason)
+        _record(open_db, account, "per_scope", reason, clock())
         outcome = run_tick(
             open_db,
             settings,

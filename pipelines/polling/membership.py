@@ -11,6 +11,7 @@ filtered answer differs from the local member list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 
 from pipelines.kore import KoreAvailabilityClient, KoreSettings
 from pipelines.kore.agents import KoreAgentsClient, membership_rows
+from pipelines.kore.clock import utcnow
 from pipelines.kore.planner import (
     PRIORITY_AVAILABILITY,
     PRIORITY_DRIFT,
@@ -170,15 +172,17 @@ def run_membership_tick(
     transport: httpx.AsyncBaseTransport | None = None,
     pii: PiiPolicy | None = None,
     cadence: Cadence = Cadence(),
+    clock: Callable[[], datetime] = utcnow,
 ) -> TickOutcome:
     """One availability request for every agent, then membership pages and a drift check as
     far as the budget allows after it; landed as one tick of mode ``membership``.
 
     Raises :class:`ListingRefused` (before anything is landed) when Kore refuses the listing,
-    so ``auto`` acquisition can fall back to per-scope polling.
+    so ``auto`` acquisition can fall back to per-scope polling. ``clock`` dates the tick and
+    decides what is due (tests drive simulated minutes with it).
     """
     account = settings.account_id
-    started = datetime.now(UTC)
+    started = clock()
     planner.expect(account, PRIORITY_AVAILABILITY, 1)
     with open_db() as con:
         refresh_due, drift_due = _due(con, account, started, cadence)
@@ -197,7 +201,7 @@ def run_membership_tick(
         tick_id=tick_id,
         account_id=account,
         started_at=started,
-        ended_at=datetime.now(UTC),
+        ended_at=max(clock(), started),
         run_id=run_id,
         mode="membership",
         requests=sent,
