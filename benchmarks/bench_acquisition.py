@@ -439,6 +439,11 @@ def main(argv: list[str] | None = None) -> None:
     emit(figures, {"table": lines})
 
 
+def pct(spread: Spread, sign: str = "") -> str:
+    """'median [min–max]' with two decimals (percentages near zero read badly in fmt)."""
+    return f"{spread.median:{sign}.2f} [{spread.low:{sign}.2f}–{spread.high:{sign}.2f}]"
+
+
 def report(sizes, runs, errors, repeat: int, ticks: int, hours: int):
     header = ("scopes", "agents", "mode", "requests/min", "hourly avg*", "429s",
               "by endpoint (per min)",
@@ -468,8 +473,7 @@ def report(sizes, runs, errors, repeat: int, ticks: int, hours: int):
                 requests = f"({size.scopes / int(name.split()[1]):.1f} needed)"
                 hourly = "—"
             rows.append((str(size.scopes), str(size.agents), name, requests, hourly, too_many,
-                         routes,
-                         gaps, fmt_spread(mae), fmt_spread(bias)))  # fmt: skip
+                         routes, gaps, pct(mae), pct(bias, "+")))  # fmt: skip
             if name in MODES:
                 figures.append(
                     Figure(
