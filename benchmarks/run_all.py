@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("bench_ingest", 300, 450),
     ("bench_coverage", 900, 300),
     ("bench_dagster", 120, 120),
+    ("bench_acquisition", 120, 360),
 ]
 
 
