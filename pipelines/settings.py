@@ -337,6 +337,13 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
         ),
         _s(
+            "AVAILABILITY_MEMBERSHIP_PAGES_PER_TICK",
+            "int",
+            2,
+            "listing pages a tick may fetch for a refresh after the first",
+            minimum=1,
+        ),
+        _s(
             "AVAILABILITY_DRIFT_CHECK_MINUTES",
             "int",
             60,

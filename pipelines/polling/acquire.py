@@ -32,6 +32,7 @@ def cadence_from_settings() -> Cadence:
     return Cadence(
         refresh=timedelta(minutes=config_settings.get("AVAILABILITY_MEMBERSHIP_REFRESH_MINUTES")),
         drift=timedelta(minutes=config_settings.get("AVAILABILITY_DRIFT_CHECK_MINUTES")),
+        pages_per_tick=config_settings.get("AVAILABILITY_MEMBERSHIP_PAGES_PER_TICK"),
     )
 
 

@@ -54,10 +54,14 @@ class ListingRefused(Exception):
 
 @dataclass(frozen=True)
 class Cadence:
-    """How often membership is refreshed and drift is checked."""
+    """How often membership is refreshed and drift is checked, and how fast a refresh after
+    the first may spend the budget: ``pages_per_tick`` listing pages at most (the first
+    listing takes whatever the budget leaves, so a new installation counts per skill and
+    queue within minutes)."""
 
     refresh: timedelta = timedelta(minutes=60)
     drift: timedelta = timedelta(minutes=60)
+    pages_per_tick: int = 2
 
 
 def _due(con: Any, account: str, now: datetime, cadence: Cadence) -> tuple[bool, bool]:
@@ -72,6 +76,7 @@ def _fetch_pages(
     open_db: OpenDatabase,
     settings: KoreSettings,
     config: ScopesConfig,
+    cadence: Cadence,
     planner: RequestPlanner,
     transport: httpx.AsyncBaseTransport | None,
     now: datetime,
@@ -84,6 +89,8 @@ def _fetch_pages(
         ((first_refresh,),) = fetch_all(con, "membership/first_refresh.sql", account_id=account)
     wanted = state.pages_missing
     room = planner.available(account, PRIORITY_MEMBERSHIP)
+    if not first_refresh:
+        room = min(room, cadence.pages_per_tick)
     pages = wanted[: max(room, 0)]
     if not pages:
         return {"requests": 0, "pages_fetched": 0, "pages_missing": len(wanted)}
@@ -190,7 +197,9 @@ def run_membership_tick(
     (result,) = client.poll_sync([ALL])
     details: dict[str, Any] = {}
     if refresh_due:
-        details["membership"] = _fetch_pages(open_db, settings, config, planner, transport, started)
+        details["membership"] = _fetch_pages(
+            open_db, settings, config, cadence, planner, transport, started
+        )
     scopes = resolved_scopes(open_db, config)
     if drift_due:
         details["drift_check"] = _check_drift(open_db, settings, planner, transport, scopes)

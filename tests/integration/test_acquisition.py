@@ -538,3 +538,32 @@ def test_named_agent_lists_are_counted_in_membership_mode(
             " AND observed_share > 0"
         ).fetchall()
     assert cells >= 1
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Refreshes after the first spread their pages over ticks
+
+
+def test_refreshes_after_the_first_fetch_at_most_pages_per_tick(
+    simulator_factory: Factory, tmp_db: str
+) -> None:
+    server = simulator_factory(agents=40, page_size=5, clock=lambda: FIXED)  # 8 pages
+    settings = settings_for(server)
+
+    def pages_served() -> int:
+        return server.requests_by_route().get("agents", {}).get(200, 0)
+
+    # The first listing takes what the budget leaves: page 1 (the total), then the other 7.
+    tick(tmp_db, settings, "first-1")
+    second = tick(tmp_db, settings, "first-2")
+    assert "refresh" in second.details["membership"] and pages_served() == 8
+    paced = Cadence(refresh=timedelta(0), pages_per_tick=2)
+    served = []
+    for n in range(6):
+        before = pages_served()
+        outcome = tick(tmp_db, settings, f"later-{n}", cadence=paced)
+        served.append(pages_served() - before)
+        if "refresh" in outcome.details["membership"]:
+            break
+    # Page 1 alone (the total is not known before it), then two a tick until the 8th.
+    assert served == [1, 2, 2, 2, 1], served
