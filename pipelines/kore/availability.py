@@ -20,8 +20,9 @@ from typing import Any
 
 from pipelines.kore.client import Call, KoreClient, run_sync
 from pipelines.kore.errors import KoreInvalidResponseError
+from pipelines.kore.payload import load_json_body
 from pipelines.kore.planner import PRIORITY_AVAILABILITY
-from pipelines.kore.transport import Endpoint, Request, kore_errors
+from pipelines.kore.transport import Endpoint, Request
 from pipelines.scopes import Scope
 
 __all__ = [
@@ -41,10 +42,6 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 # --------------------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
     """The buckets and the body text to store: the text itself, unless it must be rewritten.
 
@@ -57,12 +54,6 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
     object (repeated bucket keys merged, a lone surrogate replaced), so one odd answer can never
     sink the other scopes of its tick. Any other body is kept byte for byte.
     """
-    stripped = text.lstrip()
-    if stripped.startswith("<"):
-        raise KoreInvalidResponseError(
-            "the body is an HTML page, not JSON (a proxy, login or error page?)",
-            hint="Check KORE_HOST points at the Kore.ai platform host",
-        )
     repeated: list[str] = []
 
     def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -76,33 +67,10 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
             merged[key] = value
         return merged
 
-    try:
-        data = json.loads(text, object_pairs_hook=merge_pairs, parse_constant=_reject_constant)
-    except RecursionError:
-        raise KoreInvalidResponseError(
-            f"the body nests too deeply to be an availability payload ({len(text)} characters)"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise KoreInvalidResponseError(
-            f"the body is not valid JSON ({exc.msg} at character {exc.pos}; {len(text)} "
-            "characters, possibly truncated)",
-            hint=(
-                "Retried up to KORE_MAX_ATTEMPTS times; if every answer is cut short, check "
-                "KORE_HOST and any proxy between here and Kore.ai"
-            ),
-            transient=True,
-        ) from None
-    except ValueError as exc:  # NaN or Infinity: parsed by Python, refused by JSON readers
-        raise KoreInvalidResponseError(f"the body is not valid JSON ({exc})") from None
+    data = load_json_body(text, "an availability payload", object_pairs_hook=merge_pairs)
     if not isinstance(data, dict):
         raise KoreInvalidResponseError(
             f"expected a JSON object of status buckets, got {type(data).__name__}"
-        )
-    errors = kore_errors(text) if "errors" in data else []
-    if errors:
-        raise KoreInvalidResponseError(
-            "the body is a Kore.ai error, not availability: "
-            + "; ".join(f"{msg} (code {code})" for msg, code in errors)
         )
     buckets: dict[str, list[dict]] = {}
     for key, value in data.items():

@@ -8,6 +8,7 @@ reader would; a body that is Kore's ``{"errors": [...]}`` is refused naming the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pipelines.kore.errors import KoreInvalidResponseError
@@ -20,15 +21,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def load_json_body(text: str, payload: str) -> Any:
-    """The parsed body; ``payload`` names what was expected ("an agents page")."""
+def load_json_body(
+    text: str,
+    payload: str,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
+    """The parsed body; ``payload`` names what was expected ("an agents page").
+    ``object_pairs_hook`` as for :func:`json.loads` (the availability parser keeps a key an
+    object repeats)."""
     if text.lstrip().startswith("<"):
         raise KoreInvalidResponseError(
             "the body is an HTML page, not JSON (a proxy, login or error page?)",
             hint="Check KORE_HOST points at the Kore.ai platform host",
         )
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(
+            text, object_pairs_hook=object_pairs_hook, parse_constant=_reject_constant
+        )
     except RecursionError:
         raise KoreInvalidResponseError(
             f"the body nests too deeply to be {payload} ({len(text)} characters)"
