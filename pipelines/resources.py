@@ -45,9 +45,11 @@ KORE_FIELDS = {
     "account_id": "account_id",
     "client_id": "client_id",
     "client_secret": "client_secret",
+    "org_id": "org_id",
     "algorithm": "algorithm",
     "jti_mode": "jti_mode",
     "rate_limit_per_minute": "rate_limit_per_minute",
+    "rate_reserve_per_minute": "rate_reserve_per_minute",
     "max_concurrency": "max_concurrency",
     "tick_deadline_seconds": "tick_deadline_s",
     "allow_insecure_http": "allow_insecure_http",
@@ -79,9 +81,11 @@ class KoreResource(ConfigurableResource):
     account_id: str | None = _field("account_id")
     client_id: str | None = _field("client_id")
     client_secret: str | None = _field("client_secret")
+    org_id: str | None = _field("org_id")
     algorithm: str | None = _field("algorithm")
     jti_mode: bool | None = _field("jti_mode")
     rate_limit_per_minute: int | None = _field("rate_limit_per_minute")
+    rate_reserve_per_minute: int | None = _field("rate_reserve_per_minute")
     max_concurrency: int | None = _field("max_concurrency")
     tick_deadline_seconds: float | None = _field("tick_deadline_seconds")
     allow_insecure_http: bool | None = _field("allow_insecure_http")
