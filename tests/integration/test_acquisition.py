@@ -567,3 +567,21 @@ def test_refreshes_after_the_first_fetch_at_most_pages_per_tick(
             break
     # Page 1 alone (the total is not known before it), then two a tick until the 8th.
     assert served == [1, 2, 2, 2, 1], served
+
+
+# ---------------------------------------------------------------------------------------
+# 8. Skills and queues the scopes file lists count as known to the listing too
+
+
+def test_scopes_the_file_lists_are_covered_and_drift_checked(
+    simulator_factory: Factory, tmp_db: str
+) -> None:
+    server = simulator_factory(clock=lambda: FIXED)  # the catalogue config/scopes.toml lists
+    settings = settings_for(server)
+    outcomes = [tick(tmp_db, settings, f"t-{n}") for n in range(3)]
+    assert membership_complete(outcomes[1])
+    assert outcomes[1].details["scopes"] == 11  # all + 6 skills + 4 queues, by the file's names
+    assert outcomes[2].details["drift_check"]["drift"] is False
+    with connect(tmp_db, read_only=True) as con:
+        sources = dict(con.execute("SELECT source, count(*) FROM scopes GROUP BY 1").fetchall())
+    assert sources == {"file": 11}
