@@ -24,6 +24,7 @@ from pipelines.warehouse.sql import sql_files
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
+    "SchemaTooNewError",
     "connect",
     "is_lock_error",
     "migrate",
@@ -51,6 +52,10 @@ def _migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer release than this code."""
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the migrations not yet recorded in ``schema_version``; return those applied.
 
@@ -63,8 +68,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    known = _migrations()
+    newest = max(version for version, _, _ in known)
+    if done and max(done) > newest:
+        # A newer release wrote this file: its tables may mean things this code does not
+        # know, so writing to it could corrupt them. Refuse before anything is written.
+        raise SchemaTooNewError(
+            f"the database's schema is version {max(done)}, newer than this code's {newest} "
+            "(sql/migrations); run the release that wrote it, or point AVAILABILITY_DB "
+            "elsewhere"
+        )
     applied = []
-    for version, name, text in _migrations():
+    for version, name, text in known:
         if version in done:
             continue
         with transaction(con):

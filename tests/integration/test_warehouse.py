@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.scopes import Scope
 from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, migrate, write_tick
+from pipelines.warehouse.connection import SchemaTooNewError
 
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SCOPES = [Scope("all", "", "All agents"), Scope("skill", "sk-a", "A"), Scope("queue", "qu-q", "Q")]
@@ -76,6 +77,20 @@ def test_migrations_apply_once_and_are_recorded(tmp_db: str) -> None:
     with connect(tmp_db) as con:
         again = con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
     assert again == versions
+
+
+def test_a_schema_from_a_newer_release_is_refused_before_anything_is_written(
+    tmp_db: str,
+) -> None:
+    with connect(tmp_db) as con:
+        ((newest,),) = con.execute("SELECT max(version) FROM schema_version").fetchall()
+        con.execute("INSERT INTO schema_version VALUES (999, 'from_the_future', now())")
+        con.execute("CREATE TABLE future_only (x INTEGER)")
+    with pytest.raises(SchemaTooNewError) as refused, connect(tmp_db):
+        pass
+    assert "version 999" in str(refused.value) and f"this code's {newest}" in str(refused.value)
+    with connect(tmp_db, read_only=True) as con:  # readers are not migrated: still readable
+        assert con.execute("SELECT count(*) FROM future_only").fetchall() == [(0,)]
 
 
 def test_tick_write_derives_snapshots_agents_and_capacity(tmp_db: str) -> None:
