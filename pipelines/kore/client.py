@@ -328,6 +328,11 @@ class KoreClient:
             return Failure(
                 wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
             )
+        except Exception as exc:  # one answer's oddity ends this request only
+            # An unknown charset (LookupError), a decoder's MemoryError, anything else while
+            # reading one answer: this request fails with what happened, the others go on.
+            call.latency_ms = (time.monotonic() - started) * 1000
+            return Failure(_unreadable(request.subject, exc))
 
         received_at = utcnow()
         latency_ms = (time.monotonic() - started) * 1000
@@ -358,6 +363,8 @@ class KoreClient:
         except KoreInvalidResponseError as exc:
             # A body cut short is worth another try (transient); a page or a wrong shape is not.
             return Failure(wire.error_for_payload(exc, request.subject, reply, call.attempts))
+        except Exception as exc:  # a parser's failure on one answer is its own
+            return Failure(_unreadable(request.subject, exc))
         call.observed_at = sent_at + (received_at - sent_at) / 2
         call.outcome = "ok"
         call.body = stored
@@ -394,3 +401,11 @@ class _Budget:
 
     priority: int
     purpose: str
+
+
+def _unreadable(subject: str, exc: Exception) -> KoreInvalidResponseError:
+    """The error for an answer that could not be read for an unforeseen reason."""
+    detail = str(exc)[:200] or "no detail"
+    return KoreInvalidResponseError(
+        f"{subject}: the answer could not be read ({type(exc).__name__}: {detail})"
+    )

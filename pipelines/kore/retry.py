@@ -98,10 +98,13 @@ def backoff_s(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> 
     return rng.uniform(0.0, ceiling)
 
 
+MAX_RETRY_AFTER_S = 120.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Retry-After as seconds (delta-seconds or HTTP date), or None when absent or unreadable.
 
-    A date in the past means "now" (0 seconds).
+    A date in the past means "now" (0 seconds); more than ``MAX_RETRY_AFTER_S`` counts as that.
     """
     if value is None:
         return None
@@ -120,4 +123,6 @@ def parse_retry_after(value: str | None) -> float | None:
         seconds = (as_utc(when) - utcnow()).total_seconds()
     if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    # Kore's window is a minute: a longer wait is no plan, and an absurd one (1e20) must not
+    # overflow a timer or hold every process's ledger for ever.
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
