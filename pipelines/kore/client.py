@@ -46,6 +46,7 @@ from pipelines.kore.retry import Wait, wait_rule, wait_seconds
 from pipelines.kore.transport import (
     MAX_ERROR_BODY_CHARS,
     BodyTooLarge,
+    BodyUnreadable,
     Endpoint,
     Failure,
     KoreTransport,
@@ -322,7 +323,7 @@ class KoreClient:
         logger.debug("%s: attempt %d sent", name, call.attempts)
         try:
             reply = await wire.send(http, token, request, deadline)
-        except (httpx.RequestError, BodyTooLarge) as exc:
+        except (httpx.RequestError, BodyTooLarge, BodyUnreadable) as exc:
             call.latency_ms = (time.monotonic() - started) * 1000
             at_deadline = time.monotonic() >= deadline - 0.01
             return Failure(

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipelines.kore.config import KoreSettings
+from pipelines.kore.decoding import ACCEPT_ENCODING, BodyTooLarge, BodyUnreadable, read_capped
 from pipelines.kore.errors import (
     KoreAuthError,
     KoreBadRequestError,
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_ERROR_BODY_CHARS",
     "REDACTED",
     "BodyTooLarge",
+    "BodyUnreadable",
     "Endpoint",
     "Failure",
     "KoreTransport",
@@ -108,10 +110,6 @@ class Failure:
 
     error: KoreError
     retry_after_s: float | None = None
-
-
-class BodyTooLarge(Exception):
-    """The body exceeded MAX_BODY_BYTES; reading stops so memory stays bounded."""
 
 
 def kore_errors(text: str) -> list[tuple[str, Any]]:
@@ -203,7 +201,12 @@ class KoreTransport:
             write=min(settings.read_timeout_s, remaining),
             pool=remaining,
         )
-        headers = {"auth": token, "accountId": settings.account_id, "Accept": "application/json"}
+        headers = {
+            "auth": token,
+            "accountId": settings.account_id,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         content = None
         if request.body is not None:
             content = json.dumps(request.body).encode("utf-8")
@@ -216,7 +219,7 @@ class KoreTransport:
             content=content,
             timeout=timeout,
         ) as response:
-            raw = await _read_capped(response)
+            raw = await read_capped(response, MAX_BODY_BYTES)
             status = response.status_code
             reply_headers = response.headers
             charset = response.charset_encoding or "utf-8"
@@ -257,6 +260,8 @@ class KoreTransport:
                 f"not {self.endpoint.payload}",
                 hint="Check KORE_HOST",
             )
+        if isinstance(exc, BodyUnreadable):
+            return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
         if isinstance(exc, httpx.DecodingError):
             return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
         return KoreConnectionError(
@@ -384,14 +389,3 @@ class KoreTransport:
             hint=hint,
             transient=stale,
         )
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)

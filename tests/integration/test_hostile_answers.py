@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,11 +18,23 @@ from pipelines.scopes import Scope
 
 GOOD = json.dumps({"AVAILABLE": [{"_id": "a-1", "userId": "u-1"}], "BUSY": [], "AWAY": []})
 
+
+def _bomb(megabytes: int) -> bytes:
+    """``megabytes`` MiB of zeros, gzipped, then gzipped again: a few KB on the wire."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * (1 << 20)
+    once = b"".join(inner.compress(block) for _ in range(megabytes)) + inner.flush()
+    return gzip.compress(once, 9)
+
+
 # skill ID -> (status, headers, body) the server answers for it
 ANSWERS: dict[str, tuple[int, dict[str, str], bytes]] = {
     "sk-charset": (200, {"Content-Type": "application/json; charset=x-no-such-codec"}, b"{}"),
     "sk-retry": (429, {"Retry-After": "1e20", "Content-Type": "application/json"}, b"{}"),
     "sk-deep": (200, {"Content-Type": "application/json"}, b"[" * 100_000 + b"]" * 100_000),
+    "sk-bomb": (200, {"Content-Encoding": "gzip, gzip"}, _bomb(200)),
+    "sk-layers": (200, {"Content-Encoding": "gzip, gzip, gzip"}, gzip.compress(b"{}")),
+    "sk-gzip": (200, {"Content-Encoding": "gzip"}, gzip.compress(GOOD.encode())),
 }
 
 
@@ -74,6 +88,24 @@ def test_one_scopes_hostile_answer_never_costs_the_others(hostile_server: str) -
     assert not charset.ok and "x-no-such-codec" in (charset.error_text or "")
     assert not results["skill:sk-retry"].ok  # a Retry-After of 1e20 is no plan, nor a crash
     assert not results["skill:sk-deep"].ok
+    assert results["skill:sk-gzip"].ok  # an honest gzipped answer is decoded
+    assert "layers" not in (results["skill:sk-gzip"].error_text or "")
+    layers = results["skill:sk-layers"]
+    assert not layers.ok and "3 content encodings" in (layers.error_text or "")
+
+
+def test_a_gzip_bomb_is_refused_at_the_decoded_cap(
+    hostile_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 200 MiB decoded from a few KB on the wire, against a cap lowered to 16 MiB: refused as
+    # too large while decoding, not after inflating it all.
+    monkeypatch.setattr("pipelines.kore.transport.MAX_BODY_BYTES", 16 << 20)
+    settings = KoreSettings(
+        host=hostile_server, bot_id="st-1", account_id="acct", client_id="cs-1",
+        client_secret="s" * 32, max_attempts=1,
+    )  # fmt: skip
+    (result,) = KoreAvailabilityClient(settings).poll_sync([Scope("skill", "sk-bomb", "b")])
+    assert not result.ok and "larger than" in (result.error_text or "")
 
 
 def test_retry_after_is_capped() -> None:
