@@ -168,7 +168,9 @@ class PiiPolicy:
                 fast = self._hash_fast(body)
                 if fast is not None:
                     return fast
-            if not _PII_HINT.search(body):
+            # A backslash can spell a key in escapes ("\u0065mailId"): then only the parse
+            # tells, so the cheap text check may only skip bodies without one.
+            if "\\" not in body and not _PII_HINT.search(body):
                 return body
             try:
                 data = json.loads(body)
@@ -279,6 +281,12 @@ class PiiPolicy:
                 _HASH_CACHES.clear()
             cache = _HASH_CACHES[key] = {}
         return cache
+
+    def scrub_text(self, text: str | None) -> str | None:
+        """An error text as it may be stored: contact values in it protected like a body's."""
+        if text is None or self.mode == "keep":
+            return text
+        return self._protect_text(text)
 
     def _protect_text(self, text: str) -> str:
         def field_value(match: re.Match[str]) -> str:

@@ -124,6 +124,10 @@ def write_tick(
             ],
             dtype="string",
         )
+        landing["error_text"] = pd.array(
+            [policy.scrub_text(None if pd.isna(t) else t) for t in landing["error_text"]],
+            dtype="string",
+        )
     landing.insert(0, "tick_id", tick.tick_id)
     landing.insert(2, "account_id", tick.account_id)
     sends = sends[["scope_key", "sent_at"]].copy()

@@ -264,3 +264,26 @@ def test_pii_policy_hashes_stably_and_drops_or_keeps(tmp_db: str) -> None:
         again = PiiPolicy("hash").with_database_key(con).key
         assert con.execute("SELECT count(*) FROM pii_keys").fetchall() == [(1,)]
     assert first == again and first is not None and len(first) == 32
+
+
+def test_contact_data_behind_json_escapes_and_in_error_texts_is_never_stored(
+    tmp_db: str,
+) -> None:
+    """Issue 14, item 7: a JSON-escaped key ("\\u0065mailId" is "emailId") and an e-mail
+    address inside a server's error text are protected like any other contact value."""
+    victim = "victim@example.com"
+    body = '{"AVAILABLE": [{"_id": "a-1", "userId": "u-1", "\\u0065mailId": "' + victim + '"}]}'
+    frame = landing({"all": {}, "skill:sk-1": None})
+    frame.loc[frame["scope_key"] == "all", "body"] = body
+    frame.loc[frame["scope_key"] == "skill:sk-1", "error_text"] = f"HTTP 500: no agent {victim}"
+    policy = PiiPolicy("hash", key=b"k" * 32)
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), frame, sends(["all"]), SCOPES, pii=policy)
+        stored = con.execute(
+            "SELECT string_agg(coalesce(body, '') || coalesce(error_text, ''), ' ')"
+            " FROM raw_responses"
+        ).fetchall()[0][0]
+        agents = con.execute("SELECT email, attributes::VARCHAR FROM agents").fetchall()
+    assert victim not in stored
+    assert agents and all(victim not in str(row) for row in agents)
+    assert agents[0][0].startswith("pii:")
