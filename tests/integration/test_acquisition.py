@@ -30,7 +30,7 @@ from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import PiiPolicy, connect
 from pipelines.warehouse.sql import fetch_df
-from tests.support.kore import connection_settings
+from tests.support.kore import simulator_settings
 from tests.support.membership import build
 
 Factory = Callable[..., SimulatorServer]
@@ -41,15 +41,7 @@ SCOPES_FILE = str(DEFAULT_SCOPES)
 
 
 def settings_for(server: SimulatorServer, **overrides: Any) -> KoreSettings:
-    env = server.env(include_secret=True)
-    values: dict[str, Any] = {
-        **connection_settings(env),
-        "org_id": env["KORE_ORG_ID"],
-        "backoff_base_s": 0.01,
-        "backoff_cap_s": 0.05,
-        **overrides,
-    }
-    return KoreSettings(**values)
+    return simulator_settings(server.env(include_secret=True), **overrides)
 
 
 class SimulatedClock:

@@ -30,22 +30,14 @@ from pipelines.kore import (
 )
 from pipelines.scopes import Scope
 from pipelines.simulator import SimulatorServer
-from tests.support.kore import connection_settings
+from tests.support.kore import simulator_settings
 
 Factory = Callable[..., SimulatorServer]
 FIXED = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
 
 
 def settings_for(server: SimulatorServer, **overrides: Any) -> KoreSettings:
-    env = server.env(include_secret=True)
-    values: dict[str, Any] = {
-        **connection_settings(env),
-        "org_id": env["KORE_ORG_ID"],
-        "backoff_base_s": 0.01,
-        "backoff_cap_s": 0.05,
-        **overrides,
-    }
-    return KoreSettings(**values)
+    return simulator_settings(server.env(include_secret=True), **overrides)
 
 
 def read_listing(client: KoreAgentsClient) -> list[AgentsPage]:
