@@ -40,13 +40,12 @@ from pipelines.kore.errors import (
     KoreInvalidResponseError,
     KoreRateLimitedError,
     KoreServerError,
+    unreadable_answer,
 )
 from pipelines.kore.planner import PRIORITY_AVAILABILITY, RequestPlanner
 from pipelines.kore.retry import Wait, wait_rule, wait_seconds
 from pipelines.kore.transport import (
     MAX_ERROR_BODY_CHARS,
-    BodyTooLarge,
-    BodyUnreadable,
     Endpoint,
     Failure,
     KoreTransport,
@@ -323,17 +322,12 @@ class KoreClient:
         logger.debug("%s: attempt %d sent", name, call.attempts)
         try:
             reply = await wire.send(http, token, request, deadline)
-        except (httpx.RequestError, BodyTooLarge, BodyUnreadable) as exc:
+        except Exception as exc:  # whatever reading one answer raises ends this request only
             call.latency_ms = (time.monotonic() - started) * 1000
             at_deadline = time.monotonic() >= deadline - 0.01
             return Failure(
                 wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
             )
-        except Exception as exc:  # one answer's oddity ends this request only
-            # An unknown charset (LookupError), a decoder's MemoryError, anything else while
-            # reading one answer: this request fails with what happened, the others go on.
-            call.latency_ms = (time.monotonic() - started) * 1000
-            return Failure(_unreadable(request.subject, exc))
 
         received_at = utcnow()
         latency_ms = (time.monotonic() - started) * 1000
@@ -365,7 +359,7 @@ class KoreClient:
             # A body cut short is worth another try (transient); a page or a wrong shape is not.
             return Failure(wire.error_for_payload(exc, request.subject, reply, call.attempts))
         except Exception as exc:  # a parser's failure on one answer is its own
-            return Failure(_unreadable(request.subject, exc))
+            return Failure(unreadable_answer(request.subject, exc))
         call.observed_at = sent_at + (received_at - sent_at) / 2
         call.outcome = "ok"
         call.body = stored
@@ -402,11 +396,3 @@ class _Budget:
 
     priority: int
     purpose: str
-
-
-def _unreadable(subject: str, exc: Exception) -> KoreInvalidResponseError:
-    """The error for an answer that could not be read for an unforeseen reason."""
-    detail = str(exc)[:200] or "no detail"
-    return KoreInvalidResponseError(
-        f"{subject}: the answer could not be read ({type(exc).__name__}: {detail})"
-    )

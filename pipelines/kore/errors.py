@@ -182,3 +182,12 @@ class KoreDeadlineError(KoreError):
         "Raise KORE_TICK_DEADLINE_SECONDS (it must stay below the schedule interval), "
         "poll fewer scopes, or raise KORE_MAX_CONCURRENCY"
     )
+
+
+def unreadable_answer(subject: str, exc: Exception) -> KoreInvalidResponseError:
+    """The error for an answer that could not be read for an unforeseen reason (an unknown
+    charset, a decoder's or parser's exception): it ends that one request, not the tick."""
+    detail = str(exc)[:200] or "no detail"
+    return KoreInvalidResponseError(
+        f"{subject}: the answer could not be read ({type(exc).__name__}: {detail})"
+    )

@@ -37,6 +37,7 @@ from pipelines.kore.errors import (
     KoreScopeMissingError,
     KoreServerError,
     KoreTimeoutError,
+    unreadable_answer,
 )
 from pipelines.kore.retry import parse_retry_after
 from pipelines.net import is_loopback_host
@@ -264,6 +265,8 @@ class KoreTransport:
             return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
         if isinstance(exc, httpx.DecodingError):
             return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
+        if not isinstance(exc, httpx.RequestError):
+            return unreadable_answer(subject, exc)
         return KoreConnectionError(
             f"{subject}: the connection to {self.host_label()} failed "
             f"({type(exc).__name__}: {exc or 'no detail'}; attempt {attempt})"
