@@ -2,7 +2,9 @@
 
 The CSV is for spreadsheets and other tools, so it carries the raw figures (``repr`` of the
 float, no rounding) and leaves a missing value empty rather than writing the em dash the HTML
-shows.
+shows. ``requirement_source`` keeps the pipeline's codes (``target``, ``forecast_erlang_c``,
+``kore_erlang_a``, ``kore_erlang_c``, ``profile_erlang_a``; the HTML shows readable names) and
+``is_future`` marks forecast intervals. ``gap`` repeats ``net_staffing`` for older readers.
 
 Scope keys and names come from outside (the scopes file, the Kore API). A spreadsheet runs a
 cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before one) as a
@@ -26,18 +28,30 @@ CSV_COLUMNS: tuple[str, ...] = (
     "scope_name",
     "interval_start",
     "local_start",
+    "is_future",
     "observed_share",
     "avg_available",
     "avg_busy",
+    "avg_busy_productive",
+    "avg_busy_other",
     "avg_away",
     "avg_offline",
     "avg_other",
     "staffed",
+    "on_queue",
+    "logged_in",
+    "shrinkage",
+    "busy_capacity_known",
     "min_available",
     "max_available",
     "occupancy",
     "zero_available_share",
     "required_agents",
+    "requirement_source",
+    "service_level_expected",
+    "scheduled_required",
+    "scheduled",
+    "net_staffing",
     "gap",
     "met",
 )

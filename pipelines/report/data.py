@@ -23,7 +23,13 @@ __all__ = ["DayData", "Point", "load_day", "load_summary"]
 
 @dataclass(frozen=True)
 class Point:
-    """One scope x interval of coverage_vs_requirement."""
+    """One scope x interval of coverage_vs_requirement (see ``sql/report/series.sql``).
+
+    ``required`` is required ON-QUEUE agents (before shrinkage), judged against ``on_queue``
+    (available + productive busy); ``available`` is the idle available count (spare capacity);
+    ``net_staffing`` = on_queue - required. ``is_future``: the interval was still ahead when
+    coverage was built, so its requirement is a forecast and it has no actual figures.
+    """
 
     scope_key: str
     name: str
@@ -35,6 +41,25 @@ class Point:
     gap: float | None
     met: bool | None
     observed_share: float | None
+    on_queue: float | None = None
+    logged_in: float | None = None
+    scheduled: float | None = None
+    net_staffing: float | None = None
+    requirement_source: str | None = None
+    is_future: bool = False
+    service_level: float | None = None  # the requirement's expected service level (share)
+    occupancy: float | None = None  # busy / staffed (share)
+    busy_capacity_known: float | None = None  # share of BUSY time with capacity data
+
+    @property
+    def judged(self) -> bool:
+        """Counted in the day's averages: a requirement, observed time, not in the future."""
+        return (
+            self.required is not None
+            and self.on_queue is not None
+            and (self.observed_share or 0) > 0
+            and not self.is_future
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,16 @@ def _load_points(con: duckdb.DuckDBPyConnection, day: date) -> list[Point]:
             gap=num(r[7]),
             met=r[8],
             observed_share=num(r[9]),
+            on_queue=num(r[10]),
+            # idle available is avg_available: r[11] repeats r[6] under its net-staffing name
+            logged_in=num(r[12]),
+            scheduled=num(r[13]),
+            net_staffing=num(r[14]),
+            requirement_source=r[15],
+            is_future=bool(r[16]),
+            service_level=num(r[17]),
+            occupancy=num(r[18]),
+            busy_capacity_known=num(r[19]),
         )
         for r in rows
     ]

@@ -12,9 +12,31 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["NULL_MARK", "fmt", "num", "pct", "truncate"]
+__all__ = [
+    "NULL_MARK",
+    "SOURCE_LABELS",
+    "fmt",
+    "met_label",
+    "num",
+    "pct",
+    "signed",
+    "source_label",
+    "truncate",
+]
 
 NULL_MARK = "\u2014"  # em dash: reads as "no value" and cannot be mistaken for zero
+
+# Where a requirement came from (staffing_requirements.source), as an analyst names it. The
+# CSV keeps the codes; the HTML shows these. 'erlang_c' is the forecast file's code before
+# sources were told apart, so older days read the same. Listed in order of precedence.
+SOURCE_LABELS: dict[str, str] = {
+    "target": "Targets file",
+    "forecast_erlang_c": "Forecast file (Erlang C)",
+    "erlang_c": "Forecast file (Erlang C)",
+    "kore_erlang_a": "Kore demand (Erlang A)",
+    "kore_erlang_c": "Kore demand (Erlang C)",
+    "profile_erlang_a": "Profile forecast (Erlang A)",
+}
 
 
 def num(value: Any) -> float | None:
@@ -50,3 +72,27 @@ def pct(value: Any) -> str:
 def truncate(text: str, width: int) -> str:
     """At most ``width`` characters, an ellipsis marking the cut."""
     return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def signed(value: Any, digits: int) -> str:
+    """A difference with its sign ("+1.5", "-0.3", "0.0"): net staffing reads as over/short."""
+    text = fmt(value, digits)
+    if text == NULL_MARK or text.startswith("-") or float(text) == 0:
+        return text
+    return "+" + text
+
+
+def met_label(met: Any, judged: Any) -> str:
+    """ "3 of 4 judged intervals met"; the em dash when no interval could be judged."""
+    total = num(judged)
+    if not total:
+        return NULL_MARK
+    noun = "interval" if int(total) == 1 else "intervals"
+    return f"{int(num(met) or 0)} of {int(total)} judged {noun} met"
+
+
+def source_label(code: Any) -> str:
+    """The readable name of a requirement source; an unknown code is shown as it is."""
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return NULL_MARK
+    return SOURCE_LABELS.get(str(code), str(code))

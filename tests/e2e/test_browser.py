@@ -454,23 +454,25 @@ def assert_summary_matches(displayed: list[dict[str, Any]], summary: pd.DataFram
     for row, record in zip(displayed, summary.to_dict("records"), strict=True):
         cells, values = row["cells"], row["values"]
         met = NULL_MARK
-        if present(record["share_met"]):
-            met = shown(float(record["share_met"]) * 100, 1) + "%"
-            judged = int(record["intervals_with_requirement"] or 0)
-            if judged:
-                met += f" ({int(record['intervals_met'] or 0)}/{judged})"
+        judged = int(record["intervals_judged"] or 0) if present(record["intervals_judged"]) else 0
+        if judged:
+            met = f"{int(record['intervals_met'] or 0)} of {judged}"
         expected = {
             1: str(record["name"]),
             2: str(record["scope_key"]),
-            3: shown(record["avg_available"], 1),
+            3: shown(record["avg_on_queue"], 1),
             4: shown(record["avg_required"], 1),
-            5: met,
-            6: shown(record["shortfall_agent_hours"], 2),
-            8: shown(record["worst_gap"], 1),
+            5: shown_signed(record["avg_net_staffing"], 1),
+            6: shown(record["avg_idle_available"], 1),
+            7: met,
+            8: shown(record["shortfall_agent_hours"], 2),
+            9: shown(record["surplus_agent_hours"], 2),
+            11: shown_signed(record["worst_gap"], 1),
         }
         for column, text in expected.items():
             assert cells[column] == text, (record["scope_key"], column, cells, text)
-        for column, name in ((3, "avg_available"), (6, "shortfall_agent_hours")):
+        for column, name in ((3, "avg_on_queue"), (5, "avg_net_staffing"),
+                             (8, "shortfall_agent_hours")):  # fmt: skip
             if present(record[name]):
                 assert math.isclose(float(values[column]), float(record[name]), rel_tol=1e-9)
 
@@ -485,6 +487,12 @@ def shown(value: Any, digits: int) -> str:
         return NULL_MARK
     text = f"{float(value):.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def shown_signed(value: Any, digits: int) -> str:
+    """A difference as the report shows it: "+1.5", "-0.3", "0.0"."""
+    text = shown(value, digits)
+    return text if text == NULL_MARK or text.startswith("-") or float(text) == 0 else "+" + text
 
 
 # --- Artifacts --------------------------------------------------------------------------------

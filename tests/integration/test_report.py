@@ -18,7 +18,13 @@ import pytest
 
 from pipelines import report
 from pipelines.coverage import CoverageSettings, day_bounds, interval_count
-from pipelines.report import ReportPaths, summary_markdown, summary_text, write_daily_report
+from pipelines.report import (
+    ReportPaths,
+    summary_markdown,
+    summary_text,
+    verdict_lines,
+    write_daily_report,
+)
 from pipelines.report import writer as report_writer
 from pipelines.report.axis import expected_intervals
 from pipelines.warehouse import connect
@@ -34,40 +40,64 @@ CREATE TABLE scopes (
 CREATE TABLE coverage_vs_requirement (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
     required_agents DOUBLE, staffed DOUBLE, available DOUBLE, gap DOUBLE, met BOOLEAN,
-    observed_share DOUBLE);
+    observed_share DOUBLE, on_queue DOUBLE, idle_available DOUBLE, logged_in DOUBLE,
+    scheduled DOUBLE, net_staffing DOUBLE, requirement_source VARCHAR, is_future BOOLEAN);
 CREATE TABLE coverage_daily_summary (
     day DATE, scope_key VARCHAR, intervals INTEGER, intervals_observed INTEGER,
     intervals_with_requirement INTEGER, intervals_met INTEGER, share_met DOUBLE,
     shortfall_agent_hours DOUBLE, worst_interval_start TIMESTAMPTZ, worst_gap DOUBLE,
-    avg_available DOUBLE, avg_required DOUBLE);
+    avg_available DOUBLE, avg_required DOUBLE, intervals_judged INTEGER, avg_on_queue DOUBLE,
+    avg_idle_available DOUBLE, avg_net_staffing DOUBLE, surplus_agent_hours DOUBLE,
+    avg_scheduled DOUBLE);
 CREATE TABLE coverage_intervals (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, interval_end TIMESTAMPTZ,
     local_start TIMESTAMP, observed_seconds DOUBLE, observed_share DOUBLE,
     avg_available DOUBLE, avg_busy DOUBLE, avg_away DOUBLE, avg_offline DOUBLE,
     avg_other DOUBLE, staffed DOUBLE, min_available INTEGER, max_available INTEGER,
-    occupancy DOUBLE, zero_available_share DOUBLE, observations INTEGER);
+    occupancy DOUBLE, zero_available_share DOUBLE, observations INTEGER,
+    avg_busy_productive DOUBLE, avg_busy_other DOUBLE, avg_on_queue DOUBLE,
+    avg_logged_in DOUBLE, shrinkage DOUBLE, busy_capacity_known DOUBLE);
+CREATE TABLE staffing_requirements (
+    day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
+    required_agents DOUBLE, source VARCHAR, scheduled_required DOUBLE,
+    service_level_expected DOUBLE);
 """
 
 SALES = "<Sales & Co>"
 SUPPORT = "Support $ VIP $ desk"  # '$' would start matplotlib mathtext if not escaped
 ALL = "All agents"
 
-# Four 15-minute intervals from 09:00 local (13:00 UTC). Per scope: (required, available,
-# observed_share) per interval; None is SQL NULL. gap = available - required.
+# Four 15-minute intervals from 09:00 local (13:00 UTC). Per scope: (required, on_queue,
+# observed_share) per interval; None is SQL NULL. Idle available = on_queue - 1 (at least 0),
+# net staffing = gap = on_queue - required. Support's unobserved second interval requires 6:
+# an average of "required" over every interval with a requirement (3.0) would differ from
+# the one over the judged intervals (2.0), which is the one the report must show.
 SCOPES = {
     "skill:sales": (SALES, [(3, 2.0, 1.0), (3, 3.0, 1.0), (4, 5.0, 1.0), (4, 3.0, 1.0)]),
-    "queue:support": (SUPPORT, [(2, 2.0, 1.0), (2, None, 0.0), (2, 1.0, 1.0), (2, 0.0, 0.5)]),
+    "queue:support": (SUPPORT, [(2, 2.0, 1.0), (6, None, 0.0), (2, 1.0, 1.0), (2, 0.0, 0.5)]),
     "all": (ALL, [(None, 5.0, 1.0), (None, 6.0, 1.0), (None, 7.25, 1.0), (None, 8.0, 1.0)]),
 }
 START = datetime(2024, 3, 12, 13, 0, tzinfo=UTC)
-# Hand-computed daily summaries; shortfall = sum(max(required - available, 0)) * 0.25 h.
+SOURCES = {"skill:sales": "target", "queue:support": "kore_erlang_a"}
+# Hand-computed daily summaries over the judged intervals (requirement, observed, not future);
+# shortfall = sum(max(required - on_queue, 0)) * 0.25 h, surplus = sum(max(on_queue -
+# required, 0)) * 0.25 h.
 SUMMARY = [
     # scope_key, intervals, observed, with_req, met, share_met, shortfall, worst, worst_gap,
-    # avg_available, avg_required
-    ("skill:sales", 4, 4, 4, 2, 0.5, 0.5, START, -1.0, 3.25, 3.5),
-    ("queue:support", 4, 3, 3, 1, 1 / 3, 0.75, START + timedelta(minutes=45), -2.0, 1.0, 2.0),
-    ("all", 4, 4, 0, 0, None, 0.0, None, None, 6.5625, None),
-]
+    # avg_available (observed cells), avg_required, judged, avg_on_queue, avg_idle_available,
+    # avg_net_staffing, surplus, avg_scheduled
+    ("skill:sales", 4, 4, 4, 2, 0.5, 0.5, START, -1.0, 2.25, 3.5, 4, 3.25, 2.25, -0.25, 0.25,
+     None),
+    ("queue:support", 4, 3, 4, 1, 1 / 3, 0.75, START + timedelta(minutes=45), -2.0, 1 / 3, 2.0,
+     3, 1.0, 1 / 3, -1.0, 0.0, None),
+    ("all", 4, 4, 0, 0, None, 0.0, None, None, 5.5625, None, 0, None, None, None, 0.0, None),
+]  # fmt: skip
+SUMMARY_COLUMNS = (
+    "scope_key, intervals, intervals_observed, intervals_with_requirement, intervals_met, "
+    "share_met, shortfall_agent_hours, worst_interval_start, worst_gap, avg_available, "
+    "avg_required, intervals_judged, avg_on_queue, avg_idle_available, avg_net_staffing, "
+    "surplus_agent_hours, avg_scheduled"
+)
 
 
 def _create(path: Path) -> duckdb.DuckDBPyConnection:
@@ -75,6 +105,13 @@ def _create(path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(SCHEMA)
     return con
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, row: dict) -> None:
+    """By column name, so the same helper fills the real migrated tables (extra columns)."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
 def _insert_day(
@@ -85,8 +122,11 @@ def _insert_day(
     tz: str,
     *,
     skip_unobserved_intervals: bool = False,
+    future_from: datetime | None = None,
+    capacity_known: float | None = 1.0,
+    service_level: float | None = None,
 ) -> None:
-    """Fill coverage_vs_requirement and coverage_intervals from (required, available, share)."""
+    """Fill the interval tables from (required, on_queue, share) per interval (see SCOPES)."""
     zone = ZoneInfo(tz)
     for key, (name, cells) in scopes.items():
         kind, _, ref = key.partition(":")
@@ -95,41 +135,61 @@ def _insert_day(
             "VALUES (?, ?, ?, ?, NULL, ?)",
             [key, kind, ref, name, GENERATED],
         )
-        for start, (required, available, share) in zip(starts, cells, strict=True):
+        source = SOURCES.get(key, "target")
+        for start, (required, on_queue, share) in zip(starts, cells, strict=True):
             local = start.astimezone(zone).replace(tzinfo=None)
+            future = future_from is not None and start >= future_from
+            if future and required is not None:
+                source = "profile_erlang_a"
             observed = share > 0
-            gap = None if required is None or available is None else available - required
-            met = None if gap is None else gap >= 0
-            staffed = None if available is None else available + 1.5
-            con.execute(
-                "INSERT INTO coverage_vs_requirement VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [day, key, start, local, required, staffed, available, gap, met, share],
-            )
+            idle = None if on_queue is None else max(on_queue - 1.0, 0.0)
+            net = None if required is None or on_queue is None else on_queue - required
+            met = None if net is None else net >= 0
+            staffed = on_queue
+            logged_in = None if on_queue is None else on_queue + 0.75
+            if required is not None:
+                _insert(con, "staffing_requirements", {
+                    "day": day, "scope_key": key, "interval_start": start, "local_start": local,
+                    "required_agents": required, "source": source,
+                    "scheduled_required": None, "service_level_expected": service_level,
+                })  # fmt: skip
+            _insert(con, "coverage_vs_requirement", {
+                "day": day, "scope_key": key, "interval_start": start, "local_start": local,
+                "required_agents": required, "staffed": staffed, "available": idle, "gap": net,
+                "met": met, "observed_share": share, "on_queue": on_queue,
+                "idle_available": idle, "logged_in": logged_in, "scheduled": None,
+                "net_staffing": net,
+                "requirement_source": None if required is None else source,
+                "is_future": future,
+            })  # fmt: skip
             if skip_unobserved_intervals and not observed:
                 continue
-            con.execute(
-                "INSERT INTO coverage_intervals VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    day, key, start, start + timedelta(minutes=15), local,
-                    share * 900, share,
-                    available, 1.0 if observed else None, 0.5 if observed else None,
-                    0.25 if observed else None, 0.0 if observed else None, staffed,
-                    None if available is None else math.floor(available),
-                    None if available is None else math.ceil(available),
-                    0.4 if observed else None, 0.0 if observed else None,
-                    int(share * 15),
-                ],
-            )  # fmt: skip
+            _insert(con, "coverage_intervals", {
+                "day": day, "scope_key": key, "interval_start": start,
+                "interval_end": start + timedelta(minutes=15), "local_start": local,
+                "observed_seconds": share * 900, "observed_share": share,
+                "avg_available": idle, "avg_busy": 1.0 if observed else None,
+                "avg_away": 0.5 if observed else None,
+                "avg_offline": 0.25 if observed else None,
+                "avg_other": 0.0 if observed else None, "staffed": staffed,
+                "min_available": None if idle is None else math.floor(idle),
+                "max_available": None if idle is None else math.ceil(idle),
+                "occupancy": 0.4 if observed else None,
+                "zero_available_share": 0.0 if observed else None,
+                "observations": int(share * 15),
+                "avg_busy_productive": 1.0 if observed else None,
+                "avg_busy_other": 0.0 if observed else None,
+                "avg_on_queue": on_queue, "avg_logged_in": logged_in,
+                "shrinkage": None if not on_queue else 1 - on_queue / logged_in,
+                "busy_capacity_known": capacity_known if observed else None,
+            })  # fmt: skip
 
 
 def _insert_summary(con: duckdb.DuckDBPyConnection, day: date, rows: list[tuple]) -> None:
     """By column name, so the same helper fills the real migrated table (extra columns)."""
+    marks = ", ".join("?" * (len(rows[0]) + 1))
     con.executemany(
-        "INSERT INTO coverage_daily_summary (day, scope_key, intervals, intervals_observed, "
-        "intervals_with_requirement, intervals_met, share_met, shortfall_agent_hours, "
-        "worst_interval_start, worst_gap, avg_available, avg_required) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO coverage_daily_summary (day, {SUMMARY_COLUMNS}) VALUES ({marks})",
         [[day, *row] for row in rows],
     )
 
@@ -233,28 +293,68 @@ def test_html_is_self_contained_and_escaped(db, tmp_path):
 
 
 def test_summary_table_matches_the_daily_summary_and_ranks_by_shortfall(db, tmp_path):
-    _, page = _parse(_write(db, tmp_path / "r").html)
+    text, page = _parse(_write(db, tmp_path / "r").html)
     rows = page.tables["summary-table"]
     keys = [a["data-scope-key"] for a in page.row_attrs["summary-table"]]
     assert keys == ["queue:support", "skill:sales", "all"]  # 0.75 > 0.5 > 0
 
+    columns = (
+        "avg_on_queue, avg_required, avg_net_staffing, avg_idle_available, share_met, "
+        "shortfall_agent_hours, surplus_agent_hours, worst_gap"
+    )
     expected = db.execute(
-        "SELECT scope_key, avg_available, avg_required, share_met, shortfall_agent_hours, "
-        "worst_gap FROM coverage_daily_summary WHERE day = ?",
-        [DAY],
+        f"SELECT scope_key, {columns} FROM coverage_daily_summary WHERE day = ?", [DAY]
     ).fetchall()
     by_key = {r[0]: r[1:] for r in expected}
     names = {"queue:support": SUPPORT, "skill:sales": SALES, "all": ALL}
     for key, cells in zip(keys, rows, strict=True):
-        rank, name, code, avail, req, met, short, worst, gap = cells
+        rank, name, code, on_queue, req, net, idle, met, short, over, worst, gap = cells
         assert name[0] == names[key] and code[0] == key
-        got = tuple(_value(c[1]["data-value"]) for c in (avail, req, met, short, gap))
-        assert got == by_key[key]
-    # Displayed figures: rounded, share as a percent, NULL as an em dash, local worst time.
+        figures = (on_queue, req, net, idle, met, short, over, gap)
+        assert tuple(_value(c[1]["data-value"]) for c in figures) == by_key[key]
+    # Displayed figures: rounded, net signed, "k of n" judged intervals, NULL as an em dash,
+    # local worst time.
     support, sales, everyone = rows
-    assert [c[0] for c in support[3:]] == ["1.0", "2.0", "33.3% (1/3)", "0.75", "09:45", "-2.0"]
-    assert [c[0] for c in sales[3:]] == ["3.2", "3.5", "50.0% (2/4)", "0.50", "09:00", "-1.0"]
-    assert [c[0] for c in everyone[3:]] == ["6.6", "\u2014", "\u2014", "0.00", "\u2014", "\u2014"]
+    shown = [[c[0] for c in row[3:]] for row in rows]
+    assert shown[0] == ["1.0", "2.0", "-1.0", "0.3", "1 of 3", "0.75", "0.00", "09:45", "-2.0"]
+    assert shown[1] == ["3.2", "3.5", "-0.2", "2.2", "2 of 4", "0.50", "0.25", "09:00", "-1.0"]
+    assert shown[2] == ["\u2014"] * 3 + ["\u2014", "\u2014", "0.00", "0.00", "\u2014", "\u2014"]
+    assert support[7][1]["title"] == "1 of 3 judged intervals met"
+    # The partial-day label heads each scope's chart, too.
+    assert "2 of 4 judged intervals met" in text
+    assert "1 of 3 judged intervals met" in text
+
+
+def test_averages_are_over_the_judged_intervals_only(db, tmp_path):
+    """The summary's averages must be the means over ONE set of intervals: requirement AND
+    observed AND not in the future. Recomputed here from the CSV's interval rows; an average
+    of required over every interval with a requirement (support: 3.0) or of on-queue over every
+    observed one would not match."""
+    paths = _write(db, tmp_path / "r")
+    _, page = _parse(paths.html)
+    with paths.csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    shown = {
+        a["data-scope-key"]: [_value(c[1].get("data-value")) for c in cells[3:7]]
+        for a, cells in zip(
+            page.row_attrs["summary-table"], page.tables["summary-table"], strict=True
+        )
+    }
+    for key, (on_queue, required, net, idle) in shown.items():
+        judged = [
+            r for r in rows
+            if r["scope_key"] == key and r["required_agents"] and r["on_queue"]
+            and float(r["observed_share"]) > 0 and r["is_future"] != "true"
+        ]  # fmt: skip
+
+        def mean(column: str, cells: list[dict] = judged) -> float | None:
+            return sum(float(r[column]) for r in cells) / len(cells) if cells else None
+
+        assert on_queue == pytest.approx(mean("on_queue")), key
+        assert required == pytest.approx(mean("required_agents")), key
+        assert net == pytest.approx(mean("net_staffing")), key
+        assert idle == pytest.approx(mean("avg_available")), key
+    assert shown["queue:support"][1] == 2.0  # not 3.0, the mean over every required interval
 
 
 def test_completeness_note_counts_observed_cells(db, tmp_path):
@@ -276,14 +376,20 @@ def test_csv_has_every_scope_interval_with_values_from_the_tables(db, tmp_path):
     )
     expected = db.execute(
         """
-        SELECT c.*, v.required_agents, v.gap, v.met, s.name
+        SELECT c.*, v.required_agents, v.gap, v.met, v.on_queue, v.logged_in, v.scheduled,
+            v.net_staffing, v.requirement_source, v.is_future, r.service_level_expected,
+            r.scheduled_required, s.name
         FROM coverage_intervals c
         JOIN coverage_vs_requirement v USING (day, scope_key, interval_start)
+        LEFT JOIN staffing_requirements r USING (day, scope_key, interval_start)
         JOIN scopes s USING (scope_key)
         ORDER BY scope_key, interval_start
         """
     ).df()
-    text_columns = ("day", "scope_key", "scope_name", "interval_start", "local_start", "met")
+    text_columns = (
+        "day", "scope_key", "scope_name", "interval_start", "local_start", "met", "is_future",
+        "requirement_source",
+    )  # fmt: skip
     numeric = [c for c in report.CSV_COLUMNS if c not in text_columns]
     for row, (_, want) in zip(rows, expected.iterrows(), strict=True):
         assert row["day"] == "2024-03-12"
@@ -297,12 +403,72 @@ def test_csv_has_every_scope_interval_with_values_from_the_tables(db, tmp_path):
             else:
                 assert float(row[column]) == float(want[column]), column
         assert row["met"] == ("" if pd.isna(want["met"]) else str(bool(want["met"])).lower())
+        assert row["is_future"] == "false"
+        source = want["requirement_source"]
+        assert row["requirement_source"] == ("" if pd.isna(source) else source)
     unobserved = next(
         r for r in rows if r["scope_key"] == "queue:support" and r["observed_share"] == "0.0"
     )
     assert unobserved["avg_available"] == "" and unobserved["gap"] == "" and unobserved["met"] == ""
+    assert unobserved["net_staffing"] == "" and unobserved["required_agents"] == "6.0"
     no_requirement = [r for r in rows if r["scope_key"] == "all"]
-    assert all(r["required_agents"] == r["gap"] == r["met"] == "" for r in no_requirement)
+    assert all(
+        r["required_agents"] == r["gap"] == r["met"] == r["requirement_source"] == ""
+        for r in no_requirement
+    )
+    assert {r["requirement_source"] for r in rows if r["scope_key"] == "skill:sales"} == {"target"}
+
+
+def test_csv_and_html_say_where_each_requirement_came_from(tmp_path):
+    """Every source code in the CSV, its readable name in the HTML; forecast intervals marked."""
+    con = _create(tmp_path / "w.duckdb")
+    starts = [START + timedelta(minutes=15 * i) for i in range(4)]
+    codes = {
+        "skill:t": "target", "skill:f": "forecast_erlang_c", "queue:ka": "kore_erlang_a",
+        "queue:kc": "kore_erlang_c",
+    }  # fmt: skip
+    for key, code in codes.items():
+        SOURCES[key] = code
+    try:
+        cells = [(2, 3.0, 1.0), (2, 1.0, 1.0), (2, None, 0.0), (3, None, 0.0)]
+        scopes = {key: (f"Scope {key}", cells) for key in codes}
+        _insert_day(con, DAY, scopes, starts, TZ, future_from=starts[2])
+    finally:
+        for key in codes:
+            del SOURCES[key]
+    summary = [
+        (key, 4, 2, 4, 1, 0.5, 0.25, starts[1], -1.0, 1.0, 2.0, 2, 2.0, 1.0, 0.0, 0.25, None)
+        for key in codes
+    ]
+    _insert_summary(con, DAY, summary)
+    paths = _write(con, tmp_path / "r")
+    with paths.csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_key = {}
+    for r in rows:
+        by_key.setdefault(r["scope_key"], []).append((r["requirement_source"], r["is_future"]))
+    for key, code in codes.items():
+        past, future = (code, "false"), ("profile_erlang_a", "true")
+        assert by_key[key] == [past, past, future, future]
+    text, page = _parse(paths.html)
+    sources = {
+        a["data-scope-key"]: cells[2][0]
+        for a, cells in zip(
+            page.row_attrs["requirement-table"], page.tables["requirement-table"], strict=True
+        )
+    }
+    assert sources == {
+        "skill:t": "Targets file, Profile forecast (Erlang A)",
+        "skill:f": "Forecast file (Erlang C), Profile forecast (Erlang A)",
+        "queue:ka": "Kore demand (Erlang A), Profile forecast (Erlang A)",
+        "queue:kc": "Kore demand (Erlang C), Profile forecast (Erlang A)",
+    }
+    forecast = {cells[1][0]: cells[3][0] for cells in page.tables["requirement-table"]}
+    assert set(forecast.values()) == {"2"}
+    assert 'id="forecast-note"' in text and "8 scope-intervals of this day were still ahead" in text
+    # Completeness leaves the intervals still ahead out: 2 of 2 past intervals per scope.
+    assert "Observed <strong>8</strong> of <strong>8</strong> scope-intervals" in text
+    assert "8 scope-intervals still ahead are left out" in text
 
 
 def test_csv_keeps_intervals_missing_from_coverage_intervals(tmp_path):
@@ -317,7 +483,7 @@ def test_csv_keeps_intervals_missing_from_coverage_intervals(tmp_path):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 4
     assert rows[1]["observed_share"] == "0.0" and rows[1]["local_start"] == "2024-03-12T09:15:00"
-    assert rows[1]["required_agents"] == "2.0" and rows[1]["avg_busy"] == ""
+    assert rows[1]["required_agents"] == "6.0" and rows[1]["avg_busy"] == ""
 
 
 def test_empty_day_still_writes_a_report_that_says_so(db, tmp_path):
@@ -365,8 +531,9 @@ def test_dst_days(tmp_path, day, intervals):
         day,
         [
             ("skill:a", intervals, intervals - 14, intervals - 14, 10, 0.1, 12.5, worst,
-             -3.0, 2.0, 3.0),
-            ("queue:b", intervals, intervals, 0, 0, None, None, None, None, 1.0, None),
+             -3.0, 2.0, 3.0, intervals - 14, 2.0, 1.0, -1.0, 3.0, None),
+            ("queue:b", intervals, intervals, 0, 0, None, None, None, None, 1.0, None, 0,
+             None, None, None, None, None),
         ],
     )  # fmt: skip
     paths = write_daily_report(con, day, tmp_path / "r", TZ, 15)
@@ -376,7 +543,7 @@ def test_dst_days(tmp_path, day, intervals):
         assert len(list(csv.DictReader(handle))) == 2 * intervals
     assert f"has {intervals} intervals of 15 minutes per scope" in text
     assert "expected rows" not in text  # the table holds exactly the expected cells
-    worst_cell = page.tables["summary-table"][0][7][0]
+    worst_cell = page.tables["summary-table"][0][10][0]
     if intervals == 100:
         assert worst_cell == "01:30 (UTC-05:00)"
         assert "clocks went back" in text
@@ -457,17 +624,21 @@ def test_summary_markdown_rounds_and_marks_nulls():
         {
             "scope_key": ["queue:b", "skill:a|x", "all"],
             "name": ["Queue B", "A | pipe", None],
-            "avg_available": [12.345, 3.0, 7.96],
+            "avg_on_queue": [12.345, 3.0, 7.96],
             "avg_required": [14.0, None, float("nan")],
-            "share_met": [0.8756, None, 1.0],
+            "avg_net_staffing": [-1.655, None, 0.04],
+            "intervals_met": [7, 0, 4],
+            "intervals_judged": [8, 0, 4],
             "shortfall_agent_hours": [1.234, -0.001, None],
+            "surplus_agent_hours": [0.5, 0.0, None],
         }
     )
     lines = summary_markdown(frame).splitlines()
-    assert lines[0].startswith("| Scope |") and lines[1].startswith("|:--|")
-    assert lines[2] == "| Queue B | 12.3 | 14.0 | 87.6% | 1.23 |"
-    assert lines[3] == "| A \\| pipe | 3.0 | \u2014 | \u2014 | 0.00 |"
-    assert lines[4] == "| all | 8.0 | \u2014 | 100.0% | \u2014 |"
+    assert lines[0].startswith("| Scope | Avg on-queue | Avg required | Net staffing |")
+    assert lines[1].startswith("|:--|")
+    assert lines[2] == "| Queue B | 12.3 | 14.0 | -1.7 | 7 of 8 | 1.23 | 0.50 |"
+    assert lines[3] == "| A \\| pipe | 3.0 | \u2014 | \u2014 | \u2014 | 0.00 | 0.00 |"
+    assert lines[4] == "| all | 8.0 | \u2014 | 0.0 | 4 of 4 | \u2014 | \u2014 |"
     assert summary_markdown(frame.iloc[0:0]) == "_No coverage data._"
 
 
@@ -476,28 +647,44 @@ def test_summary_text_is_fixed_width():
         {
             "scope_key": ["queue:b", "all"],
             "name": ["Queue B", "x" * 50],
-            "avg_available": [12.345, 1.0],
-            "avg_required": [14.0, None],
-            "share_met": [0.5, None],
+            "avg_on_queue": [12.345, 1.0],
+            "avg_required": [10.0, None],
+            "avg_net_staffing": [2.345, None],
+            "intervals_met": [3, 0],
+            "intervals_judged": [4, 0],
             "shortfall_agent_hours": [10.0, None],
+            "surplus_agent_hours": [12.5, None],
         }
     )
     lines = summary_text(frame).splitlines()
     assert len(lines) == 4
-    assert lines[0].split() == ["Scope", "Avg", "avail", "Avg", "req", "Met", "Shortfall", "h"]
+    assert lines[0].split() == [
+        "Scope", "On-queue", "Required", "Net", "Met", "Short", "h", "Over", "h"
+    ]  # fmt: skip
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split() == ["Queue", "B", "12.3", "14.0", "50.0%", "10.00"]
+    assert lines[2].split() == ["Queue", "B", "12.3", "10.0", "+2.3", "3", "of", "4", "10.00",
+                                "12.50"]  # fmt: skip
     assert lines[3].startswith("x" * 31 + "\u2026")
     # Right-aligned numbers: every row's last column ends at the same place.
     assert len({len(line) for line in lines[1:3]}) == 1
     assert summary_text(frame.iloc[0:0]) == "No coverage data."
+    assert verdict_lines(frame) == [
+        "Queue B: over by 2.3 agents on average (12.3 on-queue vs 10.0 required over 4 judged "
+        "intervals); 3 of 4 judged intervals met; 10.00 agent-hours short, 12.50 over.",
+        f"{'x' * 50}: no judged intervals (no requirement or no data).",
+    ]
 
 
 def test_load_summary_feeds_summary_markdown(db):
     markdown = summary_markdown(report.load_summary(db, DAY))
-    assert markdown.splitlines()[2].startswith(f"| {SUPPORT} | 1.0 | 2.0 | 33.3% | 0.75 |")
+    line = f"| {SUPPORT} | 1.0 | 2.0 | -1.0 | 1 of 3 | 0.75 | 0.00 |"
+    assert markdown.splitlines()[2] == line
     # Scope names go through the one Markdown renderer: '<', '&' and '>' are escaped.
     assert "| \\<Sales \\& Co\\> |" in markdown and SALES not in markdown
+    assert verdict_lines(report.load_summary(db, DAY))[0].startswith(
+        f"{SUPPORT}: short by 1.0 agents on average (1.0 on-queue vs 2.0 required over 3 "
+        "judged intervals); 1 of 3 judged intervals met; 0.75 agent-hours short, 0.00 over."
+    )
 
 
 LORD_HOWE = "Australia/Lord_Howe"  # DST shifts by 30 minutes
@@ -572,10 +759,14 @@ def test_hostile_scope_keys_and_names_are_escaped_everywhere(tmp_path):
     name = "<img src=x onerror=alert(1)> & 'quotes' \"double\""
     con = _create(tmp_path / "w.duckdb")
     _insert_day(con, DAY, {key: (name, [(3, 2.0, 1.0)])}, [START], TZ)
-    _insert_summary(con, DAY, [(key, 1, 1, 1, 0, 0.0, 0.25, START, -1.0, 2.0, 3.0)])
+    _insert_summary(
+        con, DAY,
+        [(key, 1, 1, 1, 0, 0.0, 0.25, START, -1.0, 1.0, 3.0, 1, 2.0, 1.0, -1.0, 0.0, None)],
+    )  # fmt: skip
     text, page = _parse(_write(con, tmp_path / "r", title="<b>Title</b>").html)
     assert "<script" not in text and "<img src=x" not in text and "<b>" not in text
     assert [a["data-scope-key"] for a in page.row_attrs["summary-table"]] == [key]
     assert page.tables["summary-table"][0][1][0] == name
     assert page.tables["completeness-table"][0][:2] == [(name, {}), (key, {})]
-    assert f"Available vs required: {name}" in [img["alt"] for img in page.images]
+    assert f"Net staffing: {name}" in [img["alt"] for img in page.images]
+    assert page.tables["requirement-table"][0][:2] == [(name, {}), (key, {})]
