@@ -770,3 +770,33 @@ def test_hostile_scope_keys_and_names_are_escaped_everywhere(tmp_path):
     assert page.tables["completeness-table"][0][:2] == [(name, {}), (key, {})]
     assert f"Net staffing: {name}" in [img["alt"] for img in page.images]
     assert page.tables["requirement-table"][0][:2] == [(name, {}), (key, {})]
+
+
+@pytest.mark.parametrize(("known", "noted"), [(0.6, True), (1.0, False), (None, False)])
+def test_a_note_says_when_busy_time_had_no_capacity_data(tmp_path, known, noted):
+    """busy_capacity_known < 1: some BUSY counted as on-queue without knowing it was productive.
+    NULL (no BUSY at all) is not a gap in the data."""
+    con = _create(tmp_path / "w.duckdb")
+    starts = [START + timedelta(minutes=15 * i) for i in range(4)]
+    _insert_day(con, DAY, {"skill:sales": SCOPES["skill:sales"]}, starts, TZ,
+                capacity_known=known)  # fmt: skip
+    _insert_summary(con, DAY, SUMMARY[:1])
+    text, page = _parse(_write(con, tmp_path / "r").html)
+    assert ('id="capacity-note"' in text) == noted
+    assert ("Without capacity data every BUSY counts as on-queue" in text) == noted
+    capacity = page.tables["requirement-table"][0][7][0]
+    assert capacity == {0.6: "60.0%", 1.0: "100.0%", None: "\u2014"}[known]
+
+
+def test_net_staffing_charts_and_heatmap_are_drawn_per_scope(db, tmp_path):
+    text, page = _parse(_write(db, tmp_path / "r").html)
+    alts = [img["alt"] for img in page.images]
+    assert alts == [
+        "Shortfall and surplus by scope",
+        f"Net staffing: {SUPPORT}",
+        f"Net staffing: {SALES}",
+        f"Net staffing: {ALL}",
+        "Net staffing heatmap by interval and scope",
+    ]
+    assert 'alt="Net staffing: &lt;Sales &amp; Co&gt;"' in text
+    assert "Net staffing by interval" in text and "diverging" not in text
