@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.coverage import day_bounds
-from pipelines.report import load_summary, summary_text
+from pipelines.report import load_summary, summary_text, verdict_lines
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_REPORTS_DIR, DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorConfig
@@ -199,8 +199,16 @@ def main(argv: list[str] | None = None) -> int:
         summary = load_summary(con, yesterday)
     reports = Path(env.get("AVAILABILITY_REPORTS_DIR", str(DEFAULT_REPORTS_DIR)))
     zone = env["AVAILABILITY_TIME_ZONE"]
-    say(f"\nCoverage for the simulated day {yesterday} ({zone}), by shortfall:")
+    say(
+        f"\nCoverage for the simulated day {yesterday} ({zone}), by shortfall. On-queue agents "
+        "(available + busy on contacts) against required on-queue agents; net = on-queue - "
+        "required; every figure over the same judged intervals (a requirement, observed, "
+        "not ahead):"
+    )
     say(summary_text(summary))
+    say("")
+    for line in verdict_lines(summary):
+        say(f"  {line}")
     say(f"\nReport: {reports / yesterday.isoformat() / 'coverage.html'}")
     say(f"CSV:    {reports / yesterday.isoformat() / 'coverage.csv'}")
     say(f"Today so far (synthetic until the live polls): {reports / today.isoformat()}/")

@@ -1,13 +1,12 @@
--- Shortfall per scope over the date range, largest first (ties by scope key).
--- shortfall_agent_hours = sum over cells of max(required - available, 0) x cell hours, as in
--- coverage_daily_summary; share_met = intervals met / intervals with a requirement and an
--- observation.
+-- Net staffing per scope over the date range, largest shortfall first (ties by scope key).
+-- shortfall / surplus agent-hours = sums of coverage_daily_summary's (max(required - on_queue,
+-- 0) and max(on_queue - required, 0) x cell hours). Every average, and intervals_judged and
+-- share_met, are over the same JUDGED cells: a requirement, observed time, not in the future.
 WITH days AS (
     SELECT
         scope_key,
         sum(shortfall_agent_hours) AS shortfall_agent_hours,
-        CAST(sum(intervals_with_requirement) AS BIGINT) AS intervals_with_requirement,
-        CAST(sum(intervals_met) AS BIGINT) AS intervals_met,
+        sum(surplus_agent_hours) AS surplus_agent_hours,
         count(*) AS days
     FROM coverage_daily_summary
     WHERE day BETWEEN $start_day AND $end_day
@@ -17,13 +16,20 @@ WITH days AS (
 cells AS (
     SELECT
         scope_key,
-        count(met) AS intervals_judged,
-        min(gap) AS worst_gap,
-        avg(available) FILTER (WHERE required_agents IS NOT NULL) AS avg_available,
-        avg(required_agents) AS avg_required
+        count(*) AS intervals_judged,
+        count(*) FILTER (WHERE met) AS intervals_met,
+        min(net_staffing) AS worst_net,
+        avg(on_queue) AS avg_on_queue,
+        avg(required_agents) AS avg_required,
+        avg(net_staffing) AS avg_net_staffing,
+        avg(idle_available) AS avg_idle_available
     FROM coverage_vs_requirement
     WHERE day BETWEEN $start_day AND $end_day
         AND list_contains($scopes, scope_key)
+        AND required_agents IS NOT NULL
+        AND on_queue IS NOT NULL
+        AND observed_share > 0
+        AND NOT is_future
     GROUP BY scope_key
 )
 SELECT
@@ -32,12 +38,15 @@ SELECT
     s.kind,
     d.days,
     d.shortfall_agent_hours,
-    c.intervals_judged,
-    d.intervals_met,
-    d.intervals_met / nullif(c.intervals_judged, 0) AS share_met,
+    d.surplus_agent_hours,
+    coalesce(c.intervals_judged, 0) AS intervals_judged,
+    coalesce(c.intervals_met, 0) AS intervals_met,
+    c.intervals_met / nullif(c.intervals_judged, 0) AS share_met,
+    c.avg_on_queue,
     c.avg_required,
-    c.avg_available,
-    c.worst_gap
+    c.avg_net_staffing,
+    c.avg_idle_available,
+    c.worst_net
 FROM days AS d
 LEFT JOIN cells AS c USING (scope_key)
 LEFT JOIN scopes AS s USING (scope_key)

@@ -223,22 +223,41 @@ def test_coverage_notebook_defaults_match_the_database(jupyter_kernel: str, seed
     )
     assert key["TOP_SHORTFALL_SCOPE"] == top
     assert key["TOP_SHORTFALL_AGENT_HOURS"] == pytest.approx(hours, abs=1e-3)
-    ((scope, local_start, gap),) = rows(
+    ((scope, local_start, net),) = rows(
         seeded_db,
-        "SELECT scope_key, strftime(local_start, '%Y-%m-%d %H:%M'), gap "
-        "FROM coverage_vs_requirement WHERE day BETWEEN ? AND ? AND gap < 0 "
-        "ORDER BY gap, interval_start, scope_key LIMIT 1",
+        "SELECT scope_key, strftime(local_start, '%Y-%m-%d %H:%M'), net_staffing "
+        "FROM coverage_vs_requirement WHERE day BETWEEN ? AND ? AND net_staffing < 0 "
+        "AND NOT is_future ORDER BY net_staffing, interval_start, scope_key LIMIT 1",
         [first, last],
     )
     assert key["WORST_INTERVAL"][:2] == (scope, local_start)
-    assert key["WORST_INTERVAL"][2] == pytest.approx(gap, abs=1e-3)
+    assert key["WORST_INTERVAL"][2] == pytest.approx(net, abs=1e-3)
+    # Completeness leaves out intervals still ahead when coverage was built.
     ((share,),) = rows(
         seeded_db,
-        "SELECT sum(observed_seconds) / sum(epoch(interval_end - interval_start)) "
-        "FROM coverage_intervals WHERE day BETWEEN ? AND ?",
+        "SELECT sum(c.observed_seconds) / sum(epoch(c.interval_end - c.interval_start)) "
+        "FROM coverage_intervals c JOIN coverage_vs_requirement v "
+        "USING (day, scope_key, interval_start) WHERE c.day BETWEEN ? AND ? AND NOT v.is_future",
         [first, last],
     )
     assert key["MEAN_OBSERVED_SHARE"] == pytest.approx(share, abs=1e-4)
+    # Short and over: the mean net staffing over the judged intervals of the range.
+    nets = dict(
+        rows(
+            seeded_db,
+            "SELECT scope_key, avg(on_queue - required_agents) FROM coverage_vs_requirement "
+            "WHERE day BETWEEN ? AND ? AND required_agents IS NOT NULL AND on_queue IS NOT NULL "
+            "AND observed_share > 0 AND NOT is_future GROUP BY scope_key",
+            [first, last],
+        )
+    )
+    assert key["SCOPES_SHORT"] == sorted(k for k, v in nets.items() if v < 0)
+    assert key["SCOPES_OVER"] == sorted(k for k, v in nets.items() if v > 0)
+    # The scope table says "k of n judged intervals met", as the report does.
+    shown = [
+        o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
+    ]
+    assert any("judged intervals met" in text for text in shown)
     ((worst_day,),) = rows(
         seeded_db,
         "SELECT day FROM coverage_daily_summary WHERE day BETWEEN ? AND ? "
