@@ -1,13 +1,16 @@
 """The README's `make demo`, run as the script behind it, end to end."""
 
+import math
 import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from pipelines.report import load_summary, verdict_lines
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import connect
 
@@ -53,3 +56,19 @@ def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
     assert report.exists() and (reports / yesterday / "coverage.csv").exists()
     assert f"Report: {report}" in done.stdout
     assert re.search(r"Technical Support\s+\d+\.\d", done.stdout)
+    # The summary reads as net staffing: per scope on-queue vs required over the same judged
+    # intervals, "k of n judged intervals met", shortfall and surplus; some short, some over.
+    with connect(tmp_db, read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        summary = load_summary(con, date.fromisoformat(yesterday))
+    for line in verdict_lines(summary):
+        assert line in done.stdout, line
+    judged = summary[summary["intervals_judged"] > 0]
+    assert not judged.empty and "judged intervals met" in done.stdout
+    for r in judged.to_dict("records"):
+        # Means over ONE set of intervals: mean(on_queue - required) = the difference of means.
+        difference = r["avg_on_queue"] - r["avg_required"]
+        assert math.isclose(r["avg_net_staffing"], difference, abs_tol=1e-9), r["scope_key"]
+        assert r["intervals_met"] <= r["intervals_judged"]
+    assert (judged["avg_net_staffing"] < 0).any(), "no scope is short on the demo day"
+    assert (judged["avg_net_staffing"] > 0).any(), "no scope is over on the demo day"
