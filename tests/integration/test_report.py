@@ -800,3 +800,68 @@ def test_net_staffing_charts_and_heatmap_are_drawn_per_scope(db, tmp_path):
     ]
     assert 'alt="Net staffing: &lt;Sales &amp; Co&gt;"' in text
     assert "Net staffing by interval" in text and "diverging" not in text
+
+
+def test_report_of_a_built_day_averages_one_set_of_intervals(tmp_path):
+    """Through the real coverage build (synthetic day, example requirements): every scope's
+    averages in the HTML are over the same judged intervals, recomputed from the CSV's rows;
+    and with one set, the mean net staffing is the difference of the means."""
+    from pipelines.coverage import (
+        build_coverage,
+        build_coverage_vs_requirement,
+        build_requirements,
+        build_spans,
+    )
+    from pipelines.coverage.requirements import load_requirements
+    from pipelines.scopes import load_scopes
+    from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
+    from tests.support.seeding import seed_days
+
+    day = date(2026, 11, 17)
+    database = str(tmp_path / "built.duckdb")
+    settings = CoverageSettings(time_zone=TZ)
+    rules = load_requirements(
+        PROJECT_ROOT / "config" / "targets.example.csv",
+        PROJECT_ROOT / "config" / "forecast.example.csv",
+        settings.interval_minutes,
+        [scope.key for scope in load_scopes(DEFAULT_SCOPES)],
+    )
+    seed_days(database, day, agents=30, seed=7, zone=TZ)
+    with connect(database) as con:
+        build_spans(con, day, settings)
+        build_coverage(con, day, settings)
+        build_requirements(con, day, settings, rules)
+        build_coverage_vs_requirement(con, day, settings)
+        paths = write_daily_report(con, day, tmp_path / "r", TZ, 15, generated_at=GENERATED)
+        summary = report.load_summary(con, day)
+    _, page = _parse(paths.html)
+    with paths.csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    shown = {
+        a["data-scope-key"]: [_value(c[1].get("data-value")) for c in cells[3:7]]
+        for a, cells in zip(
+            page.row_attrs["summary-table"], page.tables["summary-table"], strict=True
+        )
+    }
+    assert shown.keys() == set(summary["scope_key"])
+    judged_scopes = 0
+    for key, (on_queue, required, net, idle) in shown.items():
+        judged = [
+            r for r in rows
+            if r["scope_key"] == key and r["required_agents"] and r["on_queue"]
+            and float(r["observed_share"]) > 0 and r["is_future"] != "true"
+        ]  # fmt: skip
+        if not judged:
+            assert on_queue is required is net is None, key
+            continue
+        judged_scopes += 1
+        n = len(judged)
+        assert on_queue == pytest.approx(sum(float(r["on_queue"]) for r in judged) / n), key
+        assert required == pytest.approx(sum(float(r["required_agents"]) for r in judged) / n)
+        assert net == pytest.approx(sum(float(r["net_staffing"]) for r in judged) / n), key
+        assert net == pytest.approx(on_queue - required), key
+        assert idle == pytest.approx(sum(float(r["avg_available"]) for r in judged) / n), key
+        record = summary.set_index("scope_key").loc[key]
+        assert int(record["intervals_judged"]) == n
+        assert int(record["intervals_met"]) == sum(r["met"] == "true" for r in judged)
+    assert judged_scopes > 0
