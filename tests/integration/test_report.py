@@ -17,7 +17,16 @@ import pandas as pd
 import pytest
 
 from pipelines import report
-from pipelines.coverage import CoverageSettings, day_bounds, interval_count
+from pipelines.coverage import (
+    CoverageSettings,
+    build_coverage,
+    build_coverage_vs_requirement,
+    build_requirements,
+    build_spans,
+    day_bounds,
+    interval_count,
+)
+from pipelines.coverage.requirements import load_requirements
 from pipelines.report import (
     ReportPaths,
     summary_markdown,
@@ -27,7 +36,10 @@ from pipelines.report import (
 )
 from pipelines.report import writer as report_writer
 from pipelines.report.axis import expected_intervals
+from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_days
 
 TZ = "America/New_York"
 DAY = date(2024, 3, 12)  # an ordinary day, UTC-4
@@ -806,17 +818,6 @@ def test_report_of_a_built_day_averages_one_set_of_intervals(tmp_path):
     """Through the real coverage build (synthetic day, example requirements): every scope's
     averages in the HTML are over the same judged intervals, recomputed from the CSV's rows;
     and with one set, the mean net staffing is the difference of the means."""
-    from pipelines.coverage import (
-        build_coverage,
-        build_coverage_vs_requirement,
-        build_requirements,
-        build_spans,
-    )
-    from pipelines.coverage.requirements import load_requirements
-    from pipelines.scopes import load_scopes
-    from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
-    from tests.support.seeding import seed_days
-
     day = date(2026, 11, 17)
     database = str(tmp_path / "built.duckdb")
     settings = CoverageSettings(time_zone=TZ)
