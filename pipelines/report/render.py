@@ -123,7 +123,12 @@ def _day_context(
             [names[k] for k in order], order, slots, by_scope, interval_minutes, time_zone
         )
     future = sum(1 for p in points if p.is_future)
+    # Days built before net staffing keep NULL in its columns until rebuilt (migration 008).
+    built_before = any(p.available is not None for p in points) and all(
+        p.on_queue is None for p in points
+    )
     return {
+        "built_before_net_staffing": built_before,
         "summary_rows": summary_rows,
         "requirement_rows": tables.requirement_rows(summary) if not summary.empty else [],
         "capacity_missing": tables.capacity_missing(summary) if not summary.empty else [],

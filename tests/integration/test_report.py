@@ -866,3 +866,16 @@ def test_report_of_a_built_day_averages_one_set_of_intervals(tmp_path):
         assert int(record["intervals_judged"]) == n
         assert int(record["intervals_met"]) == sum(r["met"] == "true" for r in judged)
     assert judged_scopes > 0
+
+
+def test_a_day_built_before_net_staffing_says_to_rebuild_it(db, tmp_path):
+    """Migration 008 leaves NULL in the new columns of days built before it: the report says
+    so instead of showing empty figures without a reason."""
+    text, _ = _parse(_write(db, tmp_path / "now").html)
+    assert 'id="rebuild-note"' not in text
+    db.execute(
+        "UPDATE coverage_vs_requirement SET on_queue = NULL, net_staffing = NULL, "
+        "is_future = NULL, requirement_source = NULL"
+    )
+    text, _ = _parse(_write(db, tmp_path / "old").html)
+    assert 'id="rebuild-note"' in text and "partition 2024-03-12" in text
