@@ -200,15 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     reports = Path(env.get("AVAILABILITY_REPORTS_DIR", str(DEFAULT_REPORTS_DIR)))
     zone = env["AVAILABILITY_TIME_ZONE"]
     say(
-        f"\nCoverage for the simulated day {yesterday} ({zone}), by shortfall. On-queue agents "
-        "(available + busy on contacts) against required on-queue agents; net = on-queue - "
-        "required; every figure over the same judged intervals (a requirement, observed, "
-        "not ahead):"
+        f"\nNet staffing for the simulated day {yesterday} ({zone}), by shortfall.\n"
+        "On-queue = available + busy on contacts; required = on-queue agents needed (before\n"
+        "shrinkage); net = on-queue - required. Every figure is over the same judged intervals\n"
+        "(a requirement, observed, not still ahead); Met counts those with on-queue >= required."
     )
     say(summary_text(summary))
     say("")
     for line in verdict_lines(summary):
-        say(f"  {line}")
+        say(line)
     say(f"\nReport: {reports / yesterday.isoformat() / 'coverage.html'}")
     say(f"CSV:    {reports / yesterday.isoformat() / 'coverage.csv'}")
     say(f"Today so far (synthetic until the live polls): {reports / today.isoformat()}/")

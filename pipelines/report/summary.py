@@ -8,12 +8,14 @@ with like; "met" says how many of those intervals had on-queue >= required.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from pipelines.markdown import markdown_table
-from pipelines.report.formatting import NULL_MARK, fmt, met_label, num, signed, truncate
+from pipelines.report.formatting import NULL_MARK, fmt, num, signed, truncate
 
 __all__ = ["summary_markdown", "summary_text", "verdict_lines"]
 
@@ -58,31 +60,43 @@ def summary_text(summary: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def verdict_lines(summary: pd.DataFrame) -> list[str]:
-    """One sentence per scope with a requirement: short or over, in agents and agent-hours.
+def verdict_lines(summary: pd.DataFrame, width: int = 100) -> list[str]:
+    """Which scopes were short and which over on average, in agents and agent-hours.
 
-    E.g. "Billing: short by 1.2 agents on average (31.0 on-queue vs 32.2 required over 48
-    judged intervals); 20 of 48 judged intervals met; 6.50 agent-hours short, 1.25 over."
+    E.g. "Short on average (net < 0): Billing (-1.2 agents, 6.50 agent-hours short)." and
+    "Over on average (net > 0): VIP (+2.0 agents, 12.25 agent-hours over).", wrapped to
+    ``width``; scopes without a judged interval are named on a line of their own.
     """
-    lines = []
-    for r, shown in zip(summary.to_dict("records"), _summary_rows(summary), strict=True):
-        judged = int(num(r.get("intervals_judged")) or 0)
-        net = num(r.get("avg_net_staffing"))
-        if not judged or net is None:
-            lines.append(f"{shown['name']}: no judged intervals (no requirement or no data).")
-            continue
-        state = "short" if net < 0 else "over" if net > 0 else "exactly staffed"
-        by = f" by {fmt(abs(net), 1)} agents on average" if net != 0 else " on average"
-        lines.append(
-            f"{shown['name']}: {state}{by} ({shown['on_queue']} on-queue vs "
-            f"{shown['required']} required over {judged} judged intervals); "
-            f"{shown['met_long']}; {shown['shortfall']} agent-hours short, "
-            f"{shown['surplus']} over."
-        )
-    return lines
+    short, over, even, unjudged = [], [], [], []
+    for shown in _summary_rows(summary):
+        net = num(shown["net_value"])
+        if not shown["judged"] or net is None:
+            unjudged.append(shown["name"])
+        elif net < 0:
+            short.append(
+                f"{shown['name']} ({shown['net']} agents, {shown['shortfall']} agent-hours short)"
+            )
+        elif net > 0:
+            over.append(
+                f"{shown['name']} ({shown['net']} agents, {shown['surplus']} agent-hours over)"
+            )
+        else:
+            even.append(shown["name"])
+    parts = [
+        ("Short on average (net < 0)", short),
+        ("Over on average (net > 0)", over),
+    ]
+    if even:
+        parts.append(("Exactly staffed on average", even))
+    if unjudged:
+        parts.append(("No judged intervals (no requirement or no data)", unjudged))
+    return [
+        textwrap.fill(f"{title}: {', '.join(names) or 'none'}.", width, subsequent_indent="  ")
+        for title, names in parts
+    ]
 
 
-def _cells(row: dict[str, str]) -> tuple[str, ...]:
+def _cells(row: dict[str, Any]) -> tuple[str, ...]:
     return (
         row["name"],
         row["on_queue"],
@@ -94,7 +108,7 @@ def _cells(row: dict[str, str]) -> tuple[str, ...]:
     )
 
 
-def _summary_rows(summary: pd.DataFrame) -> list[dict[str, str]]:
+def _summary_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Display strings shared by the Markdown and the plain-text summaries."""
     out = []
     for record in summary.to_dict("records"):
@@ -112,7 +126,8 @@ def _summary_rows(summary: pd.DataFrame) -> list[dict[str, str]]:
                 "required": fmt(record.get("avg_required"), 1),
                 "net": signed(record.get("avg_net_staffing"), 1),
                 "met": met,
-                "met_long": met_label(record.get("intervals_met"), judged),
+                "judged": "yes" if judged else "",
+                "net_value": record.get("avg_net_staffing"),
                 "shortfall": fmt(record.get("shortfall_agent_hours"), 2),
                 "surplus": fmt(record.get("surplus_agent_hours"), 2),
             }

@@ -681,9 +681,9 @@ def test_summary_text_is_fixed_width():
     assert len({len(line) for line in lines[1:3]}) == 1
     assert summary_text(frame.iloc[0:0]) == "No coverage data."
     assert verdict_lines(frame) == [
-        "Queue B: over by 2.3 agents on average (12.3 on-queue vs 10.0 required over 4 judged "
-        "intervals); 3 of 4 judged intervals met; 10.00 agent-hours short, 12.50 over.",
-        f"{'x' * 50}: no judged intervals (no requirement or no data).",
+        "Short on average (net < 0): none.",
+        "Over on average (net > 0): Queue B (+2.3 agents, 12.50 agent-hours over).",
+        f"No judged intervals (no requirement or no data): {'x' * 50}.",
     ]
 
 
@@ -693,10 +693,14 @@ def test_load_summary_feeds_summary_markdown(db):
     assert markdown.splitlines()[2] == line
     # Scope names go through the one Markdown renderer: '<', '&' and '>' are escaped.
     assert "| \\<Sales \\& Co\\> |" in markdown and SALES not in markdown
-    assert verdict_lines(report.load_summary(db, DAY))[0].startswith(
-        f"{SUPPORT}: short by 1.0 agents on average (1.0 on-queue vs 2.0 required over 3 "
-        "judged intervals); 1 of 3 judged intervals met; 0.75 agent-hours short, 0.00 over."
-    )
+    lines = verdict_lines(report.load_summary(db, DAY))
+    assert all(len(line) <= 100 for text in lines for line in text.splitlines())
+    assert [" ".join(text.split()) for text in lines] == [
+        f"Short on average (net < 0): {SUPPORT} (-1.0 agents, 0.75 agent-hours short), "
+        f"{SALES} (-0.2 agents, 0.50 agent-hours short).",
+        "Over on average (net > 0): none.",
+        f"No judged intervals (no requirement or no data): {ALL}.",
+    ]
 
 
 LORD_HOWE = "Australia/Lord_Howe"  # DST shifts by 30 minutes
