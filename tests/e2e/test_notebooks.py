@@ -206,6 +206,23 @@ def test_notebook_cells_read_only_through_pipelines_reading() -> None:
         assert "reading.query(" in source or "reading.read_many(" in source
 
 
+def test_notebooks_take_their_colours_from_the_report_palette() -> None:
+    """Required, on-queue, idle available, short/over and the statuses are drawn in the same
+    colours as the daily report: the notebooks name none of their own beyond neutral greys
+    (missing cells, unobserved time) and the colour of custom statuses."""
+    neutral = {"#e6e6e6", "#e0e0e0", "#8e24aa"}
+    for path in (COVERAGE_NB, TIMELINE_NB):
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        assert "from pipelines.report import palette" in source, path.name
+        assert "STATUS_COLOURS = palette.STATUS_COLOURS" in source, path.name
+        colours = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", source)}
+        assert colours <= neutral, (path.name, colours - neutral)
+    coverage = "\n".join(c.source for c in nbformat.read(COVERAGE_NB, as_version=4).cells)
+    for name in ("REQUIRED", "ON_QUEUE", "IDLE_AVAILABLE", "SHORTFALL", "SURPLUS", "SCHEDULED"):
+        assert f"palette.{name}" in coverage, name
+    assert "palette.net_colormap(" in coverage
+
+
 @pytest.mark.slow
 def test_coverage_notebook_defaults_match_the_database(jupyter_kernel: str, seeded_db: str) -> None:
     nb = execute_notebook(COVERAGE_NB, DATABASE=seeded_db)
