@@ -54,7 +54,7 @@ def ranking_chart(
         offset = 4 if ha == "left" else -4
         ax.annotate(
             text, (x, i), xytext=(offset, 0), textcoords="offset points", ha=ha, va="center",
-            fontsize=9, color="#57606a",
+            fontsize=9, color=palette.TEXT_MUTED,
         )  # fmt: skip
     ax.set_xlabel("Agent-hours short (left) and over (right) the requirement")
     ax.set_title("Shortfall and surplus by scope")
@@ -98,7 +98,7 @@ def heatmap_chart(
             len(slots),
             len(keys),
             facecolor=palette.MISSING,
-            edgecolor="#b0b0b0",
+            edgecolor=palette.MISSING_EDGE,
             hatch="//",
             lw=0,
             zorder=0,

@@ -23,6 +23,7 @@ __all__ = [
     "IDLE_AVAILABLE",
     "LOGGED_IN",
     "MISSING",
+    "MISSING_EDGE",
     "NET_CMAP",
     "NOT_OBSERVED",
     "OCCUPANCY",
@@ -33,6 +34,7 @@ __all__ = [
     "SHORTFALL",
     "STATUS_COLOURS",
     "SURPLUS",
+    "TEXT_MUTED",
     "net_colormap",
 ]
 
@@ -48,6 +50,8 @@ OCCUPANCY = "#7f8c8d"  # busy / staffed (share)
 NOT_OBSERVED = "#eeeeee"  # background band of intervals without observed time
 FORECAST = "#fff4d6"  # background band of intervals still ahead (forecast, not actual)
 MISSING = "#d9d9d9"  # heatmap cells without a figure (hatched)
+MISSING_EDGE = "#b0b0b0"  # the hatching over them
+TEXT_MUTED = "#57606a"  # annotations (the page's muted text colour)
 
 # Agent status colours (timelines, time-in-status charts).
 STATUS_COLOURS: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -883,3 +884,12 @@ def test_a_day_built_before_net_staffing_says_to_rebuild_it(db, tmp_path):
     )
     text, _ = _parse(_write(db, tmp_path / "old").html)
     assert 'id="rebuild-note"' in text and "partition 2024-03-12" in text
+
+
+def test_report_charts_take_every_colour_from_the_palette():
+    """One palette for the report and the notebooks: no chart module names a colour itself."""
+    folder = PROJECT_ROOT / "pipelines" / "report"
+    for module in folder.glob("*.py"):
+        if module.name != "palette.py":
+            found = re.findall(r"#[0-9a-fA-F]{6}\b", module.read_text(encoding="utf-8"))
+            assert not found, (module.name, found)
