@@ -298,3 +298,34 @@ def test_max_occupancy_of_one_is_allowed() -> None:
 def test_formula_validation_names_argument(call, argument: str) -> None:
     with pytest.raises(ValueError, match=rf"^{argument} "):
         call()
+
+
+# --- bounded search (issue 14, item 4) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("contacts", [1e12, 1e300, 1e308, 1.7e308])
+def test_huge_forecast_is_refused_with_its_inputs(contacts: float) -> None:
+    """1e12 contacts held the DuckDB writer for minutes; 1e300 gave a bare OverflowError."""
+    with pytest.raises(ValueError, match=r"MAX_SERVERS=100000.*contacts=") as caught:
+        required_agents(contacts, 300, 900, 0.8, 20)
+    assert repr(contacts) in str(caught.value)
+
+
+def test_occupancy_cap_beyond_the_bound_is_refused() -> None:
+    # 60,000 Erlangs fit, but a 50% occupancy cap needs 120,000 agents.
+    with pytest.raises(ValueError, match="MAX_SERVERS"):
+        required_agents(60_000 * 1800 / 180, 180, 1800, 0.8, 20, max_occupancy=0.5)
+
+
+def test_unreachable_level_stops_at_the_bound() -> None:
+    # 99,999.5 Erlangs with 99.9999% answered at once: not within 100,000 agents.
+    contacts = (erlang.MAX_SERVERS - 0.5) * 1800 / 180
+    with pytest.raises(ValueError, match="no head-count up to MAX_SERVERS"):
+        required_agents(contacts, 180, 1800, 0.999999, 0)
+
+
+def test_servers_beyond_the_bound_are_refused() -> None:
+    with pytest.raises(ValueError, match="^servers "):
+        erlang_b(erlang.MAX_SERVERS + 1, 1.0)
+    with pytest.raises(ValueError, match="^servers "):
+        erlang_c(10**12, 1.0)
