@@ -355,7 +355,7 @@ MALFORMED = [
     ("forecast", F_HEAD + F_GOOD + "queue:qu-support,tue,08:00,100,abc,80%,20,,,\n", 3,
      "aht_seconds", "'abc'"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,0,80%,20,,,\n", 2, "aht_seconds",
-     "positive"),
+     "[1, 86400]"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,1.5,20,,,\n", 2, "service_level",
      "1.5"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,80,20,,,\n", 2, "service_level",
@@ -405,6 +405,77 @@ def test_malformed_rows_name_file_line_and_column(
     assert message.startswith(f"{path}, line {line}, column '{column}': "), message
     assert fragment in message, message
     assert isinstance(caught.value, ValueError)
+
+
+# --- plausible ranges (issue 14, item 4) --------------------------------------------------------
+# Each cell is checked while the file is read, before any SQL: 1e12 contacts held the DuckDB
+# writer for minutes, 1e300 raised a bare OverflowError, a target of 1e308 broke the charts.
+F_ROW = "queue:qu-support,tue,08:00,{contacts},{aht},{level},{target},{occupancy},{shrinkage},\n"
+F_CELLS = {"contacts": "100", "aht": "300", "level": "80%", "target": "20", "occupancy": "",
+           "shrinkage": ""}  # fmt: skip
+OUT_OF_RANGE = [
+    ("targets", "required_agents", "1e308"),
+    ("targets", "required_agents", "100001"),
+    ("targets", "required_agents", "inf"),
+    ("targets", "required_agents", "-inf"),
+    ("targets", "required_agents", "1e309"),
+    ("forecast", "contacts", "1e12"),
+    ("forecast", "contacts", "1e300"),
+    ("forecast", "contacts", "1000001"),
+    ("forecast", "contacts", "Infinity"),
+    ("forecast", "aht_seconds", "0.5"),
+    ("forecast", "aht_seconds", "86401"),
+    ("forecast", "aht_seconds", "NaN"),
+    ("forecast", "target_seconds", "1e308"),
+    ("forecast", "target_seconds", "86401"),
+    ("forecast", "service_level", "1e-400"),  # parses to 0.0
+    ("forecast", "service_level", "100%"),
+    ("forecast", "max_occupancy", "5%"),
+    ("forecast", "max_occupancy", "1e-300"),
+    ("forecast", "shrinkage", "96%"),
+    ("forecast", "shrinkage", "-0.1"),
+]
+_CELL_KEYS = {"contacts": "contacts", "aht_seconds": "aht", "service_level": "level",
+              "target_seconds": "target", "max_occupancy": "occupancy",
+              "shrinkage": "shrinkage"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "column", "cell"), OUT_OF_RANGE)
+def test_implausible_numbers_name_file_line_and_column(
+    tmp_path: Path, kind: str, column: str, cell: str
+) -> None:
+    if kind == "targets":
+        text = T_HEAD + T_GOOD + f"skill:sk-billing,tue,09:00,{cell},60\n"
+    else:
+        text = F_HEAD + F_GOOD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell}))
+    path = write(tmp_path, f"{kind}.csv", text)
+    with pytest.raises(RequirementsFileError) as caught:
+        load_requirements(*((path, None) if kind == "targets" else (None, path)))
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 3, column '{column}': must be"), message
+    assert repr(cell) in message, message
+
+
+def test_plausible_extremes_still_load(tmp_path: Path) -> None:
+    targets = write(tmp_path, "t.csv", T_HEAD + "all,mon,08:00,100000,15\nall,mon,09:00,0,15\n")
+    assert load_targets(targets)["required_agents"].tolist() == [100_000.0, 0.0]
+    forecast = write(
+        tmp_path,
+        "f.csv",
+        F_HEAD + "all,mon,08:00,1000000,1,0.5,86400,0.1,95%,60\nall,mon,09:00,0,86400,0.99,0,"
+        "100%,0,15\n",
+    )
+    rules = load_forecast(forecast)
+    assert rules["contacts"].tolist() == [1e6, 0.0]
+    assert rules["required_agents"].tolist()[1] == 0.0
+
+
+def test_plausible_cells_beyond_the_erlang_bound_together(tmp_path: Path) -> None:
+    """1e6 contacts of one hour each in 15 minutes: every cell is in range, the traffic
+    (4 million Erlangs) is not; refused at once with the row's line, never a long search."""
+    path = write(tmp_path, "f.csv", F_HEAD + "all,mon,08:00,1000000,3600,80%,20,,,15\n")
+    with pytest.raises(RequirementsFileError, match=r", line 2, column 'contacts': .*MAX_SERVERS"):
+        load_forecast(path)
 
 
 def test_non_utf8_byte_is_reported_on_its_own_line(tmp_path: Path) -> None:
