@@ -255,9 +255,9 @@ def _nb_cdf(m_lo: int, m_hi: int, b: float, r: float, t: float, n: int) -> np.nd
     """F(m) = P(NB <= m) for m in m_lo..m_hi: the negative binomial (b successes, success
     probability y = e^(-r t)) whose upper tail is P(S_(m+1) <= t); see the module docstring."""
     size = m_hi - m_lo + 1
-    if t == 0:
-        return np.ones(size)
     rt = r * t
+    if rt == 0:  # a zero target (or one so small it underflows): nobody waits within it
+        return np.ones(size)
     log_fail = math.log(-math.expm1(-rt))  # log(1 - y)
     log_y_b = -(n + r) * t  # b log y
 
@@ -267,22 +267,22 @@ def _nb_cdf(m_lo: int, m_hi: int, b: float, r: float, t: float, n: int) -> np.nd
     cut = -_DROP - math.log(m_hi + 2)  # below this, the terms up to m_hi sum to < e^-46
     mode_f = math.inf if rt > 700 else (b - 1.0) * math.expm1(rt)
     if mode_f >= m_hi:  # the window lies left of the mode, where the terms rise
-        top = m_hi
+        top = peak = m_hi
         if g(top) < cut:
             return np.zeros(size)
     else:
-        top = math.floor(mode_f)
+        top = peak = math.floor(mode_f)
         if g(top) < cut:
             return np.zeros(size)
 
         def tail_matters(j: int) -> bool:
-            q = (b + j) * (1.0 - math.exp(-rt)) / (j + 1)  # pmf(j + 1) / pmf(j)
+            q = (b + j) * -math.expm1(-rt) / (j + 1)  # pmf(j + 1) / pmf(j)
             return q >= 1 or g(j) + math.log(q) - math.log1p(-q) >= -_DROP
 
         top = _reach(tail_matters, top, 1, m_hi)
         if top < m_lo:
             return np.ones(size)
-    start = _reach(lambda j: g(j) >= cut, top, -1, 0)
+    start = _reach(lambda j: g(j) >= cut, peak, -1, 0)  # the terms fall leftwards of peak
     if top - start + 1 > MAX_STATES:
         raise _TooManyStates(top - start + 1)
     js = np.arange(start + 1, top + 1, dtype=np.float64)

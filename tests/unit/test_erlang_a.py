@@ -146,7 +146,9 @@ def reference(servers: int, load: float, r: float, t: float) -> tuple[float, flo
 @pytest.mark.parametrize(
     ("servers", "load", "r", "t"),
     [(1, 0.5, 1.0, 0.5), (3, 2.5, 0.3, 0.2), (4, 6.0, 2.0, 0.1), (6, 5.0, 0.05, 1.0),
-     (2, 3.0, 10.0, 0.05), (5, 4.0, 0.6, 2.0)],
+     (2, 3.0, 10.0, 0.05), (5, 4.0, 0.6, 2.0),
+     # overloaded with a long target: the wait's law sits inside the queue's window
+     (3, 4.0, 0.1, 4.0), (2, 5.0, 0.2, 6.0)],
 )  # fmt: skip
 def test_matches_independent_uniformization(servers: int, load: float, r: float, t: float) -> None:
     aht = 100.0
