@@ -9,7 +9,8 @@ overflows a float near A = 170 and loses precision well before that; the recursi
 holds a probability in [0, 1], so it stays exact to rounding for tens of thousands of Erlangs.
 
 ``required_agents`` walks N upwards once, carrying B(N) along, instead of re-running the
-recursion from zero for every candidate N: the cost is O(N) per call rather than O(N^2), and
+recursion from zero for every candidate N: the cost is O(N) per call rather than O(N^2) (for
+large loads the walk starts near N = A from the Poisson form of B, so O(sqrt(A))), and
 identical forecast rows (the common case: the same weekday pattern repeated) are memoised.
 
 The search is bounded: no interval is sized beyond ``MAX_SERVERS`` agents, and traffic that
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+
+import numpy as np
 
 __all__ = [
     "MAX_SERVERS",
@@ -141,9 +144,12 @@ def _raw_agents(
     The caller has checked that floor_n <= MAX_SERVERS; the walk stops there at the latest.
     """
     floor_n = _floor_agents(traffic, max_occupancy)
-    # Carry B(n) up to N = floor(A) without testing: no N <= A can serve the load.
-    b = 1.0
-    n = 0
+    # Start B(n) just below the first candidate: no N <= A can serve the load. Large loads
+    # jump there with the Poisson form instead of walking the recursion up from zero.
+    b, n = 1.0, 0
+    if floor_n > _JUMP_FROM:
+        n = floor_n - 1
+        b = _erlang_b_poisson(n, traffic)
     while n < MAX_SERVERS:
         n += 1
         b = _next_b(b, n, traffic)
@@ -153,6 +159,30 @@ def _raw_agents(
         if _sl_from_c(n, traffic, c, aht_s, target_s) >= service_level_target - _EPS:
             return n
     return MAX_SERVERS + 1  # not met within the bound; required_agents words the error
+
+
+# Below this many agents the recursion from zero is as cheap as the Poisson window.
+_JUMP_FROM = 2_000
+
+
+def _erlang_b_poisson(servers: int, traffic: float) -> float:
+    """B(N, A) = P(X = N) / P(X <= N) for X ~ Poisson(A), in O(sqrt(A)) instead of O(N).
+
+    Only the terms within 12 standard deviations of the peak of P(X = k), k <= N, count (the
+    rest are below 1e-30 of the sum); they are summed in log space from one lgamma anchor, so
+    neither A^k nor k! is ever formed. Used to start the search near N = A for large loads.
+    """
+    top = min(servers, math.floor(traffic))  # the largest term with k <= N
+    spread = 12.0 * math.sqrt(traffic) + 50.0
+    lo = max(0, math.floor(top - spread))
+    hi = min(servers, math.ceil(top + spread))
+    ks = np.arange(lo + 1, hi + 1, dtype=np.float64)
+    log_terms = np.concatenate(([0.0], np.cumsum(math.log(traffic) - np.log(ks))))
+    anchor = lo * math.log(traffic) - math.lgamma(lo + 1)  # log P(X = lo) + A
+    peak = float(log_terms.max())
+    log_cdf = anchor + peak + math.log(float(np.exp(log_terms - peak).sum()))
+    log_pmf_n = servers * math.log(traffic) - math.lgamma(servers + 1)
+    return math.exp(log_pmf_n - log_cdf)
 
 
 def _floor_agents(traffic: float, max_occupancy: float | None) -> int:

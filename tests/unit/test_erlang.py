@@ -329,3 +329,33 @@ def test_servers_beyond_the_bound_are_refused() -> None:
         erlang_b(erlang.MAX_SERVERS + 1, 1.0)
     with pytest.raises(ValueError, match="^servers "):
         erlang_c(10**12, 1.0)
+
+
+POISSON_CASES = [(2_001, 1_990.5), (5_000, 4_900.0), (99_000, 98_999.3), (2_500, 2_600.0)]
+
+
+@pytest.mark.parametrize(("servers", "traffic"), POISSON_CASES)
+def test_poisson_form_of_erlang_b_matches_the_recursion(servers: int, traffic: float) -> None:
+    assert erlang._erlang_b_poisson(servers, traffic) == pytest.approx(
+        erlang_b(servers, traffic), rel=1e-9
+    )
+
+
+def test_jump_started_search_equals_the_full_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large loads start the walk near N = A; the head-counts are the walk's from zero."""
+    rng = random.Random(5)
+    cases = [
+        (rng.uniform(2_000, 90_000), rng.choice([120.0, 300.0]), rng.choice([0.7, 0.8, 0.95]),
+         rng.choice([0.0, 20.0, 60.0]), rng.choice([None, 0.9]))
+        for _ in range(12)
+    ]  # fmt: skip
+    jumped = [
+        erlang._raw_agents(a, aht, level, target, cap) for a, aht, level, target, cap in cases
+    ]
+    erlang._raw_agents.cache_clear()
+    monkeypatch.setattr(erlang, "_JUMP_FROM", erlang.MAX_SERVERS + 1)
+    walked = [
+        erlang._raw_agents(a, aht, level, target, cap) for a, aht, level, target, cap in cases
+    ]
+    erlang._raw_agents.cache_clear()
+    assert jumped == walked
