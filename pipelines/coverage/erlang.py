@@ -79,6 +79,8 @@ def erlang_b(servers: int, traffic: float) -> float:
     """
     _check_servers(servers)
     _check_traffic(traffic)
+    if servers > _JUMP_FROM and traffic > 0:
+        return _erlang_b_poisson(servers, traffic)
     b = 1.0
     for n in range(1, servers + 1):
         b = _next_b(b, n, traffic)
