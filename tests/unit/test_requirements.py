@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines import warehouse
 from pipelines.coverage import CoverageSettings, build_requirements, erlang
@@ -21,6 +23,7 @@ from pipelines.coverage.requirements import (
     load_targets,
     rule_priority,
 )
+from pipelines.coverage.requirements_ranges import RANGES
 from pipelines.scopes import load_scopes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -476,6 +479,36 @@ def test_plausible_cells_beyond_the_erlang_bound_together(tmp_path: Path) -> Non
     path = write(tmp_path, "f.csv", F_HEAD + "all,mon,08:00,1000000,3600,80%,20,,,15\n")
     with pytest.raises(RequirementsFileError, match=r", line 2, column 'contacts': .*MAX_SERVERS"):
         load_forecast(path)
+
+
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-10, max_value=2e6).map(lambda x: f"{x:g}"),
+    st.floats(min_value=-1, max_value=2).map(lambda x: f"{100 * x:g}%"),
+    st.sampled_from(["1e309", "-0", "1e-400", "0x10", "1_000", " 7 ", "nan%", "∞"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(column=st.sampled_from(sorted(_CELL_KEYS)), cell=NUMBER_TEXT)
+def test_any_number_loads_in_range_or_names_its_cell(
+    tmp_path: Path, column: str, cell: str
+) -> None:
+    """Whatever is typed in a forecast cell: the row loads with every figure in its range and
+    a finite head-count within MAX_SERVERS, or the error names line 2 and that column."""
+    text = F_HEAD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell.replace(",", "")}))
+    path = write(tmp_path, "forecast.csv", text)
+    try:
+        rules = load_forecast(path)
+    except RequirementsFileError as exc:
+        assert str(exc).startswith(f"{path}, line 2, column "), str(exc)
+        return
+    (rule,) = rules.to_dict("records")
+    for name in ("contacts", "aht_seconds", "service_level", "target_seconds"):
+        assert RANGES[name].holds(rule[name]), (name, rule[name])
+    assert 0 <= rule["required_agents"] <= erlang.MAX_SERVERS / (1 - 0.95)
 
 
 def test_non_utf8_byte_is_reported_on_its_own_line(tmp_path: Path) -> None:
