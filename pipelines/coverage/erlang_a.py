@@ -35,8 +35,8 @@ This phase-type route was chosen over integrating the density numerically becaus
 has no step size to tune, and the negative binomial sum is shared by every queue position.
 
 Service level is the share of OFFERED contacts answered within the target: an abandoned contact
-counts against it even when it gave up before the target (the usual contact-centre reading;
-Kore's achieved service level counts the same way). Limits:
+counts against it even when it gave up before the target (the usual contact-centre reading,
+and the one pyworkforce's ErlangA uses). Limits:
 
 * patience 0: a loss system, Erlang B (blocked contacts count as abandoned, and as waiting);
 * patience of at least ``INFINITE_PATIENCE_AHTS`` handle times, or ``math.inf``: Erlang C's
