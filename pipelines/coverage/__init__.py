@@ -107,6 +107,7 @@ from pipelines.coverage.build import (
     build_coverage,
     build_coverage_vs_requirement,
     build_requirements,
+    build_schedules,
     build_spans,
     summary_table,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "build_coverage",
     "build_coverage_vs_requirement",
     "build_requirements",
+    "build_schedules",
     "build_spans",
     "check_completeness",
     "check_coverage_target",

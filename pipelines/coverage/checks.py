@@ -136,8 +136,10 @@ def check_coverage_target(
 ) -> CheckOutcome:
     """Scopes whose share of unmet intervals (of those judged) exceeds ``max_unmet_share``.
 
-    Judged cells have both a requirement and observed time; a scope with none cannot fail.
-    ``worst_intervals`` lists up to ten unmet cells of the failing scopes, largest gap first.
+    A cell is unmet when its on-queue agents (AVAILABLE + productive BUSY) fall below the
+    on-queue requirement. Judged cells have a requirement and observed time and are not in
+    the future; a scope with none cannot fail. ``worst_intervals`` lists up to ten unmet cells
+    of the failing scopes, most negative net staffing first, with the idle available agents.
     """
     day = as_day(day)
     _, rows = query_rows(con, "checks/coverage_target.sql", {"day": day})
@@ -161,11 +163,12 @@ def check_coverage_target(
                         "scope_key": scope,
                         "local_start": cell["local_start"],
                         "required": _iso(cell["required"]),
-                        "available": _iso(cell["available"]),
-                        "gap": _iso(cell["gap"]),
+                        "on_queue": _iso(cell["on_queue"]),
+                        "idle_available": _iso(cell["idle_available"]),
+                        "net_staffing": _iso(cell["net_staffing"]),
                     }
                 )
-    worst.sort(key=lambda cell: (cell["gap"], cell["scope_key"], cell["local_start"]))
+    worst.sort(key=lambda cell: (cell["net_staffing"], cell["scope_key"], cell["local_start"]))
     worst = worst[:10]
     return CheckOutcome(
         passed=not failing,
