@@ -10,7 +10,7 @@ OFFLINE.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,25 @@ import pytest
 
 from pipelines import coverage, warehouse
 from pipelines.coverage.schedules import load_schedules
-from pipelines.warehouse import membership
+from pipelines.scopes import Scope
+from pipelines.simulator import Simulator, SimulatorConfig
+from pipelines.simulator.roster import channel_capacity
+from pipelines.warehouse import Tick, membership
 from tests.support.membership import (
     DAY,
+    KEEP,
     SETTINGS,
     at,
     build,
     cell,
+    landing,
     listing,
     membership_tick,
     minutes,
     per_scope_tick,
 )
+
+TRUTH_DAY = date(2026, 11, 24)  # a Tuesday; 14:00-16:00 UTC is the New York morning
 
 S1 = "skill:s1"
 # a1 handles a contact; a2 is BUSY in Training (capacity data, none used); a6 is BUSY with no
@@ -318,3 +325,55 @@ def test_net_staffing_schedules_future_cells_and_same_set_averages(con, tmp_path
 def test_now_must_be_timezone_aware(con) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         coverage.build_coverage_vs_requirement(con, DAY, SETTINGS, now=datetime(2026, 1, 5, 10))
+
+
+def test_on_queue_follows_the_simulators_truth(con) -> None:
+    """Minute polls of the simulator's model (v2 answers with channelCapacity, landed by the
+    real ingest) for two morning hours, against its exact timeline: per cell, on-queue
+    agents = AVAILABLE + BUSY whose capacity the model reports as used
+    (roster.channel_capacity of the segment: today every contact BUSY, and with the simcc
+    change Training and Login Prep not), logged-in = every status but OFFLINE. Sampling once
+    a minute misses only sub-minute changes: small on average, never large."""
+    sim = Simulator(SimulatorConfig(agents=60, seed=11))
+    start, end = at(TRUTH_DAY, "14:00"), at(TRUTH_DAY, "16:00")
+    for t in minutes(start, end):
+        tick = Tick(f"sim-{t.isoformat()}", "acct", t, t)
+        sends = pd.DataFrame({"scope_key": ["all"], "sent_at": pd.to_datetime([t], utc=True)})
+        answer = landing(["all"], t, [sim.availability({}, t)])
+        warehouse.write_tick(con, tick, answer, sends, [Scope("all", "", "All agents")], pii=KEEP)
+    coverage.build_spans(con, TRUTH_DAY, SETTINGS)
+    coverage.build_coverage(con, TRUTH_DAY, SETTINGS)
+    measured = rows(
+        con,
+        "SELECT * FROM coverage_intervals WHERE scope_key = 'all' AND interval_start >= ? "
+        "AND interval_start < ? ORDER BY interval_start",
+        start,
+        end,
+    )
+    assert len(measured) == 8
+    spans = sim.timeline(start, end)
+    errors = []
+    for found in measured:
+        lo = found["interval_start"]
+        hi = lo + timedelta(minutes=15)
+        seconds = {"on_queue": 0.0, "other": 0.0, "logged_in": 0.0}
+        for span in spans:
+            overlap = (min(span.end, hi) - max(span.start, lo)).total_seconds()
+            if overlap <= 0 or span.bucket == "OFFLINE":
+                continue
+            seconds["logged_in"] += overlap
+            if span.bucket == "AVAILABLE":
+                seconds["on_queue"] += overlap
+            elif span.bucket == "BUSY":
+                used = channel_capacity(
+                    sim.agent(span.agent_id), int(span.start.timestamp()), "BUSY", span.detail
+                )
+                productive = any(channel["usedCapacity"] > 0 for channel in used.values())
+                seconds["on_queue" if productive else "other"] += overlap
+        assert found["avg_on_queue"] == pytest.approx(seconds["on_queue"] / 900, abs=1.5)
+        assert found["avg_busy_other"] == pytest.approx(seconds["other"] / 900, abs=1.5)
+        assert found["avg_logged_in"] == pytest.approx(seconds["logged_in"] / 900, abs=1.5)
+        assert found["busy_capacity_known"] == pytest.approx(1.0)  # v2: every answer has it
+        errors.append(abs(found["avg_on_queue"] - seconds["on_queue"] / 900))
+    assert sum(errors) / len(errors) < 0.25
+    assert any(found["avg_busy_productive"] > 1 for found in measured)  # real work in it
