@@ -178,7 +178,8 @@ def build_coverage_vs_requirement(
 
 
 def summary_table(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
-    """Per scope: scope_key, name, avg_available, avg_required, share_met, shortfall hours."""
+    """Per scope: scope_key, name, avg_available (idle), avg_required, share_met, shortfall
+    hours, avg_on_queue, avg_net_staffing, intervals judged and met, surplus hours."""
     day = as_day(day)
     columns, rows = query_rows(con, "coverage/summary_table.sql", {"day": day})
     return pd.DataFrame.from_records(rows, columns=columns)

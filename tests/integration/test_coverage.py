@@ -915,8 +915,14 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
         "avg_required",
         "share_met",
         "shortfall_agent_hours",
+        "avg_on_queue",
+        "avg_net_staffing",
+        "intervals_judged",
+        "intervals_met",
+        "surplus_agent_hours",
     ]
     assert table["scope_key"].tolist() == ["skill:a", "skill:b"]
+    assert table.loc[0, "avg_on_queue"] == pytest.approx((2 + 1 + 3 + 5 / 3) / 4)
     assert table["name"].tolist() == ["Scope skill:a", "Scope skill:b"]
     assert table.loc[0, "share_met"] == pytest.approx(0.5)
     assert table.loc[0, "shortfall_agent_hours"] == pytest.approx(1 / 3)
