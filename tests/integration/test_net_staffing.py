@@ -377,3 +377,16 @@ def test_on_queue_follows_the_simulators_truth(con) -> None:
         errors.append(abs(found["avg_on_queue"] - seconds["on_queue"] / 900))
     assert sum(errors) / len(errors) < 0.25
     assert any(found["avg_busy_productive"] > 1 for found in measured)  # real work in it
+
+
+def test_completeness_judges_only_cells_that_ended(con) -> None:
+    """Today's partition at 10:20: skill:s1 observed 10:00-10:30 (the morning above), nothing
+    before. Cells before 10:00 are unobserved and flagged; 10:00 is complete; 10:15 (still
+    running) and every later cell are left out instead of being flagged as incomplete."""
+    poll_morning(con, "per_scope")
+    build(con)
+    outcome = coverage.check_completeness(con, DAY, threshold=0.9, now=at(DAY, "10:20"))
+    assert outcome.metadata["cells"] == 2 * 41  # two scopes x 00:00..10:00
+    assert outcome.metadata["cells_below"] == 2 * 40
+    whole_day = coverage.check_completeness(con, DAY, threshold=0.9, now=at(DAY, "23:59"))
+    assert whole_day.metadata["cells"] == 2 * 95
