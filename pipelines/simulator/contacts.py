@@ -27,7 +27,8 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,23 @@ class Contact:
         self.csat = 0
         self.late: float | None = None
 
+    def document(self, roster: Sequence[Agent]) -> dict[str, Any]:
+        """The contact log's JSON form (ISO-8601 UTC times; agent ids, not indexes)."""
+        answered = self.answered is not None
+        return {
+            "contactId": self.contact_id,
+            "queueId": self.queue_id,
+            "arrival": _iso(self.arrival),
+            "patienceSeconds": self.patience,
+            "handleSeconds": self.handle,
+            "agentId": roster[self.agent].agent_id if answered else None,
+            "channel": self.channel or None,
+            "answeredAt": _iso(self.answered),
+            "endedAt": _iso(self.ended) if answered else None,
+            "abandonedAt": None if answered else _iso(self.ended),
+            "waitSeconds": self.wait,
+        }
+
     @property
     def wait(self) -> int:
         """Seconds in queue until answered or abandoned (or until midnight)."""
@@ -99,6 +117,10 @@ class DayResult:
     starts: tuple[tuple[int, ...], ...]
     segments: tuple[tuple[Segment, ...], ...]
     contacts: tuple[Contact, ...]
+
+
+def _iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def _seed_of(seed: int, day: date) -> int:

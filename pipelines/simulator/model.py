@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipelines.coverage.calendar import day_bounds, local_date
+from pipelines.simulator.callvolume import VolumeBook
 from pipelines.simulator.catalogue import assign_membership, make_catalogue
 from pipelines.simulator.contacts import DayResult, Segment, draw_contacts, simulate_day
 from pipelines.simulator.membership import Membership, MembershipBook, MembershipChange
@@ -107,6 +108,7 @@ class Simulator:
         # Bounded: a poller touches today and yesterday; a backfill walks day after day.
         self._days: OrderedDict[date, DayResult] = OrderedDict()
         self._days_lock = threading.Lock()
+        self._volume = VolumeBook(self)
 
     # ---- roster ------------------------------------------------------------------------------
 
@@ -197,6 +199,43 @@ class Simulator:
                     self._days.popitem(last=False)
             self._days.move_to_end(day)
             return result
+
+    # ---- contacts: the truth of demand ------------------------------------------------------
+
+    def arrival_rate(self, queue_id: str, at: datetime) -> float:
+        """True mean arrivals per hour of a queue at ``at`` (the profile before Poisson noise);
+        0 for a queue without contacts. KeyError for a queue not in the catalogue."""
+        if queue_id not in self.catalogue.queues:
+            raise KeyError(queue_id)
+        profile = self.profiles.get(queue_id)
+        return 0.0 if profile is None else profile.rate_at(as_utc(at).timestamp(), self.tz)
+
+    def contacts(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The contact log: contacts arriving in ``[start, end)``, in arrival order, with
+        their outcome (``agentId`` None and ``abandonedAt`` set for an abandoned one)."""
+        start, end = as_utc(start), as_utc(end)
+        out: list[dict[str, Any]] = []
+        day = local_date(start, self.tz)
+        lo, hi = start.timestamp(), end.timestamp()
+        while day <= local_date(end, self.tz):
+            for c in self.day(day).contacts:
+                if lo <= c.arrival < hi:
+                    out.append(c.document(self.roster))
+            day += timedelta(days=1)
+        return out
+
+    def contact_volume(
+        self,
+        start: datetime,
+        end: datetime,
+        include_skills: bool = False,
+        *,
+        as_served: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The documented ``CallVolumeUpdate`` rows of intervals starting in ``[start, end)``
+        that ended by now, as the callvolume route serves them (``as_served=False``: final
+        figures, without late reporting; see :mod:`pipelines.simulator.callvolume`)."""
+        return self._volume.rows(as_utc(start), as_utc(end), include_skills, as_served=as_served)
 
     def _segment_at(self, index: int, at: datetime) -> Segment:
         at = as_utc(at)
