@@ -80,10 +80,10 @@ class QueueProfile:
 
 # Default catalogue: (load at the peak, AHT s, patience s, peaks, handle cv).
 _DEFAULTS: dict[str, tuple[float, float, float, tuple[tuple[float, float, float], ...], float]] = {
-    "qu-billing": (0.95, 360, 240, ((10.0, 1.5, 1.0), (14.0, 1.5, 0.8)), 0.8),
-    "qu-sales": (0.85, 300, 150, ((12.0, 2.0, 0.7), (16.5, 2.0, 1.0)), 0.8),
+    "qu-billing": (1.1, 360, 240, ((10.0, 1.5, 1.0), (14.0, 1.5, 0.8)), 0.8),
+    "qu-sales": (1.0, 300, 150, ((12.0, 2.0, 0.7), (16.5, 2.0, 1.0)), 0.8),
     "qu-support": (1.25, 480, 300, ((10.5, 1.4, 1.0), (14.5, 1.6, 0.9)), 0.8),
-    "qu-retention": (0.55, 540, 200, ((11.0, 2.5, 1.0), (15.0, 2.0, 0.7)), 0.8),
+    "qu-retention": (0.6, 540, 200, ((11.0, 2.5, 1.0), (15.0, 2.0, 0.7)), 0.8),
 }
 _SHAPES = (
     ((10.5, 1.6, 1.0), (14.5, 1.8, 0.85)),
