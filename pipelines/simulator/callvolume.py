@@ -116,24 +116,38 @@ class VolumeBook:
         self.sim = sim
         self._lock = threading.Lock()
         self._days: OrderedDict[date, dict[tuple[int, str], _Group]] = OrderedDict()
+        self._recent: OrderedDict[date, dict[tuple[int, str], list[Contact]]] = OrderedDict()
 
     def _day(self, day: date) -> dict[tuple[int, str], _Group]:
         with self._lock:
             groups = self._days.get(day)
-            if groups is None:
-                groups = self._build(day)
-                self._days[day] = groups
-                while len(self._days) > _CACHED_DAYS:
-                    self._days.popitem(last=False)
+        if groups is None:
+            groups = self._build(day)  # twice at worst, with the same result
+        with self._lock:
+            self._days[day] = groups
             self._days.move_to_end(day)
+            while len(self._days) > _CACHED_DAYS:
+                self._days.popitem(last=False)
             return groups
+
+    def _contacts_by_group(self, day: date) -> dict[tuple[int, str], list[Contact]]:
+        """The day's contacts per (interval start, queue); the latest two days are kept."""
+        with self._lock:
+            by_key = self._recent.get(day)
+            if by_key is None:
+                by_key = {}
+                for c in self.sim.day(day).contacts:
+                    key = (c.arrival - c.arrival % INTERVAL_SECONDS, c.queue_id)
+                    by_key.setdefault(key, []).append(c)
+                self._recent[day] = by_key
+                while len(self._recent) > 2:
+                    self._recent.popitem(last=False)
+            self._recent.move_to_end(day)
+            return by_key
 
     def _build(self, day: date) -> dict[tuple[int, str], _Group]:
         restate = self.sim.config.callvolume_restate_last
-        by_key: dict[tuple[int, str], list[Contact]] = {}
-        for c in self.sim.day(day).contacts:
-            key = (c.arrival - c.arrival % INTERVAL_SECONDS, c.queue_id)
-            by_key.setdefault(key, []).append(c)
+        by_key = self._contacts_by_group(day)
         out: dict[tuple[int, str], _Group] = {}
         for (start, queue_id), contacts in by_key.items():
             end = start + INTERVAL_SECONDS
@@ -147,13 +161,8 @@ class VolumeBook:
         """The figures as known at ``now`` (recomputed only while they still change)."""
         restate = self.sim.config.callvolume_restate_last
         end = start + INTERVAL_SECONDS
-        counted = [
-            c
-            for c in self.sim.day(day).contacts
-            if c.queue_id == queue_id
-            and start <= c.arrival < end
-            and _reported_at(c, end, restate) <= now
-        ]
+        group = self._contacts_by_group(day).get((start, queue_id), [])
+        counted = [c for c in group if _reported_at(c, end, restate) <= now]
         return _figures(counted, now)
 
     def rows(

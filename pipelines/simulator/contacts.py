@@ -134,7 +134,7 @@ def draw_contacts(
     """The day's contacts in arrival order; ``tz_rate[q][k]`` is queue q's rate (per hour)
     in the k-th 15-minute interval of the day."""
     rng = np.random.default_rng(_seed_of(seed, day))
-    drawn: list[tuple[int, int, int, int, float, float, int]] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     for order, (queue_id, profile) in enumerate(profiles.items()):
         rates = np.asarray(tz_rate[queue_id], dtype=float)
         counts = rng.poisson(rates * INTERVAL_SECONDS / 3600.0)
@@ -150,19 +150,31 @@ def draw_contacts(
         patience = rng.exponential(profile.patience_seconds, total)
         late = rng.random(total)
         csat = rng.integers(-8, 6, total)  # about 5 in 14 answered contacts rate 1-5
-        for k in range(total):
-            drawn.append(
-                (int(arrivals[k]), order, k, max(1, round(handles[k])), max(1, round(patience[k])),
-                 float(late[k]), int(csat[k]))
-            )  # fmt: skip
-    drawn.sort()
+        parts.append(
+            (arrivals, np.full(total, order), np.arange(total), handles, patience, late, csat)
+        )
+    if not parts:
+        return []
+    arrivals, orders, within, handles, patience, late, csat = (
+        np.concatenate([p[k] for p in parts]) for k in range(7)
+    )
+    ranked = np.lexsort((within, orders, arrivals))
     queue_ids = list(profiles)
-    out: list[Contact] = []
     stamp = day.strftime("%Y%m%d")
-    for n, (arrival, order, _, handle, patience, late, csat) in enumerate(drawn):
-        contact = Contact(f"ct-{stamp}-{n:06d}", queue_ids[order], arrival, handle, patience)
-        contact.late = late
-        contact.csat = max(csat, 0)
+    out: list[Contact] = []
+    columns = zip(
+        arrivals[ranked].tolist(),
+        orders[ranked].tolist(),
+        np.maximum(1, np.rint(handles[ranked])).astype(np.int64).tolist(),
+        np.maximum(1, np.rint(patience[ranked])).astype(np.int64).tolist(),
+        late[ranked].tolist(),
+        np.maximum(csat[ranked], 0).tolist(),
+        strict=True,
+    )
+    for n, (arrival, order, handle, wait, lateness, score) in enumerate(columns):
+        contact = Contact(f"ct-{stamp}-{n:06d}", queue_ids[order], arrival, handle, wait)
+        contact.late = lateness
+        contact.csat = score
         out.append(contact)
     return out
 
