@@ -6,6 +6,7 @@ against Kore's documented contract on the real server on 127.0.0.1 with PyJWT-mi
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -116,6 +117,37 @@ def test_waiting_contacts_of_a_queue_are_answered_first_come_first_served() -> N
     assert len(waited) > 50
     answered_at = [c["answeredAt"] for c in sorted(waited, key=lambda c: c["arrival"])]
     assert answered_at == sorted(answered_at)
+
+
+def test_a_contact_answered_on_arrival_goes_to_the_agent_idle_longest() -> None:
+    model = sim()
+    result = model.day(DAY)
+    queue_skills = {q: set(skills) for q, (_, skills) in model.catalogue.queues.items()}
+
+    def idle_since(index: int, at: int, still: bool) -> int | None:
+        """Start of the agent's AVAILABLE segment covering ``at`` (``still``) or ending there."""
+        k = bisect.bisect_right(result.starts[index], at) - 1
+        segments = result.segments[index]
+        if still:
+            s, _, bucket, _ = segments[k]
+            return s if bucket == "AVAILABLE" else None
+        if k >= 1 and segments[k - 1][1] == at and segments[k - 1][2] == "AVAILABLE":
+            return segments[k - 1][0]
+        return at
+
+    checked = 0
+    for c in result.contacts:
+        if c.answered != c.arrival or checked >= 300:
+            continue
+        checked += 1
+        chosen = (idle_since(c.agent, c.arrival, still=False), c.agent)
+        for agent in model.roster:
+            if agent.index == c.agent or not queue_skills[c.queue_id] & set(agent.skills):
+                continue
+            since = idle_since(agent.index, c.arrival, still=True)
+            if since is not None:
+                assert (since, agent.index) > chosen, (c.contact_id, agent.agent_id)
+    assert checked == 300
 
 
 def test_busy_on_contacts_is_exactly_the_handled_contacts() -> None:
