@@ -191,11 +191,12 @@ def channel_capacity(
 ) -> dict[str, dict[str, Any]]:
     """Capacity per channel, consistent with the status the agent is in.
 
-    One contact at a time: an agent handling one ("On Call" or "On Chat") uses the whole
-    capacity of that channel and has none free; AVAILABLE agents have every enabled channel
-    free; other BUSY statuses (Training, Login Prep) and OFFLINE and AWAY use and offer none.
-    So ``usedCapacity > 0`` exactly when the agent handles a contact. ``seg_start`` is kept
-    for callers; capacity no longer varies with it.
+    One contact at a time (no chat concurrency): an agent handling one ("On Call" or "On
+    Chat") uses one unit of that channel and has nothing free anywhere; AVAILABLE agents have
+    every enabled channel free; other BUSY statuses (Training, Login Prep) and OFFLINE and
+    AWAY use and offer none. So ``usedCapacity > 0`` exactly when the agent handles a
+    contact, and the concurrency it shows is the true one, 1. ``seg_start`` is kept for
+    callers; capacity no longer varies with it.
     """
     del seg_start
     used: dict[str, int] = dict.fromkeys(CHANNELS, 0)
@@ -208,7 +209,7 @@ def channel_capacity(
             channel = "voice"
         else:
             channel = "liveChat" if totals.get("liveChat") else "messaging"
-        used[channel] = totals.get(channel, 0)
+        used[channel] = min(1, totals.get(channel, 0))
     return {
         channel: {
             "isEnabled": totals.get(channel, 0) > 0,
