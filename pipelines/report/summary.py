@@ -61,39 +61,50 @@ def summary_text(summary: pd.DataFrame) -> str:
 
 
 def verdict_lines(summary: pd.DataFrame, width: int = 100) -> list[str]:
-    """Which scopes were short and which over on average, in agents and agent-hours.
+    """Which scopes were short and which over on average, and which were short at times.
 
-    E.g. "Short on average (net < 0): Billing (-1.2 agents, 6.50 agent-hours short)." and
-    "Over on average (net > 0): VIP (+2.0 agents, 12.25 agent-hours over).", wrapped to
-    ``width``; scopes without a judged interval are named on a line of their own.
+    E.g. "Short on average (net < 0): Billing -1.2 agents (6.50 agent-hours short).",
+    "Over on average (net > 0): VIP +2.0, Sales +0.5 agents." (largest first) and "Short in
+    some intervals all the same: VIP 3 of 48 intervals (0.75 agent-hours)."; wrapped to
+    ``width``. Scopes without a judged interval are named on a line of their own.
     """
-    short, over, even, unjudged = [], [], [], []
+    short, over, even, unjudged, at_times = [], [], [], [], []
     for shown in _summary_rows(summary):
         net = num(shown["net_value"])
         if not shown["judged"] or net is None:
-            unjudged.append(shown["name"])
+            unjudged.append((0.0, shown["name"]))
         elif net < 0:
-            short.append(
-                f"{shown['name']} ({shown['net']} agents, {shown['shortfall']} agent-hours short)"
-            )
+            text = f"{shown['name']} {shown['net']} agents ({shown['shortfall']} agent-hours short)"
+            short.append((net, text))
         elif net > 0:
-            over.append(
-                f"{shown['name']} ({shown['net']} agents, {shown['surplus']} agent-hours over)"
-            )
+            over.append((-net, f"{shown['name']} {shown['net']}"))
+            missed = shown["judged_count"] - shown["met_count"]
+            if missed > 0:
+                at_times.append(
+                    (
+                        -(num(shown["shortfall_value"]) or 0.0),
+                        f"{shown['name']} {missed} of {shown['judged_count']} intervals "
+                        f"({shown['shortfall']} agent-hours)",
+                    )
+                )
         else:
-            even.append(shown["name"])
+            even.append((0.0, shown["name"]))
     parts = [
-        ("Short on average (net < 0)", short),
-        ("Over on average (net > 0)", over),
+        ("Short on average (net < 0)", short, ""),
+        ("Over on average (net > 0)", over, " agents" if over else ""),
     ]
+    if at_times:
+        parts.append(("Short in some intervals all the same", at_times, ""))
     if even:
-        parts.append(("Exactly staffed on average", even))
+        parts.append(("Exactly staffed on average", even, ""))
     if unjudged:
-        parts.append(("No judged intervals (no requirement or no data)", unjudged))
-    return [
-        textwrap.fill(f"{title}: {', '.join(names) or 'none'}.", width, subsequent_indent="  ")
-        for title, names in parts
-    ]
+        parts.append(("No judged intervals (no requirement or no data)", unjudged, ""))
+    lines = []
+    for title, entries, unit in parts:
+        names = ", ".join(text for _, text in sorted(entries, key=lambda e: e[0])) or "none"
+        text = f"{title}: {names}{unit}."
+        lines.append(textwrap.fill(text, width, subsequent_indent="  ", break_on_hyphens=False))
+    return lines
 
 
 def _cells(row: dict[str, Any]) -> tuple[str, ...]:
@@ -127,7 +138,10 @@ def _summary_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "net": signed(record.get("avg_net_staffing"), 1),
                 "met": met,
                 "judged": "yes" if judged else "",
+                "judged_count": int(judged or 0),
+                "met_count": int(num(record.get("intervals_met")) or 0),
                 "net_value": record.get("avg_net_staffing"),
+                "shortfall_value": record.get("shortfall_agent_hours"),
                 "shortfall": fmt(record.get("shortfall_agent_hours"), 2),
                 "surplus": fmt(record.get("surplus_agent_hours"), 2),
             }

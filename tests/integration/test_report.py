@@ -683,7 +683,8 @@ def test_summary_text_is_fixed_width():
     assert summary_text(frame.iloc[0:0]) == "No coverage data."
     assert verdict_lines(frame) == [
         "Short on average (net < 0): none.",
-        "Over on average (net > 0): Queue B (+2.3 agents, 12.50 agent-hours over).",
+        "Over on average (net > 0): Queue B +2.3 agents.",
+        "Short in some intervals all the same: Queue B 1 of 4 intervals (10.00 agent-hours).",
         f"No judged intervals (no requirement or no data): {'x' * 50}.",
     ]
 
@@ -697,8 +698,8 @@ def test_load_summary_feeds_summary_markdown(db):
     lines = verdict_lines(report.load_summary(db, DAY))
     assert all(len(line) <= 100 for text in lines for line in text.splitlines())
     assert [" ".join(text.split()) for text in lines] == [
-        f"Short on average (net < 0): {SUPPORT} (-1.0 agents, 0.75 agent-hours short), "
-        f"{SALES} (-0.2 agents, 0.50 agent-hours short).",
+        f"Short on average (net < 0): {SUPPORT} -1.0 agents (0.75 agent-hours short), "
+        f"{SALES} -0.2 agents (0.50 agent-hours short).",
         "Over on average (net > 0): none.",
         f"No judged intervals (no requirement or no data): {ALL}.",
     ]
