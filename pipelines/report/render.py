@@ -25,7 +25,7 @@ import pandas as pd
 from pipelines.report import charts, tables
 from pipelines.report.axis import build_axis
 from pipelines.report.data import Point
-from pipelines.report.formatting import num
+from pipelines.report.formatting import num, pct
 
 __all__ = ["render_html"]
 
@@ -132,6 +132,9 @@ def _day_context(
         "summary_rows": summary_rows,
         "requirement_rows": tables.requirement_rows(summary) if not summary.empty else [],
         "capacity_missing": tables.capacity_missing(summary) if not summary.empty else [],
+        "capacity_lowest": pct(summary["min_busy_capacity_known"].min())
+        if not summary.empty
+        else "",
         "forecast_intervals": future,
         "ranking_chart": ranking,
         "has_slots": bool(slots),

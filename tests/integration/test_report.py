@@ -801,6 +801,7 @@ def test_a_note_says_when_busy_time_had_no_capacity_data(tmp_path, known, noted)
     _insert_summary(con, DAY, SUMMARY[:1])
     text, page = _parse(_write(con, tmp_path / "r").html)
     assert ('id="capacity-note"' in text) == noted
+    assert ("in the worst interval 60.0% of BUSY time had it" in text) == noted
     assert ("Without capacity data every BUSY counts as on-queue" in text) == noted
     capacity = page.tables["requirement-table"][0][7][0]
     assert capacity == {0.6: "60.0%", 1.0: "100.0%", None: "\u2014"}[known]
