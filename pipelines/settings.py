@@ -355,7 +355,7 @@ SETTINGS: dict[str, Setting] = {
             "KORE_CALLVOLUME_TIME_UNIT",
             "choice",
             "auto",
-            "unit of callvolume times: auto (detected from mean handle time), seconds, milliseconds",
+            "unit of callvolume times: auto (detected from handle time), seconds, milliseconds",
             choices=("auto", "seconds", "milliseconds"),
         ),
         _s(
