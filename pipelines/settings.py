@@ -384,7 +384,7 @@ SETTINGS: dict[str, Setting] = {
         _s(
             "KORE_CALLVOLUME_PAGE_SIZE",
             "int",
-            200,
+            100,
             "callvolume rows asked per page (limit)",
             minimum=1,
             maximum=1000,
@@ -392,7 +392,7 @@ SETTINGS: dict[str, Setting] = {
         _s(
             "KORE_CALLVOLUME_PAGES_PER_RUN",
             "int",
-            30,
+            40,
             "callvolume pages one run may fetch; the rest resumes next run",
             minimum=1,
             maximum=1000,

@@ -2,7 +2,6 @@
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from pipelines.defs.common import DUCKDB_POOL
 from pipelines.kore import KoreConfigError
 from pipelines.polling import VolumeOutcome, VolumeSettings, sync_volume
 from pipelines.resources import KoreResource, WarehouseResource
@@ -39,7 +38,9 @@ def volume_metadata(outcome: VolumeOutcome) -> dict[str, object]:
 @asset(
     group_name="demand",
     kinds={"duckdb", "python"},
-    pool=DUCKDB_POOL,
+    # Not in the duckdb_writer pool: each page is one short transaction (connect() waits out
+    # another writer's lock) and the run mostly waits on Kore; holding the pool's one slot for
+    # that would delay the every-minute availability poll queued behind it.
     description=(
         "Kore.ai 'Contact Volume' (API scope WFM Integration): offered, answered and abandoned "
         "contacts and handle and wait time totals per queue, skill and 15-minute interval, "
