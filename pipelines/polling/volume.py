@@ -220,6 +220,15 @@ def sync_volume(
             planner.close()
 
 
+def _batch(skip: int, step: int | None, total: int | None, allowed: int) -> list[int]:
+    """The skips to ask at once: one page until a full page's length and the total are known,
+    then as many as the run and the planner allow, up to the total."""
+    if not step or total is None:
+        return [skip]
+    remaining = max(1, -(-(total - skip) // step))
+    return [skip + i * step for i in range(min(allowed, remaining))]
+
+
 def _pages(
     open_db: OpenDatabase,
     client: KoreVolumeClient,
@@ -231,52 +240,87 @@ def _pages(
     run_id: str | None,
     clock: Callable[[], datetime],
 ) -> None:
-    skip = window.skip_reached
+    """Ask pages (concurrently once their length and the total are known) and land them in
+    order, each in its own transaction; a page that came back shorter than the rest makes the
+    pages asked after it be asked again from where it ended."""
+    skip, step, total = window.skip_reached, None, window.total_count
+    left = volume.pages_per_run
     outcome.stopped = "page_limit"
-    for _ in range(volume.pages_per_run):
-        if planner.available(window.account_id, PRIORITY_LATER) < 1:
+    while left > 0:
+        room = planner.available(window.account_id, PRIORITY_LATER)
+        if room < 1:
             outcome.stopped = "budget"
             return
-        call = client.page_sync(
-            window.from_ts, window.to_ts, skip, window.page_size, window.skill_breakdown
+        skips = _batch(skip, step, total, min(left, room))
+        calls = client.pages_sync(
+            window.from_ts, window.to_ts, skips, window.page_size, window.skill_breakdown
         )
-        outcome.requests += len(call.sends)
-        log = _log(window, call, skip, run_id)
-        if not call.ok and call.error_kind == "rate_limited" and call.attempts == 0:
-            outcome.stopped = "budget"  # the planner said no after all: nothing was sent
-            return
-        page: VolumePage | None = call.value if call.ok else None
-        if page is not None and page.updates == 0 and _has_more(page, skip, window.page_size):
-            call.error_kind = "invalid_response"
-            call.error_text = f"callvolume skip {skip}: hasMore is true but the page is empty"
-            log.update(outcome="error", error_kind=call.error_kind, error_text=call.error_text)
-            page = None
-        if page is None:
-            with open_db() as con:
-                store.record_failed_page(con, log)
-            outcome.stopped = "error"
-            outcome.error_kind, outcome.error_text = call.error_kind, call.error_text
-            return
-        units = {}
-        for level in LEVELS:
-            rows = [r for r in page.rows if r.level == level]
-            choice = choose_unit(rows, volume.time_unit, volume.ambiguous_unit, detected.get(level))
-            if choice.basis == "detected":
-                detected[level] = choice.unit
-            units[level] = choice
-            if rows:
-                outcome.units[level] = choice
-        fetched_at = call.answered_at or clock()
-        frame = volume_frame(page.rows, units, window.account_id, fetched_at)
-        skip += page.updates
-        done = not _has_more(page, skip, window.page_size)
+        left -= len(skips)
+        outcome.requests += sum(len(call.sends) for call in calls)
         with open_db() as con:
-            landed = store.land_page(
-                con, window, frame, log, skip_reached=skip, done=done, now=clock()
-            )
-        outcome.pages += 1
-        outcome.rows += landed.rows
-        outcome.restated += landed.restated
-        if done:
-            outcome.stopped = "complete"
-            return
+            for asked, call in zip(skips, calls, strict=True):
+                if asked != skip:
+                    break  # an earlier page was short: this one starts elsewhere now
+                page = _accepted(con, window, call, asked, run_id, outcome)
+                if page is None:
+                    return
+                units = _units(page, volume, detected, outcome)
+                fetched = call.answered_at or clock()
+                frame = volume_frame(page.rows, units, window.account_id, fetched)
+                skip = asked + page.updates
+                done = not _has_more(page, skip, window.page_size)
+                log = _log(window, call, asked, run_id)
+                landed = store.land_page(
+                    con, window, frame, log, skip_reached=skip, done=done, now=clock()
+                )
+                outcome.pages += 1
+                outcome.rows += landed.rows
+                outcome.restated += landed.restated
+                if done:
+                    outcome.stopped = "complete"
+                    return
+                step = page.updates if step is None else step
+                total = page.total_count if page.total_count is not None else total
+
+
+def _accepted(
+    con: Any,
+    window: store.SyncWindow,
+    call: Call,
+    skip: int,
+    run_id: str | None,
+    outcome: VolumeOutcome,
+) -> VolumePage | None:
+    """The call's page, or None after recording why the run stops here ("budget": the
+    planner said no and nothing was sent; "error": the page is kept with its error)."""
+    if not call.ok and call.error_kind == "rate_limited" and call.attempts == 0:
+        outcome.stopped = "budget"
+        return None
+    page: VolumePage | None = call.value if call.ok else None
+    log = _log(window, call, skip, run_id)
+    if page is not None and page.updates == 0 and _has_more(page, skip, window.page_size):
+        call.error_kind = "invalid_response"
+        call.error_text = f"callvolume skip {skip}: hasMore is true but the page is empty"
+        log.update(outcome="error", error_kind=call.error_kind, error_text=call.error_text)
+        page = None
+    if page is None:
+        store.record_failed_page(con, log)
+        outcome.stopped = "error"
+        outcome.error_kind, outcome.error_text = call.error_kind, call.error_text
+    return page
+
+
+def _units(
+    page: VolumePage, volume: VolumeSettings, detected: dict[str, str], outcome: VolumeOutcome
+) -> dict[str, UnitChoice]:
+    """The unit of each level of ``page``; a detected one is remembered for later pages."""
+    units = {}
+    for level in LEVELS:
+        rows = [r for r in page.rows if r.level == level]
+        choice = choose_unit(rows, volume.time_unit, volume.ambiguous_unit, detected.get(level))
+        if choice.basis == "detected":
+            detected[level] = choice.unit
+        units[level] = choice
+        if rows:
+            outcome.units[level] = choice
+    return units
