@@ -15,6 +15,7 @@ from pipelines.defs.demand.checks import (
 )
 from pipelines.polling.volume import floor_interval
 from pipelines.resources import KoreResource, WarehouseResource
+from pipelines.warehouse import connect
 from tests.support.callvolume import VolumeServer, volume_rows
 
 CHECKS = [offered_is_answered_plus_abandoned, fetched_windows_have_no_gap, time_unit_is_consistent]
@@ -71,3 +72,47 @@ def test_a_missing_scope_fails_the_run_naming_it(tmp_db: str) -> None:
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "WFM Integration" in str(failure.event_specific_data.error)
+
+
+def test_the_unit_check_warns_when_a_level_was_read_in_two_units(tmp_db: str) -> None:
+    end = floor_interval(datetime.now(UTC))
+    with VolumeServer() as server:
+        server.rows = volume_rows(end - timedelta(days=1), 96, unit="milliseconds")
+        materialize(
+            [contact_volume], resources=resources(server, tmp_db),
+            instance=DagsterInstance.ephemeral(),
+        )  # fmt: skip
+    with connect(tmp_db) as con:  # a later page read in seconds, as a wrong setting would
+        con.execute(
+            "UPDATE contact_volume SET time_unit = 'seconds' "
+            "WHERE interval_start = (SELECT max(interval_start) FROM contact_volume)"
+        )
+    evaluation = time_unit_is_consistent(warehouse=WarehouseResource(database=tmp_db))
+    assert not evaluation.passed
+    assert evaluation.metadata["mixed_levels"].value == ["acct-1 queue", "acct-1 skill"]
+
+
+def test_the_gap_and_balance_checks_fail_on_a_hole_and_on_counts_that_do_not_add_up(
+    tmp_db: str,
+) -> None:
+    end = floor_interval(datetime.now(UTC))
+    with VolumeServer() as server:
+        server.rows = volume_rows(end - timedelta(days=1), 96)
+        materialize(
+            [contact_volume], resources=resources(server, tmp_db),
+            instance=DagsterInstance.ephemeral(),
+        )  # fmt: skip
+    warehouse = WarehouseResource(database=tmp_db)
+    assert fetched_windows_have_no_gap(warehouse=warehouse).passed
+    assert offered_is_answered_plus_abandoned(warehouse=warehouse).passed
+    with connect(tmp_db) as con:
+        con.execute(
+            "INSERT INTO contact_volume_syncs SELECT 'later', account_id, false, "
+            "to_ts + INTERVAL 1 HOUR, to_ts + INTERVAL 2 HOUR, page_size, skill_breakdown, 1, 0, "
+            "0, 0, 0, started_at, updated_at, completed_at FROM contact_volume_syncs"
+        )
+        con.execute("UPDATE contact_volume SET offered = offered + 5 WHERE queue_id = 'qu-a'")
+    gap = fetched_windows_have_no_gap(warehouse=warehouse)
+    assert not gap.passed and gap.metadata["gaps"].value == 1
+    balance = offered_is_answered_plus_abandoned(warehouse=warehouse)
+    assert not balance.passed and balance.metadata["rows_off"].value == 96
