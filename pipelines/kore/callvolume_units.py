@@ -16,6 +16,9 @@ level (queue rows, skill rows) and per page, from the data where it can be:
   unit detected last for the account and level, if any (the unit is the tenant's, not the
   page's), else KORE_CALLVOLUME_AMBIGUOUS_UNIT (default milliseconds, as the sample and the
   skill-level text say), recorded as set, not detected.
+* Evidence from fewer than 10 answered contacts (one odd 1-second call at dawn) does not
+  overrule a unit detected before for the account and level; it is used only when nothing
+  was detected yet.
 
 KORE_CALLVOLUME_TIME_UNIT=seconds|milliseconds skips detection for both levels. Every row
 records the unit used (``time_unit``) and whether it was ``detected`` or came from a
@@ -37,10 +40,12 @@ __all__ = [
     "LEVELS",
     "MILLISECONDS",
     "MILLISECONDS_FROM",
+    "MIN_ANSWERED",
     "SECONDS",
     "VOLUME_COLUMNS",
     "UnitChoice",
     "choose_unit",
+    "evidence",
     "mean_handle",
     "unit_from_mean",
     "volume_frame",
@@ -51,6 +56,7 @@ MILLISECONDS = "milliseconds"
 LEVELS = ("queue", "skill")
 AMBIGUOUS_ABOVE = 2_000.0  # a mean at or below this is seconds
 MILLISECONDS_FROM = 20_000.0  # a mean at or above this is milliseconds
+MIN_ANSWERED = 10  # fewer answered contacts on a page do not overrule an earlier detection
 
 # contact_volume's columns (migration 007), in order; times in seconds.
 VOLUME_COLUMNS = (
@@ -91,8 +97,9 @@ class UnitChoice:
     mean_handle: float | None = None
 
 
-def mean_handle(rows: Iterable[VolumeRow]) -> float | None:
-    """Handle time per answered contact over ``rows`` (source unit); None without evidence."""
+def evidence(rows: Iterable[VolumeRow]) -> tuple[float | None, int]:
+    """Handle time per answered contact over ``rows`` (source unit; None without evidence)
+    and the answered contacts it is taken over."""
     handle = 0.0
     answered = 0
     for row in rows:
@@ -101,8 +108,13 @@ def mean_handle(rows: Iterable[VolumeRow]) -> float | None:
             answered += count
             handle += total
     if answered == 0 or handle <= 0:
-        return None
-    return handle / answered
+        return None, 0
+    return handle / answered, answered
+
+
+def mean_handle(rows: Iterable[VolumeRow]) -> float | None:
+    """Handle time per answered contact over ``rows`` (source unit); None without evidence."""
+    return evidence(rows)[0]
 
 
 def unit_from_mean(mean: float | None) -> str | None:
@@ -129,9 +141,9 @@ def choose_unit(
     """
     if setting in (SECONDS, MILLISECONDS):
         return UnitChoice(setting, "setting")
-    mean = mean_handle(rows)
+    mean, answered = evidence(rows)
     told = unit_from_mean(mean)
-    if told is not None:
+    if told is not None and (answered >= MIN_ANSWERED or previous is None):
         return UnitChoice(told, "detected", mean)
     if previous is not None:
         return UnitChoice(previous, "detected", mean)

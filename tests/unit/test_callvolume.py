@@ -162,6 +162,10 @@ def test_choose_unit_detects_falls_back_and_obeys_the_setting() -> None:
     assert (carried.unit, carried.basis) == (SECONDS, "detected")
     night = choose_unit(_rows(0, answered=0), "auto", SECONDS, previous=MILLISECONDS)
     assert (night.unit, night.basis, night.mean_handle) == (MILLISECONDS, "detected", None)
+    # One contact's odd second does not overrule a unit seen before on real evidence.
+    odd = choose_unit(_rows(1_000, answered=1), "auto", SECONDS, previous=MILLISECONDS)
+    assert (odd.unit, odd.basis) == (MILLISECONDS, "detected")
+    assert choose_unit(_rows(1_000, answered=1), "auto", MILLISECONDS).unit == SECONDS
     forced = choose_unit(_rows(4 * 250_000), "seconds", MILLISECONDS)
     assert (forced.unit, forced.basis) == (SECONDS, "setting")
 
