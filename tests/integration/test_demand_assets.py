@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, DefaultScheduleStatus, materialize
 
 from pipelines.defs.demand.assets import contact_volume
 from pipelines.defs.demand.checks import (
@@ -13,6 +13,8 @@ from pipelines.defs.demand.checks import (
     offered_is_answered_plus_abandoned,
     time_unit_is_consistent,
 )
+from pipelines.defs.demand.schedules import volume_schedule
+from pipelines.defs.ingest.schedules import poll_schedule
 from pipelines.polling.volume import floor_interval
 from pipelines.resources import KoreResource, WarehouseResource
 from pipelines.warehouse import connect
@@ -116,3 +118,14 @@ def test_the_gap_and_balance_checks_fail_on_a_hole_and_on_counts_that_do_not_add
     assert not gap.passed and gap.metadata["gaps"].value == 1
     balance = offered_is_answered_plus_abandoned(warehouse=warehouse)
     assert not balance.passed and balance.metadata["rows_off"].value == 96
+
+
+def test_the_schedule_runs_the_sync_every_15_minutes_like_the_other_schedules() -> None:
+    assert volume_schedule.cron_schedule == "*/15 * * * *"
+    assert volume_schedule.execution_timezone == "UTC"
+    assert volume_schedule.job.name == "sync_contact_volume"
+    assert volume_schedule.default_status == poll_schedule.default_status
+    assert volume_schedule.default_status in (
+        DefaultScheduleStatus.RUNNING,
+        DefaultScheduleStatus.STOPPED,
+    )
