@@ -36,6 +36,7 @@ SOURCE_LABELS: dict[str, str] = {
     "kore_erlang_a": "Kore demand (Erlang A)",
     "kore_erlang_c": "Kore demand (Erlang C)",
     "profile_erlang_a": "Profile forecast (Erlang A)",
+    "profile_erlang_c": "Profile forecast (Erlang C)",
 }
 
 

@@ -4,15 +4,18 @@
 -- JUDGED intervals (a requirement AND observed time AND not in the future), so avg_on_queue,
 -- avg_required and avg_net_staffing compare like with like. The worst interval's local start
 -- comes from the interval table itself so the report shows the label the pipeline computed.
--- From the interval tables: the intervals still ahead (forecast), the requirement sources
--- used, the mean expected service level and occupancy over the judged intervals, and the
+-- From the interval tables: the intervals still ahead, the intervals whose requirement is a
+-- forecast (still ahead, or sized from the profile forecast: source 'profile_...'), the
+-- requirement sources used, the mean expected service level and occupancy over the judged intervals, and the
 -- share of BUSY time with capacity data (below 1: some BUSY counted as on-queue unseen).
 WITH cells AS (
     SELECT
         v.scope_key,
         count(*) FILTER (WHERE v.is_future) AS intervals_future,
-        count(*) FILTER (WHERE v.is_future AND v.required_agents IS NOT NULL)
-            AS intervals_forecast,
+        count(*) FILTER (
+            WHERE v.required_agents IS NOT NULL
+            AND (v.is_future OR v.requirement_source LIKE 'profile\_%' ESCAPE '\')
+        ) AS intervals_forecast,
         list(DISTINCT v.requirement_source ORDER BY v.requirement_source)
             FILTER (WHERE v.requirement_source IS NOT NULL) AS requirement_sources,
         avg(r.service_level_expected) FILTER (

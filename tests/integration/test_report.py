@@ -438,7 +438,7 @@ def test_csv_and_html_say_where_each_requirement_came_from(tmp_path):
     starts = [START + timedelta(minutes=15 * i) for i in range(4)]
     codes = {
         "skill:t": "target", "skill:f": "forecast_erlang_c", "queue:ka": "kore_erlang_a",
-        "queue:kc": "kore_erlang_c",
+        "queue:kc": "kore_erlang_c", "skill:p": "profile_erlang_c",
     }  # fmt: skip
     for key, code in codes.items():
         SOURCES[key] = code
@@ -475,13 +475,18 @@ def test_csv_and_html_say_where_each_requirement_came_from(tmp_path):
         "skill:f": "Forecast file (Erlang C), Profile forecast (Erlang A)",
         "queue:ka": "Kore demand (Erlang A), Profile forecast (Erlang A)",
         "queue:kc": "Kore demand (Erlang C), Profile forecast (Erlang A)",
+        "skill:p": "Profile forecast (Erlang A), Profile forecast (Erlang C)",
     }
+    # Forecast requirements: the 2 intervals still ahead, and every interval sized from the
+    # profile forecast.
     forecast = {cells[1][0]: cells[3][0] for cells in page.tables["requirement-table"]}
-    assert set(forecast.values()) == {"2"}
-    assert 'id="forecast-note"' in text and "8 scope-intervals of this day were still ahead" in text
+    assert forecast == {key: "4" if key == "skill:p" else "2" for key in codes}
+    assert (
+        'id="forecast-note"' in text and "10 scope-intervals of this day were still ahead" in text
+    )
     # Completeness leaves the intervals still ahead out: 2 of 2 past intervals per scope.
-    assert "Observed <strong>8</strong> of <strong>8</strong> scope-intervals" in text
-    assert "8 scope-intervals still ahead are left out" in text
+    assert "Observed <strong>10</strong> of <strong>10</strong> scope-intervals" in text
+    assert "10 scope-intervals still ahead are left out" in text
 
 
 def test_csv_keeps_intervals_missing_from_coverage_intervals(tmp_path):
