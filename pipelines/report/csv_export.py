@@ -3,8 +3,9 @@
 The CSV is for spreadsheets and other tools, so it carries the raw figures (``repr`` of the
 float, no rounding) and leaves a missing value empty rather than writing the em dash the HTML
 shows. ``requirement_source`` keeps the pipeline's codes (``target``, ``forecast_erlang_c``,
-``kore_erlang_a``, ``kore_erlang_c``, ``profile_erlang_a``; the HTML shows readable names) and
-``is_future`` marks forecast intervals. ``gap`` repeats ``net_staffing`` for older readers.
+``kore_erlang_a``, ``kore_erlang_c``, ``profile_erlang_a``, ``profile_erlang_c``; the HTML
+shows readable names) and ``is_future`` marks intervals still ahead. ``gap`` repeats
+``net_staffing`` for older readers.
 
 Scope keys and names come from outside (the scopes file, the Kore API). A spreadsheet runs a
 cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before one) as a
