@@ -4,8 +4,8 @@
 -- that coverage_intervals left out), so the CSV always has every scope x interval of the day.
 -- requirement_source says where each requirement came from: 'target' (targets file),
 -- 'forecast_erlang_c' (forecast file), 'kore_erlang_a' / 'kore_erlang_c' (Kore's contact
--- volume), 'profile_erlang_a' / 'profile_erlang_c' (profile forecast); is_future marks intervals still ahead when
--- coverage was built (forecast, no actual figures).
+-- volume), 'profile_erlang_a' / 'profile_erlang_c' (profile forecast); is_future marks
+-- intervals still ahead when coverage was built (forecast, no actual figures).
 -- Timestamps are formatted here so the file does not depend on the client's time-zone handling.
 WITH c AS (
     SELECT * FROM coverage_intervals WHERE day = $day
