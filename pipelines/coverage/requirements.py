@@ -23,8 +23,8 @@ beats computed demand for the same reason (the planner's forecast is a decision,
 one a default); what Kore says came beats what the profile expected. A dated rule beats
 a weekday rule of the same source because dates are how exceptions are written. The computed
 demand is not a rule: ``build_requirements`` reads it per cell from ``demand_requirements``
-(:mod:`pipelines.demand`) with priorities :data:`KORE_PRIORITY` and :data:`PROFILE_PRIORITY`. Two rules of
-the same source cannot tie: overlapping rows of one file are rejected when it is read.
+(:mod:`pipelines.demand`) with priorities :data:`KORE_PRIORITY` and :data:`PROFILE_PRIORITY`.
+Two rules of the same source cannot tie: overlapping rows of one file are rejected when read.
 
 Rules are in local wall time, as planners write them. On a spring-forward day the skipped local
 hour has no grid cells, so its rules apply to nothing; on a fall-back day the repeated hour has
