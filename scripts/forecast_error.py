@@ -12,7 +12,9 @@ and compares the forecast rate (offered per interval x 4) with the true rate, pe
   interval with 0.3 expected contacts has an absolute error of 100 % for one contact;
 * WAPE: sum |forecast - true| / sum true (the volume-weighted error);
 * the same for one week of history (``profile_weeks`` = 1) and, with ``--reforecast``, for
-  the intraday reforecast of the afternoon made at local noon.
+  the intraday reforecast of the afternoon made at local noon against the plain profile of
+  the same afternoon intervals; ``--eval-load 1.3`` makes the evaluated days' demand 1.3 x
+  the history's (a surge the profile cannot know, which the reforecast is for).
 
 Nothing is timed. Run: ``.venv/bin/python scripts/forecast_error.py`` (add ``--json`` for a
 machine-readable line). The figures depend only on ``--seed``, ``--agents`` and the dates.
@@ -21,6 +23,7 @@ machine-readable line). The figures depend only on ``--seed``, ``--agents`` and 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -74,8 +77,11 @@ def volume_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def prepare(con: Any, sim: Simulator, start: datetime, end: datetime) -> list[str]:
-    """contact_volume of [start, end) and one scope per queue; the queue ids."""
+def prepare(
+    con: Any, history: Simulator, sim: Simulator, start: datetime, split: datetime, end: datetime
+) -> list[str]:
+    """contact_volume of [start, split) from ``history`` and of [split, end) from ``sim``, one
+    scope per queue; the queue ids."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS contact_volume (account_id VARCHAR NOT NULL, "
         "queue_id VARCHAR NOT NULL, skill_id VARCHAR NOT NULL, interval_start TIMESTAMPTZ "
@@ -88,7 +94,10 @@ def prepare(con: Any, sim: Simulator, start: datetime, end: datetime) -> list[st
         "fetched_at TIMESTAMPTZ NOT NULL, "
         "PRIMARY KEY (account_id, queue_id, skill_id, interval_start))"
     )
-    frame = volume_frame(sim.contact_volume(start, end, False, as_served=False))
+    frame = volume_frame(
+        history.contact_volume(start, split, False, as_served=False)
+        + sim.contact_volume(split, end, False, as_served=False)
+    )
     queues = sorted(frame["queue_id"].unique())
     scopes = pd.DataFrame(
         {
@@ -167,8 +176,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     grid = CoverageSettings(time_zone=config.time_zone, interval_minutes=15)
     start, _ = day_bounds(first_eval - timedelta(weeks=history_weeks), grid.time_zone)
+    split, _ = day_bounds(first_eval, grid.time_zone)
     _, end = day_bounds(days[-1], grid.time_zone)
-    sim = Simulator(config, clock=lambda: end + timedelta(hours=1))
+    history = Simulator(config, clock=lambda: end + timedelta(hours=1))
+    # --eval-load: the evaluated days' demand is that multiple of the history's (a surge the
+    # profile cannot know and the reforecast should catch); the truth is that simulator's.
+    sim = (
+        history
+        if args.eval_load == 1.0
+        else Simulator(
+            dataclasses.replace(config, contact_load=args.eval_load),
+            clock=lambda: end + timedelta(hours=1),
+        )
+    )
     result: dict[str, Any] = {
         "seed": args.seed,
         "agents": args.agents,
@@ -177,12 +197,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"{(first_eval - timedelta(days=1)).isoformat()}",
         "evaluated_days": [d.isoformat() for d in days],
         "busy_rate_per_hour": args.busy_rate,
+        "eval_load": args.eval_load,
     }
     with (
         tempfile.TemporaryDirectory() as folder,
         warehouse.connect(Path(folder) / "forecast.duckdb") as con,
     ):
-        queues = prepare(con, sim, start, end)
+        queues = prepare(con, history, sim, start, split, end)
         result["queues"] = queues
         # name: (profile weeks, reforecast at noon, afternoon only)
         methods = {f"profile_{args.weeks}w": (args.weeks, False, False)}
@@ -234,13 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--busy-rate", type=float, default=20.0, help="busy: true rate >= this")
     parser.add_argument("--reforecast", action="store_true", help="also the noon reforecast")
+    parser.add_argument(
+        "--eval-load", type=float, default=1.0, help="evaluated days' demand x this (surge)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line too")
     args = parser.parse_args(argv)
     result = run(args)
     print(
         f"seed {result['seed']}, {result['agents']} agents, zone {result['time_zone']}, "
         f"queues {', '.join(result['queues'])}; history {result['history']}; evaluated "
-        f"{result['evaluated_days'][0]} .. {result['evaluated_days'][-1]}"
+        f"{result['evaluated_days'][0]} .. {result['evaluated_days'][-1]} at "
+        f"{result['eval_load']:g} x the history's load"
     )
     print(table(result))
     if args.json:
