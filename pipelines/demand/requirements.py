@@ -9,6 +9,7 @@ go back in bulk, replacing the day in one transaction. Definitions: :mod:`pipeli
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 from pipelines.coverage.build import day_params
 from pipelines.coverage.calendar import as_day, day_bounds
 from pipelines.coverage.settings import CoverageSettings
+from pipelines.demand.goals import Goal, goal_for
 from pipelines.demand.settings import DemandSettings
 from pipelines.demand.sizing import achieved_service_level, size_cell
 from pipelines.warehouse import execute, registered, transaction
@@ -69,11 +71,17 @@ def _number(value: Any) -> float | None:
 
 
 def size_frame(
-    cells: pd.DataFrame, demand: DemandSettings, day: date, now: datetime
+    cells: pd.DataFrame,
+    demand: DemandSettings,
+    day: date,
+    now: datetime,
+    goals: Mapping[str, Goal] | None = None,
 ) -> pd.DataFrame:
-    """The demand_requirements rows of the cells ``day_cells.sql`` returned."""
+    """The demand_requirements rows of the cells ``day_cells.sql`` returned; each scope sized
+    to its goal (``goals``, from the forecast file, else the settings')."""
     out: list[dict[str, Any]] = []
     for row in cells.to_dict("records"):
+        goal = goal_for(row["scope_key"], goals or {}, demand)
         offered = _number(row["offered"]) or 0.0
         seconds = float(row["cell_seconds"])
         aht = _number(row["aht_seconds"])
@@ -85,9 +93,9 @@ def size_frame(
             seconds,
             effective,
             patience,
-            demand.service_level,
-            demand.target_seconds,
-            demand.max_occupancy,
+            goal.service_level,
+            goal.target_seconds,
+            goal.max_occupancy,
         )
         prefix = "profile" if row["is_forecast"] else "kore"
         on_queue = None if row["is_forecast"] else _number(row["on_queue"])
@@ -109,9 +117,9 @@ def size_frame(
                 "effective_aht_seconds": effective,
                 "patience_seconds": patience,
                 "patience_abandons": _number(row["patience_abandons"]),
-                "service_level_goal": demand.service_level,
-                "target_seconds": demand.target_seconds,
-                "max_occupancy": demand.max_occupancy,
+                "service_level_goal": goal.service_level,
+                "target_seconds": goal.target_seconds,
+                "max_occupancy": goal.max_occupancy,
                 "required_erlang_a": sizing.required_erlang_a,
                 "required_erlang_c": sizing.required_erlang_c,
                 "required_agents": sizing.required_agents,
@@ -119,7 +127,7 @@ def size_frame(
                 "service_level_expected": sizing.service_level_expected,
                 "on_queue": on_queue,
                 "service_level_achieved": achieved_service_level(
-                    on_queue, offered, seconds, effective, patience, demand.target_seconds
+                    on_queue, offered, seconds, effective, patience, goal.target_seconds
                 ),
                 "computed_at": now,
             }
@@ -136,8 +144,12 @@ def build_demand_requirements(
     grid: CoverageSettings,
     demand: DemandSettings,
     now: datetime,
+    goals: Mapping[str, Goal] | None = None,
 ) -> int:
     """Replace the day's demand_requirements (one transaction); return the rows written.
+
+    Each scope is sized to its goal in ``goals`` (:func:`pipelines.demand.goals.scope_goals`
+    of the forecast file), else to the settings' goal.
 
     Reads contact_volume, the day's demand_forecast (build it first for cells still to come),
     agent_status_spans and channel_capacity (concurrency) and coverage_intervals (agents on
@@ -153,7 +165,7 @@ def build_demand_requirements(
     execute(con, "coverage/macros.sql")
     execute(con, "demand/macros.sql")
     cells = fetch_df(con, "demand/day_cells.sql", **params)
-    frame = size_frame(cells, demand, day, now)
+    frame = size_frame(cells, demand, day, now, goals)
     with registered(con, demand_requirements_input=frame), transaction(con):
         inserted = execute(con, "demand/requirements.sql", day=day)
     return inserted.get("demand_requirements", 0)

@@ -21,6 +21,7 @@ from pipelines import coverage, demand, warehouse
 from pipelines.coverage import CoverageSettings, erlang, erlang_a
 from pipelines.coverage.requirements import load_requirements
 from pipelines.demand import DemandSettings
+from pipelines.demand.goals import forecast_file_goals
 from tests.support.demand import add_scopes, ensure_contact_volume, volume_row, write_volume
 
 MONDAY = date(2026, 1, 5)
@@ -138,6 +139,32 @@ def test_settings_goal_and_occupancy_cap_are_used(con) -> None:
         10.0,
         0.7,
     )
+
+
+def test_a_scope_takes_its_goal_from_the_forecast_file(con, tmp_path: Path) -> None:
+    """The forecast file names queue:q1 at 90 % in 10 s: its computed demand is sized to that;
+    queue:q2, not in the file, to the settings' 80 % in 20 s."""
+    add_scopes(con, "queue:q1", "queue:q2")
+    start = at(MONDAY, "09:00")
+    write_volume(
+        con,
+        [volume_row(q, start, 40, 40, 0, 40 * 200) for q in ("q1", "q2")],
+    )
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text(
+        "scope,day,interval_start,contacts,aht_seconds,service_level,target_seconds\n"
+        "queue:q1,tue,09:00,10,60,90%,10\n"
+    )
+    goals = forecast_file_goals(forecast, 15)
+    grid, settings = CoverageSettings(), DemandSettings()
+    demand.build_forecast(con, MONDAY, grid, settings, NOW)
+    demand.build_demand_requirements(con, MONDAY, grid, settings, NOW, goals)
+    q1, q2 = demand_cell(con, "queue:q1", start), demand_cell(con, "queue:q2", start)
+    assert (q1["service_level_goal"], q1["target_seconds"]) == (0.9, 10.0)
+    assert q1["required_erlang_c"] == erlang.required_agents(40, 200.0, 900, 0.9, 10.0)
+    assert (q2["service_level_goal"], q2["target_seconds"]) == (0.8, 20.0)
+    assert q2["required_erlang_c"] == erlang.required_agents(40, 200.0, 900, 0.8, 20.0)
+    assert q1["required_erlang_c"] > q2["required_erlang_c"]
 
 
 def _capacity(con, rows: list[tuple[str, datetime, str, int, int]]) -> None:

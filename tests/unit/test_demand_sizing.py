@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.coverage import erlang, erlang_a
+from pipelines.demand import DemandSettings
+from pipelines.demand.goals import Goal, goal_for, scope_goals
 from pipelines.demand.sizing import achieved_service_level, size_cell
 
 
@@ -52,3 +54,32 @@ def test_achieved_service_level_interpolates_between_head_counts() -> None:
     assert achieved_service_level(9.0, 30, 900, 240.0, None, 20) == pytest.approx(
         erlang.service_level(9, traffic, 240.0, 20)
     )
+
+
+def test_scope_goal_is_the_forecast_files_most_common_then_the_strictest() -> None:
+    def row(scope: str, level: float, target: float, cap: float | None = None) -> dict:
+        return {
+            "scope_key": scope,
+            "service_level": level,
+            "target_seconds": target,
+            "max_occupancy": cap,
+        }
+
+    goals = scope_goals(
+        [
+            row("queue:a", 0.8, 20),
+            row("queue:a", 0.9, 10),
+            row("queue:a", 0.8, 20),
+            row("queue:b", 0.8, 30),
+            row("queue:b", 0.8, 20, 0.85),
+            row("queue:c", 0.7, 60, 0.9),
+        ]
+    )
+    assert goals == {
+        "queue:a": Goal(0.8, 20.0),
+        "queue:b": Goal(0.8, 20.0, 0.85),
+        "queue:c": Goal(0.7, 60.0, 0.9),
+    }
+    settings = DemandSettings(service_level=0.85, target_seconds=15)
+    assert goal_for("queue:z", goals, settings) == Goal(0.85, 15.0, None)
+    assert goal_for("queue:c", goals, settings) == Goal(0.7, 60.0, 0.9)

@@ -17,6 +17,7 @@ from pipelines import demand
 from pipelines.coverage.calendar import local_date
 from pipelines.defs.common import COVERAGE_ASSET, partition_day
 from pipelines.defs.coverage.assets import coverage_intervals
+from pipelines.demand.goals import forecast_file_goals
 from pipelines.markdown import markdown_table
 from pipelines.resources import CoverageResource, DemandResource, WarehouseResource
 from pipelines.warehouse import fetch_df
@@ -71,7 +72,8 @@ def demand_forecast(
         "Agents on queue needed per scope and interval from demand: Erlang A (patience from "
         "abandons) and Erlang C, chat concurrency from channel capacity, from what Kore says "
         "came for completed intervals and from the forecast for the rest; the achieved service "
-        "level at the agents actually on queue."
+        "level at the agents actually on queue. Goal per scope: the forecast file's, else "
+        "AVAILABILITY_SERVICE_LEVEL in AVAILABILITY_TARGET_SECONDS."
     ),
     **DEMAND_ASSET,
 )
@@ -85,8 +87,11 @@ def demand_requirements(
     grid, settings = coverage_config.settings(), demand_config.settings()
     now = datetime.now(UTC)
     days = days_to_build(day, now, grid.time_zone)
+    goals = forecast_file_goals(coverage_config.forecast_file or None, grid.interval_minutes)
     with warehouse.connection() as con:
-        rows = {d: demand.build_demand_requirements(con, d, grid, settings, now) for d in days}
+        rows = {
+            d: demand.build_demand_requirements(con, d, grid, settings, now, goals) for d in days
+        }
         by_source = fetch_df(con, "metadata/demand_by_source.sql", day=day)
     return MaterializeResult(
         metadata={
@@ -99,6 +104,12 @@ def demand_requirements(
             "max_occupancy": "none"
             if settings.max_occupancy is None
             else f"{settings.max_occupancy:.0%}",
+            "goals_from_forecast_file": MetadataValue.json(
+                {
+                    scope: f"{g.service_level:.0%} in {g.target_seconds:g} s"
+                    for scope, g in goals.items()
+                }
+            ),
             "cells_by_source": MetadataValue.md(markdown_table(by_source)),
         }
     )
