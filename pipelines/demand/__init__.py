@@ -42,8 +42,8 @@ Arrival rate, handle time, patience
     rather than the hour's). A day without abandons has no patience estimate.
 
 Concurrency (chat and messaging)
-    The scope's agents (their status spans) and their channel capacity while in the scope over
-    the day: the BUSIEST channel (most used capacity) and its mean total capacity over the
+    The agents with a status span in the scope that day and their channel capacity over the
+    day so far: the BUSIEST channel (most used capacity) and its mean total capacity over the
     agents who have it enabled = contacts one agent holds at once (1 for voice, or without
     capacity data; a scope without data today keeps its latest figure of the last 7 days).
     Effective handle time = AHT / concurrency: the agent-seconds one contact takes.

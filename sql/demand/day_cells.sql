@@ -46,23 +46,35 @@ day_totals AS (
     FROM completed
     GROUP BY scope_key
 ),
--- Concurrency: agents of the scope (their status spans) and their channel capacity while in
--- the scope; the busiest channel is the one with the most used capacity, and its mean total
--- capacity over the agents who have it enabled is how many contacts one agent holds at once.
+-- Concurrency: the channel capacity of the scope's agents (those with a status span in the
+-- scope that day) over the day so far; the busiest channel is the one with the most used
+-- capacity, and its mean total capacity over the agents who have it enabled is how many
+-- contacts one agent holds at once. Capacity is summed per agent first, so the join to the
+-- scopes is agents x scopes, not polls x spans.
+agent_channels AS (
+    SELECT
+        agent_id,
+        channel,
+        sum(coalesce(used_capacity, 0)) AS used,
+        sum(total_capacity) FILTER (WHERE is_enabled AND total_capacity > 0) AS total_sum,
+        count(*) FILTER (WHERE is_enabled AND total_capacity > 0) AS total_count
+    FROM channel_capacity
+    WHERE observed_at >= $day_start AND observed_at < least($now, $day_end)
+    GROUP BY agent_id, channel
+),
+scope_agents AS (
+    SELECT DISTINCT scope_key, agent_id
+    FROM agent_status_spans
+    WHERE day = $day
+),
 capacity AS (
     SELECT
         s.scope_key,
         c.channel,
-        sum(coalesce(c.used_capacity, 0)) AS used,
-        avg(c.total_capacity) FILTER (WHERE c.is_enabled AND c.total_capacity > 0) AS mean_total
-    FROM agent_status_spans AS s
-    JOIN channel_capacity AS c
-      ON c.agent_id = s.agent_id
-     AND c.observed_at >= s.span_start
-     AND c.observed_at < s.span_end
-    WHERE s.day = $day
-      AND c.observed_at >= $day_start
-      AND c.observed_at < least($now, $day_end)
+        sum(c.used) AS used,
+        sum(c.total_sum) / nullif(sum(c.total_count), 0) AS mean_total
+    FROM scope_agents AS s
+    JOIN agent_channels AS c USING (agent_id)
     GROUP BY s.scope_key, c.channel
 ),
 busiest AS (

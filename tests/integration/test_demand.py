@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -417,6 +418,34 @@ def test_profile_uses_only_the_last_n_weeks_and_the_weeks_with_volume(con) -> No
     for local, profile, weeks in rows:
         base = _weekly_pattern(local.hour * 60 + local.minute, 1)
         assert (profile, weeks) == (pytest.approx((base + round(base * 3)) / 2), 2)
+
+
+def test_profile_follows_local_wall_time_across_a_dst_change(con) -> None:
+    """America/New_York: the four Mondays before 2026-03-09 are in EST (UTC-5), the 9th in EDT
+    (UTC-4). A pattern by LOCAL quarter hour is forecast exactly at the same local times."""
+    zone = ZoneInfo("America/New_York")
+    day = date(2026, 3, 9)
+    add_scopes(con, "queue:q1")
+    rows = []
+    for week in range(1, 5):
+        history = day - timedelta(weeks=week)
+        for quarter in range(96):
+            local = datetime.combine(history, time(0), tzinfo=zone) + timedelta(
+                minutes=15 * quarter
+            )
+            offered = _weekly_pattern(quarter * 15, 1)
+            rows.append(volume_row("q1", local.astimezone(UTC), offered, offered, 0, offered * 60))
+    write_volume(con, rows)
+    grid = CoverageSettings(time_zone="America/New_York")
+    demand.build_forecast(con, day, grid, DemandSettings(), at(day, "00:00"))
+    found = con.execute(
+        "SELECT local_start, offered_profile, weeks_used FROM demand_forecast WHERE day = ? "
+        "ORDER BY interval_start",
+        [day],
+    ).fetchall()
+    assert len(found) == 96
+    for local, profile, weeks in found:
+        assert (profile, weeks) == (_weekly_pattern(local.hour * 60 + local.minute, 1), 4)
 
 
 @pytest.mark.parametrize(("scale", "ratio"), [(1.5, 1.5), (5.0, 2.0), (0.1, 0.5)])
