@@ -13,7 +13,10 @@ The package, one thing per module:
 * ``build``: the per-day rebuilds of the tables below, each one SQL file in ``sql/coverage/``;
 * ``checks``: the data checks, each one function plus one SQL file in ``sql/checks/``;
 * ``requirements_files`` and ``requirements``: the targets and forecast files, read,
-  validated and turned into requirement rules; ``erlang``: the Erlang C sizing they use.
+  validated and turned into requirement rules; ``requirements_ranges``: the plausible range
+  of every number in them; ``erlang``: the Erlang C sizing they use; ``erlang_a``: Erlang A
+  (M/M/N+M, callers who abandon), figures and head-count; both searches stop at
+  ``MAX_SERVERS``.
 
 Settings (:class:`CoverageSettings`)
     ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``

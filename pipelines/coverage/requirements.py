@@ -141,7 +141,7 @@ def _forecast_rules(
                 max_occupancy=row["max_occupancy"],
                 shrinkage=row["shrinkage"] or 0.0,
             )
-        except ValueError as exc:  # pragma: no cover - every input was checked when read
+        except ValueError as exc:  # each cell is plausible, but together beyond MAX_SERVERS
             raise cell_error(str(path), row["_line"], "contacts", str(exc)) from None
         rules.append(row | {"required_agents": float(agents), "source": SOURCE_ERLANG})
     return rules

@@ -25,7 +25,6 @@ __all__ = [
     "REQUEST_LOG_RETENTION",
     "Tick",
     "last_polled",
-    "recent_sends",
     "scopes_frame",
     "write_tick",
 ]
@@ -171,14 +170,6 @@ def write_tick(
         "scopes_failed": len(landing) - ok,
         "snapshot_rows": int(snapshot_rows),
     }
-
-
-def recent_sends(
-    con: duckdb.DuckDBPyConnection, account_id: str, since: datetime
-) -> list[datetime]:
-    """Send times already spent from the account's per-minute budget, by any process."""
-    rows = fetch_all(con, "ingest/recent_sends.sql", account_id=account_id, since=since)
-    return [row[0] for row in rows]
 
 
 def last_polled(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines import warehouse
 from pipelines.coverage import CoverageSettings, build_requirements, erlang
@@ -21,6 +23,7 @@ from pipelines.coverage.requirements import (
     load_targets,
     rule_priority,
 )
+from pipelines.coverage.requirements_ranges import RANGES
 from pipelines.scopes import load_scopes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -355,7 +358,7 @@ MALFORMED = [
     ("forecast", F_HEAD + F_GOOD + "queue:qu-support,tue,08:00,100,abc,80%,20,,,\n", 3,
      "aht_seconds", "'abc'"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,0,80%,20,,,\n", 2, "aht_seconds",
-     "positive"),
+     "[1, 86400]"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,1.5,20,,,\n", 2, "service_level",
      "1.5"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,80,20,,,\n", 2, "service_level",
@@ -405,6 +408,107 @@ def test_malformed_rows_name_file_line_and_column(
     assert message.startswith(f"{path}, line {line}, column '{column}': "), message
     assert fragment in message, message
     assert isinstance(caught.value, ValueError)
+
+
+# --- plausible ranges (issue 14, item 4) --------------------------------------------------------
+# Each cell is checked while the file is read, before any SQL: 1e12 contacts held the DuckDB
+# writer for minutes, 1e300 raised a bare OverflowError, a target of 1e308 broke the charts.
+F_ROW = "queue:qu-support,tue,08:00,{contacts},{aht},{level},{target},{occupancy},{shrinkage},\n"
+F_CELLS = {"contacts": "100", "aht": "300", "level": "80%", "target": "20", "occupancy": "",
+           "shrinkage": ""}  # fmt: skip
+OUT_OF_RANGE = [
+    ("targets", "required_agents", "1e308"),
+    ("targets", "required_agents", "100001"),
+    ("targets", "required_agents", "inf"),
+    ("targets", "required_agents", "-inf"),
+    ("targets", "required_agents", "1e309"),
+    ("forecast", "contacts", "1e12"),
+    ("forecast", "contacts", "1e300"),
+    ("forecast", "contacts", "1000001"),
+    ("forecast", "contacts", "Infinity"),
+    ("forecast", "aht_seconds", "0.5"),
+    ("forecast", "aht_seconds", "86401"),
+    ("forecast", "aht_seconds", "NaN"),
+    ("forecast", "target_seconds", "1e308"),
+    ("forecast", "target_seconds", "86401"),
+    ("forecast", "service_level", "1e-400"),  # parses to 0.0
+    ("forecast", "service_level", "100%"),
+    ("forecast", "max_occupancy", "5%"),
+    ("forecast", "max_occupancy", "1e-300"),
+    ("forecast", "shrinkage", "96%"),
+    ("forecast", "shrinkage", "-0.1"),
+]
+_CELL_KEYS = {"contacts": "contacts", "aht_seconds": "aht", "service_level": "level",
+              "target_seconds": "target", "max_occupancy": "occupancy",
+              "shrinkage": "shrinkage"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "column", "cell"), OUT_OF_RANGE)
+def test_implausible_numbers_name_file_line_and_column(
+    tmp_path: Path, kind: str, column: str, cell: str
+) -> None:
+    if kind == "targets":
+        text = T_HEAD + T_GOOD + f"skill:sk-billing,tue,09:00,{cell},60\n"
+    else:
+        text = F_HEAD + F_GOOD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell}))
+    path = write(tmp_path, f"{kind}.csv", text)
+    with pytest.raises(RequirementsFileError) as caught:
+        load_requirements(*((path, None) if kind == "targets" else (None, path)))
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 3, column '{column}': must be"), message
+    assert repr(cell) in message, message
+
+
+def test_plausible_extremes_still_load(tmp_path: Path) -> None:
+    targets = write(tmp_path, "t.csv", T_HEAD + "all,mon,08:00,100000,15\nall,mon,09:00,0,15\n")
+    assert load_targets(targets)["required_agents"].tolist() == [100_000.0, 0.0]
+    forecast = write(
+        tmp_path,
+        "f.csv",
+        F_HEAD + "all,mon,08:00,1000000,1,0.5,86400,0.1,95%,60\nall,mon,09:00,0,86400,0.99,0,"
+        "100%,0,15\n",
+    )
+    rules = load_forecast(forecast)
+    assert rules["contacts"].tolist() == [1e6, 0.0]
+    assert rules["required_agents"].tolist()[1] == 0.0
+
+
+def test_plausible_cells_beyond_the_erlang_bound_together(tmp_path: Path) -> None:
+    """1e6 contacts of one hour each in 15 minutes: every cell is in range, the traffic
+    (4 million Erlangs) is not; refused at once with the row's line, never a long search."""
+    path = write(tmp_path, "f.csv", F_HEAD + "all,mon,08:00,1000000,3600,80%,20,,,15\n")
+    with pytest.raises(RequirementsFileError, match=r", line 2, column 'contacts': .*MAX_SERVERS"):
+        load_forecast(path)
+
+
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-10, max_value=2e6).map(lambda x: f"{x:g}"),
+    st.floats(min_value=-1, max_value=2).map(lambda x: f"{100 * x:g}%"),
+    st.sampled_from(["1e309", "-0", "1e-400", "0x10", "1_000", " 7 ", "nan%", "∞"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(column=st.sampled_from(sorted(_CELL_KEYS)), cell=NUMBER_TEXT)
+def test_any_number_loads_in_range_or_names_its_cell(
+    tmp_path: Path, column: str, cell: str
+) -> None:
+    """Whatever is typed in a forecast cell: the row loads with every figure in its range and
+    a finite head-count within MAX_SERVERS, or the error names line 2 and that column."""
+    text = F_HEAD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell.replace(",", "")}))
+    path = write(tmp_path, "forecast.csv", text)
+    try:
+        rules = load_forecast(path)
+    except RequirementsFileError as exc:
+        assert str(exc).startswith(f"{path}, line 2, column "), str(exc)
+        return
+    (rule,) = rules.to_dict("records")
+    for name in ("contacts", "aht_seconds", "service_level", "target_seconds"):
+        assert RANGES[name].holds(rule[name]), (name, rule[name])
+    assert 0 <= rule["required_agents"] <= erlang.MAX_SERVERS / (1 - 0.95)
 
 
 def test_non_utf8_byte_is_reported_on_its_own_line(tmp_path: Path) -> None:
