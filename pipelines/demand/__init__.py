@@ -39,7 +39,9 @@ Arrival rate, handle time, patience
     likelihood mean patience = (wait answered + wait abandoned) / abandoned. It is pooled over
     the scope's completed cells of the day (a cell holds a handful of abandons at most; the
     pooled figure is the same estimator with more events, patience being the callers' trait
-    rather than the hour's). A day without abandons has no patience estimate.
+    rather than the hour's). A day without abandons has no patience estimate, nor has one whose
+    abandons come with no wait time at all (an estimate of 0 says the waits were not reported,
+    not that callers hang up at once).
 
 Concurrency (chat and messaging)
     The agents with a status span in the scope that day and their channel capacity over the
