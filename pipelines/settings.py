@@ -385,6 +385,12 @@ SETTINGS: dict[str, Setting] = {
             "contacts and handle time per scope and interval (CSV)",
         ),
         _s(
+            "AVAILABILITY_SCHEDULES_FILE",
+            "path",
+            None,
+            "agents scheduled per scope and interval (CSV)",
+        ),
+        _s(
             "AVAILABILITY_COMPLETENESS_THRESHOLD",
             "float",
             0.9,

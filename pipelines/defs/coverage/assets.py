@@ -67,8 +67,9 @@ def coverage_intervals(
     # By key: the demand stage imports coverage_intervals from here.
     deps=[AssetKey("demand_requirements")],
     description=(
-        "Required agents per scope and interval: the targets file, else the forecast file, "
-        "else demand computed from Kore's contact volume, else the profile forecast."
+        "Required on-queue agents per scope and interval: the targets file, else the forecast "
+        "file, else demand computed from Kore's contact volume, else the profile forecast; "
+        "agents scheduled (staffing_schedules) from the schedules file."
     ),
     **COVERAGE_ASSET,
 )
@@ -80,6 +81,9 @@ def staffing_requirements(
         known = [key for (key,) in fetch_all(con, "metadata/scope_keys.sql")]
         rules = coverage_config.rules(known)
         rows = coverage.build_requirements(con, day, coverage_config.settings(), rules)
+        scheduled = coverage.build_schedules(
+            con, day, coverage_config.settings(), coverage_config.schedules(known)
+        )
         by_source = fetch_df(con, "metadata/requirements_by_source.sql", day=day)
     return MaterializeResult(
         metadata={
@@ -88,6 +92,8 @@ def staffing_requirements(
             "rules": MetadataValue.int(len(rules)),
             "targets_file": coverage_config.targets_file or "(none)",
             "forecast_file": coverage_config.forecast_file or "(none)",
+            "schedules_file": coverage_config.schedules_file or "(none)",
+            "scheduled_cells": MetadataValue.int(scheduled),
             "cells_by_source": MetadataValue.md(markdown_table(by_source)),
         }
     )
@@ -95,8 +101,9 @@ def staffing_requirements(
 
 @asset(
     deps=[coverage_intervals, staffing_requirements],
-    description="Per cell: required vs staffed and available, gap, met; per scope and day: "
-    "share of intervals met, shortfall agent-hours, worst interval.",
+    description="Per cell: required vs on-queue agents (net staffing), idle available, "
+    "logged-in, scheduled, met, future; per scope and day over the judged intervals: share "
+    "met, shortfall and surplus agent-hours, worst interval.",
     **COVERAGE_ASSET,
 )
 def coverage_vs_requirement(
