@@ -136,7 +136,7 @@ SELECT
     epoch(r.interval_end - r.interval_start) AS cell_seconds,
     s.channel,
     coalesce(s.concurrency, 1.0) AS concurrency,
-    CASE WHEN ci.observed_share > 0 THEN ci.staffed END AS on_queue
+    CASE WHEN ci.observed_share > 0 THEN ci.avg_on_queue END AS on_queue
 FROM rows AS r
 LEFT JOIN scope_concurrency AS s USING (scope_key)
 LEFT JOIN coverage_intervals AS ci

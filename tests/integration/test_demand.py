@@ -294,7 +294,7 @@ def test_achieved_service_level_at_the_agents_on_queue(con) -> None:
     write_volume(con, [volume_row("q1", at(MONDAY, "09:00"), 30, 27, 3, 27 * 240, 0, 3 * 60)])
     con.execute(
         "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
-        "local_start, observed_seconds, observed_share, staffed, observations) "
+        "local_start, observed_seconds, observed_share, avg_on_queue, observations) "
         "VALUES (?, 'queue:q1', ?, ?, ?, 900, 1.0, 6.25, 15)",
         [MONDAY, at(MONDAY, "09:00"), at(MONDAY, "09:15"), datetime(2026, 1, 5, 9)],
     )
@@ -351,11 +351,24 @@ def test_precedence_target_then_forecast_file_then_kore_then_profile(con, tmp_pa
     kore = demand_cell(con, "queue:q1", at(MONDAY, "09:30"))
     profile = demand_cell(con, "queue:q1", at(MONDAY, "10:00"))
     assert found["09:00"] == (11.0, "target")
-    assert found["09:15"] == (file_agents, found["09:15"][1])
-    assert found["09:15"][1] in ("erlang_c", "forecast_erlang_c")
+    assert found["09:15"] == (file_agents, "forecast_erlang_c")
     assert found["09:30"] == (kore["required_agents"], "kore_erlang_a")
     assert found["10:00"] == (profile["required_agents"], "profile_erlang_a")
     assert kore["required_agents"] != file_agents
+    # Computed demand carries its expected service level; no planned shrinkage is known.
+    expected = dict(
+        con.execute(
+            "SELECT source, list_distinct(list(struct_pack(s := service_level_expected, "
+            "h := scheduled_required))) FROM staffing_requirements WHERE day = ? AND source IN "
+            "('kore_erlang_a', 'profile_erlang_a') AND local_start IN ('2026-01-05 09:30', "
+            "'2026-01-05 10:00') GROUP BY source",
+            [MONDAY],
+        ).fetchall()
+    )
+    assert expected == {
+        "kore_erlang_a": [{"s": pytest.approx(kore["service_level_expected"]), "h": None}],
+        "profile_erlang_a": [{"s": pytest.approx(profile["service_level_expected"]), "h": None}],
+    }
 
 
 # ---------------------------------------------------------------------------------------
