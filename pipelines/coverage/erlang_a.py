@@ -38,7 +38,9 @@ Service level is the share of OFFERED contacts answered within the target: an ab
 counts against it even when it gave up before the target (the usual contact-centre reading,
 and the one pyworkforce's ErlangA uses). Limits:
 
-* patience 0: a loss system, Erlang B (blocked contacts count as abandoned, and as waiting);
+* patience 0, or at most 1 / ``INFINITE_PATIENCE_AHTS`` of a handle time (a subnormal patience
+  would make the abandonment rate overflow): a loss system, Erlang B (blocked contacts count
+  as abandoned, and as waiting);
 * patience of at least ``INFINITE_PATIENCE_AHTS`` handle times, or ``math.inf``: Erlang C's
   figures (abandonment below 1e-4 / (N - A) of offered, smaller than the forecast's error);
   with N <= A the patient queue never drains and the limit is SL 0, p_wait 1, occupancy 1,
@@ -141,7 +143,7 @@ def erlang_a(
         return ErlangAResult(1.0, 0.0, 0.0, 0.0, 0.0)
     if servers == 0:
         return ErlangAResult(0.0, 1.0, 0.0, 1.0, 0.0)
-    if patience_seconds == 0:
+    if patience_seconds * INFINITE_PATIENCE_AHTS <= aht_seconds:  # 0, or too short to wait
         blocked = erlang.erlang_b(servers, traffic)
         return ErlangAResult(
             1.0 - blocked, blocked, 0.0, blocked, traffic * (1.0 - blocked) / servers

@@ -47,6 +47,7 @@ RANGES: dict[str, Range] = {
     "target_seconds": Range(0, 86_400, "seconds, at most one day"),
     # The same bound as the Erlang search: no interval is sized beyond it either.
     "required_agents": Range(0, MAX_SERVERS, "agents in one interval"),
+    "scheduled_agents": Range(0, MAX_SERVERS, "agents in one interval"),
     "service_level": Range(0, 1, "e.g. 0.8 or 80%", low_open=True, high_open=True),
     # 95% shrinkage multiplies the head-count by 20; beyond that it is a typo (95 for 9.5%).
     "shrinkage": Range(0, 0.95, "e.g. 0.3 or 30%"),

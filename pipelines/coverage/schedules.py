@@ -39,8 +39,8 @@ from pipelines.coverage.requirements_files import (
     _check_overlaps,
     _common_fields,
     _parse_number,
+    _ranged,
     _read_rows,
-    _require,
 )
 
 __all__ = [
@@ -73,9 +73,7 @@ def read_schedules(
     rows = []
     for row in _read_rows(path, SCHEDULES_SETTING, "schedule", _REQUIRED, _OPTIONAL):
         fields = _common_fields(row, grid_minutes, known_scopes)
-        agents = _parse_number(row, "scheduled_agents")
-        _require(row, "scheduled_agents", agents >= 0, "a number >= 0")
-        fields["scheduled_agents"] = float(agents)
+        fields["scheduled_agents"] = float(_ranged(row, "scheduled_agents", _parse_number))
         rows.append(fields)
     _check_overlaps(str(path), rows)
     return rows

@@ -62,7 +62,7 @@ def test_no_file_gives_an_empty_table() -> None:
 @pytest.mark.parametrize(
     ("rows", "line", "column", "message"),
     [
-        ("all,mon,08:00,-1,60\n", 3, "scheduled_agents", "a number >= 0"),
+        ("all,mon,08:00,-1,60\n", 3, "scheduled_agents", "in [0, 100000]"),
         ("all,mon,08:00,many,60\n", 3, "scheduled_agents", "must be a number"),
         ("all,mon,08:10,3,60\n", 3, "interval_start", "not on the 15-minute grid"),
         ("all,someday,08:00,3,60\n", 3, "day", "expected a weekday"),
