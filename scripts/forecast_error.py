@@ -82,18 +82,6 @@ def prepare(
 ) -> list[str]:
     """contact_volume of [start, split) from ``history`` and of [split, end) from ``sim``, one
     scope per queue; the queue ids."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS contact_volume (account_id VARCHAR NOT NULL, "
-        "queue_id VARCHAR NOT NULL, skill_id VARCHAR NOT NULL, interval_start TIMESTAMPTZ "
-        "NOT NULL, interval_end TIMESTAMPTZ NOT NULL, queue_name VARCHAR, skill_name VARCHAR, "
-        "offered INTEGER, answered INTEGER, abandoned INTEGER, completed INTEGER, "
-        "handle_seconds DOUBLE, talk_seconds DOUBLE, acw_seconds DOUBLE, hold_seconds DOUBLE, "
-        "wait_answered_seconds DOUBLE, wait_abandoned_seconds DOUBLE, "
-        "max_wait_answered_seconds DOUBLE, max_wait_abandoned_seconds DOUBLE, "
-        "time_unit VARCHAR NOT NULL, unit_basis VARCHAR NOT NULL, source VARCHAR, "
-        "fetched_at TIMESTAMPTZ NOT NULL, "
-        "PRIMARY KEY (account_id, queue_id, skill_id, interval_start))"
-    )
     frame = volume_frame(
         history.contact_volume(start, split, False, as_served=False)
         + sim.contact_volume(split, end, False, as_served=False)

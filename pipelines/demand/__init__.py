@@ -24,7 +24,8 @@ Volume on the grid
     Split counts are fractional on purpose.
 
 Completed cells and "now"
-    Kore's volume is known up to the end of its latest row, never beyond the build's now
+    Kore's volume is known up to the end of its latest row or the volume sync's watermark
+    (the end of its latest completed window), the later, never beyond the build's now
     (``volume_end``). A cell that ended by then is COMPLETED: its requirement comes from what
     came (a completed cell of a scope without a row had no contacts). Every other cell takes
     the forecast (``is_forecast``). A scope is sized only when Kore reported volume for it in

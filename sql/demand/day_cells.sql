@@ -16,11 +16,9 @@ WITH grid AS (
 volume_scopes AS (
     SELECT DISTINCT scope_key FROM demand_volume($history_start, $day_end)
 ),
--- Kore's volume is known up to the end of its latest row, never beyond now.
+-- Kore's volume is known up to demand_volume_end (macros.sql).
 known AS (
-    SELECT least($now, coalesce(max(interval_end), $day_start)) AS volume_end
-    FROM contact_volume
-    WHERE interval_start < $now
+    SELECT demand_volume_end($now, $day_start) AS volume_end
 ),
 completed AS (
     SELECT g.*, coalesce(a.offered, 0) AS offered, coalesce(a.answered, 0) AS answered,

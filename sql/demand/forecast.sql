@@ -74,12 +74,9 @@ cells AS (
       ON p.scope_key = g.scope_key
      AND p.local_minute = hour(g.local_start) * 60 + minute(g.local_start)
 ),
--- Kore's volume is known up to the end of its latest row (and never beyond now): a cell that
--- ended by then is completed; a completed cell without a row had no contacts.
+-- Kore's volume is known up to demand_volume_end (macros.sql).
 known AS (
-    SELECT least($now, coalesce(max(interval_end), $day_start)) AS volume_end
-    FROM contact_volume
-    WHERE interval_start < $now
+    SELECT demand_volume_end($now, $day_start) AS volume_end
 ),
 actual AS (
     SELECT scope_key, interval_start, offered

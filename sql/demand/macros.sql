@@ -71,3 +71,19 @@ SELECT
     sum(share * row_minutes) AS volume_minutes
 FROM placed
 GROUP BY scope_key, cell_start;
+
+-- How far Kore's volume is known, never beyond now: the end of the latest volume row, or the
+-- watermark of the volume sync (contact_volume_syncs: the latest completed window's end), the
+-- later of the two; before any, the_start. A cell that ended by then is COMPLETED: what came is
+-- known, and a completed cell without a row of a scope had no contacts.
+CREATE OR REPLACE TEMP MACRO demand_volume_end(now, the_start) AS
+least(
+    now,
+    coalesce(
+        greatest(
+            (SELECT max(interval_end) FROM contact_volume WHERE interval_start < now),
+            (SELECT max(to_ts) FROM contact_volume_syncs WHERE completed_at IS NOT NULL)
+        ),
+        the_start
+    )
+);

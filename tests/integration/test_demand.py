@@ -23,7 +23,7 @@ from pipelines.coverage import CoverageSettings, erlang, erlang_a
 from pipelines.coverage.requirements import load_requirements
 from pipelines.demand import DemandSettings
 from pipelines.demand.goals import forecast_file_goals
-from tests.support.demand import add_scopes, ensure_contact_volume, volume_row, write_volume
+from tests.support.demand import add_scopes, volume_row, write_volume
 
 MONDAY = date(2026, 1, 5)
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # today's cells before 10:00 are completed
@@ -32,7 +32,6 @@ NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # today's cells before 10:00 are 
 @pytest.fixture
 def con(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
     with warehouse.connect(tmp_path / "warehouse.duckdb") as connection:
-        ensure_contact_volume(connection)
         yield connection
 
 
@@ -109,6 +108,28 @@ def test_erlang_a_requirement_from_contact_volume(con) -> None:
     quiet = demand_cell(con, "queue:q1", at(MONDAY, "08:45"))
     assert (quiet["offered"], quiet["required_agents"], quiet["is_forecast"]) == (0, 0, False)
     assert all(r["interval_start"] < at(MONDAY, "09:30") for r in demand_rows(con, "queue:q1"))
+
+
+def test_a_completed_sync_window_makes_its_empty_intervals_zero_demand(con) -> None:
+    """Kore may leave out intervals without contacts: the last row ends 09:15, but a completed
+    sync window reached 09:45, so 09:15 and 09:30 had no contacts (Kore demand, 0 agents),
+    while 09:45 and later are still to come."""
+    add_scopes(con, "queue:q1")
+    write_volume(con, [volume_row("q1", at(MONDAY, "09:00"), 30, 30, 0, 30 * 200)])
+    con.execute(
+        "INSERT INTO contact_volume_syncs (sync_id, account_id, first_sync, to_ts, page_size, "
+        "skill_breakdown, pages_done, skip_reached, rows_written, restated_rows, started_at, "
+        "updated_at, completed_at) VALUES ('s1', 'acct', true, ?, 100, true, 1, 1, 1, 0, ?, ?, ?)",
+        [at(MONDAY, "09:45"), NOW, NOW, NOW],
+    )
+    build(con)
+    rows = {r["local_start"].strftime("%H:%M"): r for r in demand_rows(con, "queue:q1")}
+    assert rows["09:00"]["offered"] == 30
+    assert [(rows[k]["offered"], rows[k]["source"]) for k in ("09:15", "09:30")] == [
+        (0, "kore_erlang_c"),
+        (0, "kore_erlang_c"),
+    ]
+    assert "09:45" not in rows  # no forecast history: nothing to say yet
 
 
 def test_no_abandons_means_unknown_patience_and_erlang_c(con) -> None:

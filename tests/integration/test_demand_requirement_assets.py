@@ -17,7 +17,7 @@ from pipelines.defs.demand.requirements_checks import (
 )
 from pipelines.resources import CoverageResource, DemandResource, WarehouseResource
 from pipelines.warehouse import connect
-from tests.support.demand import add_scopes, ensure_contact_volume, volume_row, write_volume
+from tests.support.demand import add_scopes, volume_row, write_volume
 
 DAY = date(2026, 1, 5)
 
@@ -34,7 +34,6 @@ def test_demand_assets_materialize_with_metadata_and_checks(tmp_db: str) -> None
     """Four past Mondays of volume and the day's first 48 quarter hours: the day's later cells
     come from the forecast, and staffing_requirements takes Kore demand, then the profile."""
     with connect(tmp_db) as con:
-        ensure_contact_volume(con)
         add_scopes(con, "queue:q1")
         rows = [r for w in range(1, 5) for r in _volume(DAY - timedelta(weeks=w), 96)]
         write_volume(con, rows + _volume(DAY, 48))

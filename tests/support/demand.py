@@ -1,5 +1,5 @@
-"""Hand-made contact volume for the demand tests: rows in the shape of the contract of
-migration 007 (the volume helper's table), written in bulk."""
+"""Hand-made contact volume for the demand tests: rows of contact_volume (migration 007),
+written in bulk."""
 
 from __future__ import annotations
 
@@ -9,37 +9,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-__all__ = [
-    "CONTACT_VOLUME_DDL",
-    "add_scopes",
-    "ensure_contact_volume",
-    "volume_row",
-    "write_volume",
-]
-
-# The contract's DDL (docs: /work/plan), used only while migration 007 is not on main.
-CONTACT_VOLUME_DDL = """
-CREATE TABLE IF NOT EXISTS contact_volume (
-  account_id VARCHAR NOT NULL, queue_id VARCHAR NOT NULL,
-  skill_id VARCHAR NOT NULL,
-  interval_start TIMESTAMPTZ NOT NULL, interval_end TIMESTAMPTZ NOT NULL,
-  queue_name VARCHAR, skill_name VARCHAR,
-  offered INTEGER, answered INTEGER, abandoned INTEGER, completed INTEGER,
-  handle_seconds DOUBLE, talk_seconds DOUBLE, acw_seconds DOUBLE, hold_seconds DOUBLE,
-  wait_answered_seconds DOUBLE, wait_abandoned_seconds DOUBLE,
-  max_wait_answered_seconds DOUBLE, max_wait_abandoned_seconds DOUBLE,
-  time_unit VARCHAR NOT NULL,
-  unit_basis VARCHAR NOT NULL,
-  source VARCHAR, fetched_at TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (account_id, queue_id, skill_id, interval_start))
-"""
+__all__ = ["add_scopes", "volume_row", "write_volume"]
 
 _FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def ensure_contact_volume(con: duckdb.DuckDBPyConnection) -> None:
-    """The contact_volume table, from the contract's DDL when no migration created it."""
-    con.execute(CONTACT_VOLUME_DDL)
 
 
 def volume_row(
@@ -78,7 +50,6 @@ def volume_row(
 
 def write_volume(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
     """Insert rows in one statement (restated keys replace earlier ones)."""
-    ensure_contact_volume(con)
     frame = pd.DataFrame(rows)
     con.register("volume_in", frame)
     try:
