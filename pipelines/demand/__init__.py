@@ -46,10 +46,13 @@ Arrival rate, handle time, patience
 
 Concurrency (chat and messaging)
     The agents with a status span in the scope that day and their channel capacity over the
-    day so far: the BUSIEST channel (most used capacity) and its mean total capacity over the
-    agents who have it enabled = contacts one agent holds at once (1 for voice, or without
-    capacity data; a scope without data today keeps its latest figure of the last 7 days).
-    Effective handle time = AHT / concurrency: the agent-seconds one contact takes.
+    day so far. The BUSIEST channel (most used capacity) is the scope's; its concurrency is
+    what an agent handling contacts on it (used capacity > 0) can hold at once, used +
+    available capacity (the total when available is not sent), averaged over those
+    observations: 1 for voice, and 1 for an agent routed one chat at a time (1 used, nothing
+    available) whatever its nominal total. Without capacity data 1; a scope without data today
+    keeps its latest figure of the last 7 days. Effective handle time = AHT / concurrency: the
+    agent-seconds one contact takes.
 
 Agents on queue needed (``demand_requirements``)
     Erlang C (:func:`pipelines.coverage.erlang.required_agents`) always, and Erlang A

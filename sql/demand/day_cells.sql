@@ -45,17 +45,20 @@ day_totals AS (
     GROUP BY scope_key
 ),
 -- Concurrency: the channel capacity of the scope's agents (those with a status span in the
--- scope that day) over the day so far; the busiest channel is the one with the most used
--- capacity, and its mean total capacity over the agents who have it enabled is how many
--- contacts one agent holds at once. Capacity is summed per agent first, so the join to the
--- scopes is agents x scopes, not polls x spans.
+-- scope that day) over the day so far. The busiest channel is the one with the most used
+-- capacity; the concurrency on it is what an agent HANDLING contacts there (used > 0) can hold
+-- at once: used + available (its total when available is not sent), averaged over those
+-- observations. An agent routed one contact at a time shows 1 used and nothing available,
+-- whatever its nominal total. Capacity is summed per agent first, so the join to the scopes
+-- is agents x scopes, not polls x spans.
 agent_channels AS (
     SELECT
         agent_id,
         channel,
         sum(coalesce(used_capacity, 0)) AS used,
-        sum(total_capacity) FILTER (WHERE is_enabled AND total_capacity > 0) AS total_sum,
-        count(*) FILTER (WHERE is_enabled AND total_capacity > 0) AS total_count
+        sum(coalesce(used_capacity + available_capacity, total_capacity))
+            FILTER (WHERE used_capacity > 0) AS holding_sum,
+        count(*) FILTER (WHERE used_capacity > 0) AS holding_count
     FROM channel_capacity
     WHERE observed_at >= $day_start AND observed_at < least($now, $day_end)
     GROUP BY agent_id, channel
@@ -70,13 +73,13 @@ capacity AS (
         s.scope_key,
         c.channel,
         sum(c.used) AS used,
-        sum(c.total_sum) / nullif(sum(c.total_count), 0) AS mean_total
+        sum(c.holding_sum) / nullif(sum(c.holding_count), 0) AS holding_capacity
     FROM scope_agents AS s
     JOIN agent_channels AS c USING (agent_id)
     GROUP BY s.scope_key, c.channel
 ),
 busiest AS (
-    SELECT scope_key, channel, greatest(1.0, coalesce(mean_total, 1.0)) AS concurrency
+    SELECT scope_key, channel, greatest(1.0, coalesce(holding_capacity, 1.0)) AS concurrency
     FROM capacity
     WHERE used > 0
     QUALIFY row_number() OVER (PARTITION BY scope_key ORDER BY used DESC, channel) = 1

@@ -189,7 +189,9 @@ def test_a_scope_takes_its_goal_from_the_forecast_file(con, tmp_path: Path) -> N
     assert q1["required_erlang_c"] > q2["required_erlang_c"]
 
 
-def _capacity(con, rows: list[tuple[str, datetime, str, int, int]]) -> None:
+def _capacity(con, rows: list[tuple]) -> None:
+    """(agent, observed_at, channel, total, used[, available]); available = total - used
+    unless given."""
     frame = pd.DataFrame(
         {
             "tick_id": [f"t{i}" for i in range(len(rows))],
@@ -199,7 +201,7 @@ def _capacity(con, rows: list[tuple[str, datetime, str, int, int]]) -> None:
             "is_enabled": [True] * len(rows),
             "total_capacity": [r[3] for r in rows],
             "used_capacity": [r[4] for r in rows],
-            "available_capacity": [r[3] - r[4] for r in rows],
+            "available_capacity": [r[5] if len(r) > 5 else r[3] - r[4] for r in rows],
         }
     )
     with warehouse.registered(con, capacity_in=frame):
@@ -222,11 +224,18 @@ def _spans(con, scope: str, agents: list[str], start: datetime, end: datetime) -
         con.execute("INSERT INTO agent_status_spans BY NAME SELECT * FROM spans_in")
 
 
-def test_chat_concurrency_turns_handle_time_into_effective_handle_time(con) -> None:
-    """skill:chat's agents a1 (messaging capacity 3, 2 used) and a2 (messaging 3, 1 used) also
-    have voice (capacity 1, unused): messaging is the busiest channel, 3 contacts at once, so
-    600 s of handling take 200 agent-seconds. An agent outside the scope (a9, messaging 5)
-    does not count."""
+@pytest.mark.parametrize(
+    ("a1_free", "a2_free", "concurrency"), [(1, 2, 3.0), (0, 0, 1.0)], ids=["three", "one"]
+)
+def test_chat_concurrency_turns_handle_time_into_effective_handle_time(
+    con, a1_free: int, a2_free: int, concurrency: float
+) -> None:
+    """skill:chat's agents a1 and a2 (messaging, total 3) also have voice (capacity 1, unused):
+    messaging is the busiest channel. "three": a1 holds 2 with 1 free, a2 holds 1 with 2 free,
+    so an agent handling chats can hold 3 at once and 600 s of handling take 200 agent-seconds.
+    "one": each holds 1 with nothing free (routed one at a time, as the simulator does), so
+    the concurrency is 1 whatever the nominal total. An agent outside the scope (a9,
+    messaging 5) does not count."""
     add_scopes(con, "skill:chat")
     write_volume(
         con,
@@ -234,11 +243,12 @@ def test_chat_concurrency_turns_handle_time_into_effective_handle_time(con) -> N
     )
     _spans(con, "skill:chat", ["a1", "a2"], at(MONDAY, "08:00"), at(MONDAY, "10:00"))
     seen = at(MONDAY, "09:05")
+    used = (2, 1) if concurrency == 3.0 else (1, 1)
     _capacity(
         con,
         [
-            ("a1", seen, "messaging", 3, 2),
-            ("a2", seen, "messaging", 3, 1),
+            ("a1", seen, "messaging", 3, used[0], a1_free),
+            ("a2", seen, "messaging", 3, used[1], a2_free),
             ("a1", seen, "voice", 1, 0),
             ("a2", seen, "voice", 1, 0),
             ("a9", seen, "messaging", 5, 5),
@@ -246,10 +256,11 @@ def test_chat_concurrency_turns_handle_time_into_effective_handle_time(con) -> N
     )
     build(con)
     row = demand_cell(con, "skill:chat", at(MONDAY, "09:00"))
-    assert (row["channel"], row["concurrency"]) == ("messaging", 3.0)
-    assert row["effective_aht_seconds"] == pytest.approx(200.0)
-    assert row["required_erlang_c"] == erlang.required_agents(45, 200.0, 900, 0.8, 20.0)
-    assert row["required_erlang_c"] < erlang.required_agents(45, 600.0, 900, 0.8, 20.0)
+    assert (row["channel"], row["concurrency"]) == ("messaging", concurrency)
+    assert row["effective_aht_seconds"] == pytest.approx(600.0 / concurrency)
+    assert row["required_erlang_c"] == erlang.required_agents(
+        45, 600.0 / concurrency, 900, 0.8, 20.0
+    )
 
 
 def test_skill_rows_sum_over_queues_and_all_is_every_queue(con) -> None:
