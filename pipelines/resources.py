@@ -21,16 +21,19 @@ from pydantic import Field
 from pipelines import coverage, settings
 from pipelines.coverage.requirements import load_requirements
 from pipelines.coverage.schedules import load_schedules
+from pipelines.demand import DemandSettings
 from pipelines.kore import KoreSettings
 from pipelines.scopes import Scope, load_scopes
 from pipelines.warehouse import PiiPolicy, connect
 
 __all__ = [
     "CoverageResource",
+    "DemandResource",
     "KoreResource",
     "ScopesResource",
     "WarehouseResource",
     "coverage_resource_from_env",
+    "demand_resource_from_env",
     "kore_resource_from_env",
     "scopes_resource_from_env",
     "warehouse_resource_from_env",
@@ -190,6 +193,26 @@ class CoverageResource(ConfigurableResource):
         )
 
 
+class DemandResource(ConfigurableResource):
+    """How demand becomes agents: the service-level goal, the occupancy cap, the forecast
+    window (checked like the settings they come from)."""
+
+    service_level: float = Field(default=0.8, description="AVAILABILITY_SERVICE_LEVEL")
+    target_seconds: float = Field(default=20.0, description="AVAILABILITY_TARGET_SECONDS")
+    max_occupancy: float | None = Field(
+        default=None, description="AVAILABILITY_MAX_OCCUPANCY (None: no cap)"
+    )
+    profile_weeks: int = Field(default=4, description="AVAILABILITY_PROFILE_WEEKS")
+
+    def settings(self) -> DemandSettings:
+        return DemandSettings(
+            service_level=self.service_level,
+            target_seconds=self.target_seconds,
+            max_occupancy=self.max_occupancy,
+            profile_weeks=self.profile_weeks,
+        )
+
+
 def kore_resource_from_env() -> KoreResource:
     """Optional tuning is parsed now, so a bad value names its variable when the code location
     loads; the connection settings (secret included) are left to run time."""
@@ -222,4 +245,14 @@ def coverage_resource_from_env() -> CoverageResource:
         schedules_file=settings.get("AVAILABILITY_SCHEDULES_FILE") or "",
         completeness_threshold=settings.get("AVAILABILITY_COMPLETENESS_THRESHOLD"),
         max_unmet_share=settings.get("AVAILABILITY_MAX_UNMET_SHARE"),
+    )
+
+
+def demand_resource_from_env() -> DemandResource:
+    found = DemandSettings.from_env()
+    return DemandResource(
+        service_level=found.service_level,
+        target_seconds=found.target_seconds,
+        max_occupancy=found.max_occupancy,
+        profile_weeks=found.profile_weeks,
     )

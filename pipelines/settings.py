@@ -466,6 +466,40 @@ SETTINGS: dict[str, Setting] = {
             "2026-01-01",
             "first day of the daily coverage partitions",
         ),
+        # --- Demand from Kore's contact volume, and the profile forecast ---
+        _s(
+            "AVAILABILITY_SERVICE_LEVEL",
+            "float",
+            0.8,
+            "service-level goal of requirements computed from demand (share answered in time)",
+            minimum=0,
+            maximum=0.999,
+            exclusive_minimum=True,
+        ),
+        _s(
+            "AVAILABILITY_TARGET_SECONDS",
+            "float",
+            20.0,
+            "answer-time target of that service level, in seconds",
+            minimum=0,
+        ),
+        _s(
+            "AVAILABILITY_MAX_OCCUPANCY",
+            "float",
+            None,
+            "cap on occupancy of requirements computed from demand (unset: none)",
+            minimum=0,
+            maximum=1,
+            exclusive_minimum=True,
+        ),
+        _s(
+            "AVAILABILITY_PROFILE_WEEKS",
+            "int",
+            4,
+            "weeks of contact volume the weekday x interval profile forecast averages",
+            minimum=1,
+            maximum=52,
+        ),
         # --- Schedules and checks ---
         _s("AVAILABILITY_POLL_CRON", "cron", "* * * * *", "poll schedule (UTC)"),
         _s(

@@ -119,11 +119,15 @@ Staffing requirements (``staffing_requirements``)
     date OR its weekday is the ISO weekday of that date, and start_minute <= local minute of
     day of the cell start < end_minute. The lowest priority wins; ties go to a dated rule over
     a weekday rule, then 'target' over a computed source, then the narrower, later-starting,
-    larger rule. Cells without a rule have no row. On a spring-forward day the skipped hour
-    has no cells; on a fall-back day both cells of the repeated hour match the same rule.
-    ``source`` says where the figure came from ('target', 'forecast_erlang_c' = the forecast
-    file sized by Erlang C); ``scheduled_required`` = the heads to schedule given the rule's
-    planned shrinkage, ceil(required / (1 - shrinkage)) (NULL when none is known);
+    larger rule. A cell that no file rule matches takes the day's computed demand
+    (``demand_requirements``, defined in :mod:`pipelines.demand`): what Kore says came, else
+    the profile forecast. Cells without either have no row. On a spring-forward day the
+    skipped hour has no cells; on a fall-back day both cells of the repeated hour match the
+    same rule. ``source`` says where the figure came from ('target', 'forecast_erlang_c' = the
+    forecast file sized by Erlang C, 'kore_erlang_a' / 'kore_erlang_c' = Kore's contact volume,
+    'profile_erlang_a' / 'profile_erlang_c' = the profile forecast); ``scheduled_required`` =
+    the heads to schedule given the rule's planned shrinkage, ceil(required / (1 - shrinkage))
+    (NULL when none is known);
     ``service_level_expected`` = the service level the requirement is expected to reach
     (NULL for targets).
 

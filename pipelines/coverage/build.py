@@ -125,7 +125,8 @@ def build_requirements(
     settings: CoverageSettings,
     rules: pd.DataFrame,
 ) -> int:
-    """Replace the day's staffing_requirements from the rules; return the cells with one.
+    """Replace the day's staffing_requirements from the rules and the day's computed demand
+    (``demand_requirements``, below every file rule); return the cells with a requirement.
 
     The rules are registered as a temporary view for the duration of the rebuild; a column
     that cannot be cast (e.g. text in start_minute) fails the rebuild and rolls it back.
@@ -133,7 +134,11 @@ def build_requirements(
     frame = _rules_frame(rules)
     con.register(_RULES_VIEW, frame)
     try:
-        inserted = _run_atomically(con, "coverage/requirements.sql", day_params(day, settings))
+        params = day_params(day, settings) | {
+            "kore_priority": requirements.KORE_PRIORITY,
+            "profile_priority": requirements.PROFILE_PRIORITY,
+        }
+        inserted = _run_atomically(con, "coverage/requirements.sql", params)
     finally:
         con.unregister(_RULES_VIEW)
     return inserted["staffing_requirements"]

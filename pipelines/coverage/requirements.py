@@ -21,13 +21,19 @@ Precedence, for one (scope, local date, local minute), lowest :func:`rule_priori
 
 0. a target for that date
 1. a target for that weekday
-2. an Erlang C figure for that date
-3. an Erlang C figure for that weekday
+2. an Erlang C figure for that date (forecast file)
+3. an Erlang C figure for that weekday (forecast file)
+4. demand from Kore's contact volume, for a completed cell (``kore_erlang_a`` / ``_c``)
+5. the profile forecast, for a cell still to come (``profile_erlang_a`` / ``_c``)
 
 An explicit target beats a forecast because a planner who writes a head-count down has usually
-overridden the model on purpose (minimum staffing, a closed line set to 0); a dated rule beats
-a weekday rule of the same source because dates are how exceptions are written. Two rules of
-the same source cannot tie: overlapping rows of one file are rejected when it is read.
+overridden the model on purpose (minimum staffing, a closed line set to 0); a forecast file
+beats computed demand for the same reason (the planner's forecast is a decision, the computed
+one a default); what Kore says came beats what the profile expected. A dated rule beats
+a weekday rule of the same source because dates are how exceptions are written. The computed
+demand is not a rule: ``build_requirements`` reads it per cell from ``demand_requirements``
+(:mod:`pipelines.demand`) with priorities :data:`KORE_PRIORITY` and :data:`PROFILE_PRIORITY`.
+Two rules of the same source cannot tie: overlapping rows of one file are rejected when read.
 
 Rules are in local wall time, as planners write them. On a spring-forward day the skipped local
 hour has no grid cells, so its rules apply to nothing; on a fall-back day the repeated hour has
@@ -57,6 +63,8 @@ from pipelines.coverage.requirements_files import (
 
 __all__ = [
     "FORECAST_SETTING",
+    "KORE_PRIORITY",
+    "PROFILE_PRIORITY",
     "RULE_COLUMNS",
     "RequirementsFileError",
     "TARGETS_SETTING",
@@ -70,6 +78,10 @@ SOURCE_TARGET = "target"
 # The forecast file sized by Erlang C. Sources computed from Kore's demand or a profile
 # forecast ('kore_erlang_a', 'kore_erlang_c', 'profile_erlang_a') rank after it.
 SOURCE_ERLANG = "forecast_erlang_c"
+
+# Computed demand ranks below every file rule (see the module docstring).
+KORE_PRIORITY = 4
+PROFILE_PRIORITY = 5
 
 RULE_COLUMNS = [
     "scope_key",

@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.resources import (
     coverage_resource_from_env,
+    demand_resource_from_env,
     kore_resource_from_env,
     scopes_resource_from_env,
     warehouse_resource_from_env,
@@ -22,5 +23,6 @@ def resources() -> dg.Definitions:
             "scopes": scopes_resource_from_env(),
             "warehouse": warehouse_resource_from_env(),
             "coverage_config": coverage_resource_from_env(),
+            "demand_config": demand_resource_from_env(),
         }
     )

@@ -1,8 +1,14 @@
 -- Rebuild one day of staffing_requirements from the rules registered by
 -- pipelines/coverage/build.py as the view coverage_rules_input (one row per rule, built by
 -- pipelines/coverage/requirements.py). Parameters: $day (DATE), $day_start / $day_end
--- (TIMESTAMPTZ), $step_minutes and $intervals (INTEGER), $time_zone (VARCHAR). Needs
--- macros.sql.
+-- (TIMESTAMPTZ), $step_minutes and $intervals (INTEGER), $time_zone (VARCHAR),
+-- $kore_priority and $profile_priority (INTEGER: the ranks of computed demand, from
+-- pipelines/coverage/requirements.py). Needs macros.sql.
+--
+-- Besides the rules, each cell may have a requirement computed from demand
+-- (demand_requirements, pipelines/demand): what Kore says came (is_forecast false, rank
+-- $kore_priority) or the profile forecast (rank $profile_priority); both rank below every
+-- file rule, so a targets file wins over everything and a forecast file over computed demand.
 --
 -- Rules are in LOCAL wall time: a rule matches a cell when its scope is the cell's scope,
 -- its day_date is the cell's local date OR its weekday is the ISO weekday (1 = Monday) of
@@ -44,29 +50,64 @@ cells AS (
         isodow(local_start) AS local_weekday,
         hour(local_start) * 60 + minute(local_start) AS local_minute
     FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone)
+),
+candidates AS (
+    SELECT
+        c.scope_key,
+        c.interval_start,
+        c.local_start,
+        r.required_agents,
+        r.source,
+        r.scheduled_required,
+        r.service_level_expected,
+        r.priority,
+        r.day_date IS NULL AS weekday_rule,
+        r.end_minute - r.start_minute AS width,
+        r.start_minute
+    FROM cells AS c
+    JOIN rules AS r
+      ON r.scope_key = c.scope_key
+     AND (r.day_date = c.local_date OR r.weekday = c.local_weekday)
+     AND r.start_minute <= c.local_minute
+     AND c.local_minute < r.end_minute
+    UNION ALL
+    SELECT
+        c.scope_key,
+        c.interval_start,
+        c.local_start,
+        d.required_agents,
+        d.source,
+        -- No planned shrinkage is known for computed demand: no scheduled heads.
+        CAST(NULL AS DOUBLE) AS scheduled_required,
+        d.service_level_expected,
+        CASE WHEN d.is_forecast THEN $profile_priority ELSE $kore_priority END AS priority,
+        false AS weekday_rule,
+        0 AS width,
+        0 AS start_minute
+    FROM cells AS c
+    JOIN demand_requirements AS d
+      ON d.day = $day
+     AND d.scope_key = c.scope_key
+     AND d.interval_start = c.interval_start
+    WHERE d.required_agents IS NOT NULL
 )
 SELECT
     $day AS day,
-    c.scope_key,
-    c.interval_start,
-    c.local_start,
-    r.required_agents,
-    r.source,
-    r.scheduled_required,
-    r.service_level_expected
-FROM cells AS c
-JOIN rules AS r
-  ON r.scope_key = c.scope_key
- AND (r.day_date = c.local_date OR r.weekday = c.local_weekday)
- AND r.start_minute <= c.local_minute
- AND c.local_minute < r.end_minute
+    scope_key,
+    interval_start,
+    local_start,
+    required_agents,
+    source,
+    scheduled_required,
+    service_level_expected
+FROM candidates
 QUALIFY row_number() OVER (
-    PARTITION BY c.scope_key, c.interval_start
+    PARTITION BY scope_key, interval_start
     ORDER BY
-        r.priority NULLS LAST,
-        r.day_date IS NULL,
-        r.source <> 'target',
-        r.end_minute - r.start_minute,
-        r.start_minute DESC,
-        r.required_agents DESC
+        priority NULLS LAST,
+        weekday_rule,
+        source <> 'target',
+        width,
+        start_minute DESC,
+        required_agents DESC
 ) = 1;

@@ -5,7 +5,7 @@ Every asset here is partitioned by LOCAL day in the reporting time zone (a DST d
 replaced in one transaction. Their checks are in checks.py beside this module.
 """
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines import coverage
 from pipelines.defs.common import COVERAGE_ASSET, partition_day
@@ -64,8 +64,11 @@ def coverage_intervals(
 
 
 @asset(
+    # By key: the demand stage imports coverage_intervals from here.
+    deps=[AssetKey("demand_requirements")],
     description=(
-        "Required on-queue agents per scope and interval from the targets and forecast files; "
+        "Required on-queue agents per scope and interval: the targets file, else the forecast "
+        "file, else demand computed from Kore's contact volume, else the profile forecast; "
         "agents scheduled (staffing_schedules) from the schedules file."
     ),
     **COVERAGE_ASSET,

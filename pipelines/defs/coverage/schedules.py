@@ -1,4 +1,4 @@
-"""The coverage job (one local day: spans, grid, requirements, coverage, report) and its two
+"""The coverage job (one local day: spans, grid, demand, requirements, coverage, report) and its two
 schedules: today's refresh as polls land, and the rebuild of the last days after midnight."""
 
 from datetime import timedelta
@@ -22,8 +22,12 @@ LOOKBACK_DAYS = settings.get("AVAILABILITY_LOOKBACK_DAYS")
 
 coverage_job = define_asset_job(
     "refresh_coverage",
-    selection=AssetSelection.groups("coverage", "reports"),
-    description="Rebuild one local day: spans, grid, requirements, coverage, report.",
+    # The day-partitioned demand assets (forecast and requirements from Kore's contact volume)
+    # feed staffing_requirements, so they are rebuilt with it; contact_volume itself is not
+    # partitioned and syncs on its own schedule.
+    selection=AssetSelection.groups("coverage", "reports")
+    | AssetSelection.keys("demand_forecast", "demand_requirements"),
+    description="Rebuild one local day: spans, grid, demand, requirements, coverage, report.",
 )
 
 
