@@ -325,9 +325,9 @@ class KoreClient:
         except Exception as exc:  # whatever reading one answer raises ends this request only
             call.latency_ms = (time.monotonic() - started) * 1000
             at_deadline = time.monotonic() >= deadline - 0.01
-            return Failure(
-                wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
-            )
+            error = wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
+            call.http_status = error.status or call.http_status
+            return Failure(error)
 
         received_at = utcnow()
         latency_ms = (time.monotonic() - started) * 1000

@@ -53,6 +53,7 @@ __all__ = [
     "KoreTransport",
     "Reply",
     "Request",
+    "UnreadAnswer",
     "kore_errors",
     "redact",
 ]
@@ -103,6 +104,16 @@ class Reply:
     status: int
     headers: httpx.Headers
     text: str
+
+
+class UnreadAnswer(Exception):
+    """An answer whose status arrived but whose body could not be read (too large, an
+    unknown encoding or charset, memory): ``status`` is kept for the record."""
+
+    def __init__(self, status: int, cause: Exception):
+        super().__init__(str(cause))
+        self.status = status
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -220,11 +231,13 @@ class KoreTransport:
             content=content,
             timeout=timeout,
         ) as response:
-            raw = await read_capped(response, MAX_BODY_BYTES)
             status = response.status_code
-            reply_headers = response.headers
-            charset = response.charset_encoding or "utf-8"
-        return Reply(status, reply_headers, raw.decode(charset, errors="replace"))
+            try:
+                raw = await read_capped(response, MAX_BODY_BYTES)
+                text = raw.decode(response.charset_encoding or "utf-8", errors="replace")
+            except Exception as exc:  # the status line came; raw_responses keeps its status
+                raise UnreadAnswer(status, exc) from exc
+        return Reply(status, response.headers, text)
 
     def host_label(self) -> str:
         """``KORE_HOST scheme://host:port``, for messages that point at the host setting."""
@@ -238,6 +251,9 @@ class KoreTransport:
     ) -> KoreError:
         """The error for an exception :meth:`send` raised on attempt number ``attempt``."""
         settings = self.settings
+        status = exc.status if isinstance(exc, UnreadAnswer) else None
+        if isinstance(exc, UnreadAnswer):
+            exc = exc.cause
         if isinstance(exc, httpx.TimeoutException):
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
             what = "could not connect to" if phase == "connect" else "got no answer from"
@@ -260,13 +276,14 @@ class KoreTransport:
                 f"{subject}: the answer is larger than {MAX_BODY_BYTES} bytes; "
                 f"not {self.endpoint.payload}",
                 hint="Check KORE_HOST",
+                status=status,
             )
-        if isinstance(exc, BodyUnreadable):
-            return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
-        if isinstance(exc, httpx.DecodingError):
-            return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
+        if isinstance(exc, BodyUnreadable | httpx.DecodingError):
+            return KoreInvalidResponseError(
+                f"{subject}: the answer could not be decoded ({exc})", status=status
+            )
         if not isinstance(exc, httpx.RequestError):
-            return unreadable_answer(subject, exc)
+            return unreadable_answer(subject, exc, status)
         return KoreConnectionError(
             f"{subject}: the connection to {self.host_label()} failed "
             f"({type(exc).__name__}: {exc or 'no detail'}; attempt {attempt})"
