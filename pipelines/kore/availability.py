@@ -27,6 +27,7 @@ from pipelines.scopes import Scope
 
 __all__ = [
     "AVAILABILITY",
+    "MAX_STATUS_BUCKETS",
     "KoreAvailabilityClient",
     "ScopeResult",
     "availability_request",
@@ -34,6 +35,9 @@ __all__ = [
     "request_body",
 ]
 
+# Distinct status buckets (keys) one answer may have: the four Kore documents plus a tenant's
+# custom statuses, with room to spare. An answer with more is refused (that scope only).
+MAX_STATUS_BUCKETS = 64
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -58,11 +62,15 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
 
     def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         merged: dict[str, Any] = {}
+        grown: set[str] = set()  # lists this object owns: extended in place, linear time
         for key, value in pairs:
             if key in merged:
                 repeated.append(key)
                 if isinstance(merged[key], list) and isinstance(value, list):
-                    merged[key] = merged[key] + value
+                    if key not in grown:
+                        merged[key] = list(merged[key])
+                        grown.add(key)
+                    merged[key].extend(value)
                     continue
             merged[key] = value
         return merged
@@ -71,6 +79,13 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
     if not isinstance(data, dict):
         raise KoreInvalidResponseError(
             f"expected a JSON object of status buckets, got {type(data).__name__}"
+        )
+    if len(data) > MAX_STATUS_BUCKETS:
+        # Kore documents four buckets; a tenant's custom statuses add a few. Thousands of keys
+        # are no tenant's statuses, and every table and chart downstream has a column each.
+        raise KoreInvalidResponseError(
+            f"the answer has {len(data)} distinct status buckets; at most "
+            f"{MAX_STATUS_BUCKETS} are accepted (MAX_STATUS_BUCKETS)"
         )
     buckets: dict[str, list[dict]] = {}
     for key, value in data.items():

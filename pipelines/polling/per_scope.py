@@ -5,6 +5,7 @@ the shape every tick's outcome shares.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -128,10 +129,9 @@ def status_counts(results: Sequence[ScopeResult]) -> pd.DataFrame:
     for r in results:
         if not r.ok or r.buckets is None:
             continue
-        statuses = agent_statuses(r.buckets)
+        held = Counter(agent_statuses(r.buckets).values())
         for status in r.buckets:
-            count = sum(1 for held in statuses.values() if held == status)
-            rows.append({"scope_key": r.scope_key, "status": status, "agents": count})
+            rows.append({"scope_key": r.scope_key, "status": status, "agents": held[status]})
     return status_table(pd.DataFrame(rows), [r.scope_key for r in results])
 
 

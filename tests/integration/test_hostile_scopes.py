@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 
+from pipelines.kore.availability import MAX_STATUS_BUCKETS
 from pipelines.polling import run_tick
 from pipelines.scopes import Scope
 from pipelines.warehouse import PiiPolicy, connect
@@ -76,3 +77,36 @@ def test_memory_error_while_decoding_or_parsing_ends_that_scope(
         outcome, status, text = rows[skill]
         assert outcome == "error" and "MemoryError" in text, (skill, text)
         assert status == 200
+
+
+def test_too_many_distinct_buckets_end_that_scope_only(tmp_db: str) -> None:
+    def body(keys: int, per_key: int = 1) -> bytes:
+        buckets = {f"S{k}": [{"_id": f"a{k}-{i}"} for i in range(per_key)] for k in range(keys)}
+        return json.dumps(buckets).encode()
+
+    repeated = (
+        b'{"AVAILABLE": [{"_id": "r0"}]'
+        + b"".join(b', "AVAILABLE": [{"_id": "r%d"}]' % i for i in range(1, 20_000))
+        + b"}"
+    )
+    answers = {
+        "sk-keys": (200, JSON, body(MAX_STATUS_BUCKETS + 1)),
+        "sk-100k-keys": (200, JSON, body(100_000)),
+        "sk-at-limit": (200, JSON, body(MAX_STATUS_BUCKETS, 2)),
+        "sk-repeated": (200, JSON, repeated),  # one key 20,000 times: merged in linear time
+    }
+    with serving(answers) as host:
+        rows = _land(host, tmp_db, ["sk-ok-1", *answers, "sk-ok-2"])
+        with connect(tmp_db, read_only=True) as con:
+            counts = dict(
+                con.execute("SELECT scope_key, count(*) FROM snapshots GROUP BY ALL").fetchall()
+            )
+    for skill in ("sk-keys", "sk-100k-keys"):
+        outcome, status, text = rows[skill]
+        assert outcome == "error" and "MAX_STATUS_BUCKETS" in text, text
+    assert counts == {
+        "skill:sk-ok-1": 1,
+        "skill:sk-ok-2": 1,
+        "skill:sk-at-limit": 2 * MAX_STATUS_BUCKETS,
+        "skill:sk-repeated": 20_000,
+    }
