@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from pipelines.contacts import scrub_contacts
 from pipelines.kore.auth import TokenMinter
 from pipelines.kore.budget import RateLimiter
 from pipelines.kore.clock import utcnow
@@ -376,7 +377,7 @@ class KoreClient:
         return redact(text, secrets, data=data)
 
     def _fail(self, wire: KoreTransport, call: Call, error: KoreError) -> Call:
-        message = self._redact(str(error), call)
+        message = scrub_contacts(self._redact(str(error), call))  # the log, metadata, storage
         # A call deferred by our own budget before any send is routine, not a warning.
         deferred = call.attempts == 0 and error.kind == "rate_limited"
         level = logging.INFO if deferred else logging.WARNING
