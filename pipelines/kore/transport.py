@@ -22,7 +22,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipelines.kore.config import KoreSettings
-from pipelines.kore.decoding import ACCEPT_ENCODING, BodyTooLarge, BodyUnreadable, read_capped
+from pipelines.kore.decoding import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    BodyUnreadable,
+    OneLargeAnswer,
+    read_capped,
+)
 from pipelines.kore.errors import (
     KoreAuthError,
     KoreBadRequestError,
@@ -83,6 +89,10 @@ class Endpoint:
     payload: str  # what a good answer is, for messages: "an availability payload"
     # A 2xx body's text -> (value, text to store); raises KoreInvalidResponseError.
     parse: Callable[[str], tuple[Any, str]]
+    # What is kept of a finished call, made as soon as it finishes (not when the last one
+    # does): the availability endpoint packs its body, so a tick never holds every answer.
+    settle: Callable[[Any], Any] = lambda call: call
+
     # The app's API scope the endpoint needs, named when Kore refuses for want of it.
     api_scope: str = "Configuration"
 
@@ -174,6 +184,8 @@ class KoreTransport:
         self.url = settings.api_url(endpoint.path)
         self.path = urlsplit(self.url).path
         self._transport = transport
+        # Per tick: one answer at a time past an eighth of the cap is read, parsed and packed.
+        self.gate = OneLargeAnswer(max(MAX_BODY_BYTES // 8, 1 << 16))
 
     def open(self) -> httpx.AsyncClient:
         """A pooled client for one tick's calls; redirects are never followed."""
@@ -233,7 +245,7 @@ class KoreTransport:
         ) as response:
             status = response.status_code
             try:
-                raw = await read_capped(response, MAX_BODY_BYTES)
+                raw = await read_capped(response, MAX_BODY_BYTES, self.gate)
                 text = raw.decode(response.charset_encoding or "utf-8", errors="replace")
             except Exception as exc:  # the status line came; raw_responses keeps its status
                 raise UnreadAnswer(status, exc) from exc
