@@ -30,6 +30,7 @@ BENCHMARKS = [
     ("bench_dagster", 120, 120),
     ("bench_acquisition", 120, 360),
     ("bench_report_scale", 120, 900),
+    ("bench_bucket_keys", 60, 300),
 ]
 
 
