@@ -132,11 +132,13 @@ def write_tick(
             execute(con, "ingest/scopes.sql", now=now)
             execute(con, "ingest/land.sql", tick_id=tick.tick_id)
             batches = []
-            for batch in landing_batches(landing, tick, policy):
+            for batch, bodies in landing_batches(landing, tick, policy):
+                keys = list(batch["scope_key"])
                 con.register("incoming_landing", batch)
-                execute(con, "ingest/listings.sql")
-                batches.append(list(batch["scope_key"]))
-                del batch
+                execute(con, "ingest/listings.sql", bodies=bodies, tick_id=tick.tick_id,
+                        scope_keys=keys)  # fmt: skip
+                batches.append(keys)
+                del bodies
             execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
             execute(con, "ingest/agents_chosen.sql")
             for keys in batches:
@@ -172,9 +174,11 @@ def write_tick(
     }
 
 
-def landing_batches(landing: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> Iterator[pd.DataFrame]:
-    """The landing rows as raw_responses rows, in batches of at most :data:`BATCH_BODY_CHARS`
-    of body text (an answer larger than that is a batch of its own).
+def landing_batches(
+    landing: pd.DataFrame, tick: Tick, policy: PiiPolicy
+) -> Iterator[tuple[pd.DataFrame, list[str | None]]]:
+    """The landing rows as raw_responses rows without the body, and their bodies, in batches
+    of at most :data:`BATCH_BODY_CHARS` of body text (a larger answer is a batch of its own).
 
     A body may arrive packed (bytes, :func:`pipelines.kore.availability.pack`); it is
     unpacked, and its contact data protected by ``policy``, only when its batch is made, so a
@@ -190,15 +194,12 @@ def landing_batches(landing: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> Ite
         bodies.append(text)
         size += len(text or "")
         if size >= BATCH_BODY_CHARS or i == len(rows) - 1:
-            yield _batch(rows.iloc[start : i + 1], bodies, tick, policy)
+            yield _batch(rows.iloc[start : i + 1], tick, policy), bodies
             start, size, bodies = i + 1, 0, []
 
 
-def _batch(
-    rows: pd.DataFrame, bodies: list[str | None], tick: Tick, policy: PiiPolicy
-) -> pd.DataFrame:
+def _batch(rows: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> pd.DataFrame:
     batch = rows.drop(columns=["body"]).copy()
-    batch["body"] = pd.array(bodies, dtype="string")
     if policy.mode != "keep":
         batch["error_text"] = pd.array(
             [policy.scrub_text(None if pd.isna(t) else t) for t in batch["error_text"]],
