@@ -349,13 +349,13 @@ class KoreClient:
         )
         if not 200 <= reply.status < 300:
             call.body = self._redact(reply.text, call)[:MAX_ERROR_BODY_CHARS]
-            return wire.failure_for_status(
-                request.subject,
-                reply,
-                call.attempts,
-                request.body,
-                lambda raw: self._redact(raw, call),
-            )
+            try:
+                scrub = lambda raw: self._redact(raw, call)  # noqa: E731
+                return wire.failure_for_status(
+                    request.subject, reply, call.attempts, request.body, scrub
+                )
+            except Exception as exc:  # reading an error answer fails this request only
+                return Failure(unreadable_answer(request.subject, exc, reply.status))
         call.body = reply.text
         try:
             value, stored = wire.endpoint.parse(reply.text)

@@ -138,7 +138,7 @@ def kore_errors(text: str) -> list[tuple[str, Any]]:
     """(msg, code) pairs of Kore's ``{"errors": [{"msg", "code"}]}`` body, if that is the body."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return []
     found: list[tuple[str, Any]] = []
     if isinstance(data, dict):

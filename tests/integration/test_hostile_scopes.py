@@ -38,9 +38,14 @@ def test_an_unreadable_200_keeps_its_status(tmp_db: str, monkeypatch: pytest.Mon
         "sk-bad-gzip": (200, {"Content-Encoding": "gzip"}, b"not gzip at all"),
         "sk-charset": (200, {"Content-Type": "application/json; charset=nope"}, b"{}"),
     }
-    with serving(answers) as host:
-        rows = _land(host, tmp_db, ["sk-ok", *answers])
+    # Found by `make fuzz`: an error answer nested deeper than the JSON parser goes.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    errors = {"sk-301-deep": (301, JSON, deep), "sk-500-deep": (500, JSON, deep)}
+    with serving({**answers, **errors}) as host:
+        rows = _land(host, tmp_db, ["sk-ok", *answers, *errors])
     assert rows["sk-ok"][:2] == ("ok", 200)
+    assert rows["sk-301-deep"][:2] == ("error", 301)
+    assert rows["sk-500-deep"][:2] == ("error", 500)
     for skill in answers:
         outcome, status, text = rows[skill]
         assert (outcome, status) == ("error", 200), (skill, text)
