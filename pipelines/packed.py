@@ -19,7 +19,10 @@ def pack(text: str | None) -> str | bytes | None:
     """``text`` as kept in memory: zlib-packed UTF-8 when long, else as is."""
     if text is None or len(text) <= PACK_ABOVE:
         return text
-    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+    try:
+        return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+    except MemoryError:  # keeping the text costs memory; failing here would cost the tick
+        return text
 
 
 def unpack(packed: str | bytes | None) -> str | None:
