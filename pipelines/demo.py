@@ -48,6 +48,7 @@ DEMO_SETTINGS = {
     "AVAILABILITY_TIME_ZONE": "America/New_York",
     "AVAILABILITY_TARGETS_FILE": str(PROJECT_ROOT / "config" / "targets.example.csv"),
     "AVAILABILITY_FORECAST_FILE": str(PROJECT_ROOT / "config" / "forecast.example.csv"),
+    "AVAILABILITY_SCHEDULES_FILE": str(PROJECT_ROOT / "config" / "schedules.example.csv"),
 }
 
 

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from pipelines import coverage, settings
 from pipelines.coverage.requirements import load_requirements
+from pipelines.coverage.schedules import load_schedules
 from pipelines.kore import KoreSettings
 from pipelines.scopes import Scope, load_scopes
 from pipelines.warehouse import PiiPolicy, connect
@@ -158,6 +159,7 @@ class CoverageResource(ConfigurableResource):
     max_gap_seconds: float = Field(default=120.0, description="AVAILABILITY_MAX_GAP_SECONDS")
     targets_file: str = Field(default="", description="AVAILABILITY_TARGETS_FILE (CSV)")
     forecast_file: str = Field(default="", description="AVAILABILITY_FORECAST_FILE (CSV)")
+    schedules_file: str = Field(default="", description="AVAILABILITY_SCHEDULES_FILE (CSV)")
     completeness_threshold: float = Field(
         default=0.9, description="AVAILABILITY_COMPLETENESS_THRESHOLD: warn below this share"
     )
@@ -176,6 +178,13 @@ class CoverageResource(ConfigurableResource):
         return load_requirements(
             self.targets_file or None,
             self.forecast_file or None,
+            grid_minutes=self.interval_minutes,
+            known_scopes=known_scopes,
+        )
+
+    def schedules(self, known_scopes: list[str]) -> pd.DataFrame:
+        return load_schedules(
+            self.schedules_file or None,
             grid_minutes=self.interval_minutes,
             known_scopes=known_scopes,
         )
@@ -210,6 +219,7 @@ def coverage_resource_from_env() -> CoverageResource:
         max_gap_seconds=grid.max_gap_seconds,
         targets_file=settings.get("AVAILABILITY_TARGETS_FILE") or "",
         forecast_file=settings.get("AVAILABILITY_FORECAST_FILE") or "",
+        schedules_file=settings.get("AVAILABILITY_SCHEDULES_FILE") or "",
         completeness_threshold=settings.get("AVAILABILITY_COMPLETENESS_THRESHOLD"),
         max_unmet_share=settings.get("AVAILABILITY_MAX_UNMET_SHARE"),
     )

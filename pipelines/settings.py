@@ -350,6 +350,60 @@ SETTINGS: dict[str, Setting] = {
             "how often one skill or queue is asked directly to check the membership",
             minimum=1,
         ),
+        # --- Contact volume (Kore's callvolume endpoint, demand) ---
+        _s(
+            "KORE_CALLVOLUME_TIME_UNIT",
+            "choice",
+            "auto",
+            "unit of callvolume times: auto (detected from handle time), seconds, milliseconds",
+            choices=("auto", "seconds", "milliseconds"),
+        ),
+        _s(
+            "KORE_CALLVOLUME_AMBIGUOUS_UNIT",
+            "choice",
+            "milliseconds",
+            "the unit when auto cannot tell (mean handle time between 2,000 and 20,000)",
+            choices=("seconds", "milliseconds"),
+        ),
+        _s(
+            "KORE_CALLVOLUME_FIRST_SYNC_DAYS",
+            "int",
+            28,
+            "days of contact volume the first sync fetches",
+            minimum=1,
+            maximum=366,
+        ),
+        _s(
+            "KORE_CALLVOLUME_RESTATEMENT_HOURS",
+            "float",
+            2.0,
+            "each sync re-reads this much before the watermark (late restatements)",
+            minimum=0,
+            maximum=168,
+        ),
+        _s(
+            "KORE_CALLVOLUME_PAGE_SIZE",
+            "int",
+            100,
+            "callvolume rows asked per page (limit)",
+            minimum=1,
+            maximum=1000,
+        ),
+        _s(
+            "KORE_CALLVOLUME_PAGES_PER_RUN",
+            "int",
+            40,
+            "callvolume pages one run may fetch; the rest resumes next run",
+            minimum=1,
+            maximum=1000,
+        ),
+        _s(
+            "KORE_CALLVOLUME_SKILL_BREAKDOWN",
+            "bool",
+            True,
+            "ask callvolume for per-skill rows (includeSkillBreakdown)",
+        ),
+        _s("KORE_CALLVOLUME_CRON", "cron", "*/15 * * * *", "contact volume sync schedule (UTC)"),
         # --- Coverage ---
         _s(
             "AVAILABILITY_TIME_ZONE",
@@ -383,6 +437,12 @@ SETTINGS: dict[str, Setting] = {
             "path",
             None,
             "contacts and handle time per scope and interval (CSV)",
+        ),
+        _s(
+            "AVAILABILITY_SCHEDULES_FILE",
+            "path",
+            None,
+            "agents scheduled per scope and interval (CSV)",
         ),
         _s(
             "AVAILABILITY_COMPLETENESS_THRESHOLD",

@@ -13,7 +13,20 @@ The package, one thing per module:
 * ``build``: the per-day rebuilds of the tables below, each one SQL file in ``sql/coverage/``;
 * ``checks``: the data checks, each one function plus one SQL file in ``sql/checks/``;
 * ``requirements_files`` and ``requirements``: the targets and forecast files, read,
-  validated and turned into requirement rules; ``erlang``: the Erlang C sizing they use.
+  validated and turned into requirement rules; ``requirements_ranges``: the plausible range
+  of every number in them; ``erlang``: the Erlang C sizing they use; ``erlang_a``: Erlang A
+  (M/M/N+M, callers who abandon), figures and head-count; both searches stop at
+  ``MAX_SERVERS``;
+  ``schedules``: the schedules file (agents scheduled per scope and interval).
+
+Net staffing, in one paragraph (the definitions below say it exactly)
+    Required ON-QUEUE agents (Erlang, BEFORE shrinkage) are compared with actual on-queue
+    agents (time-weighted AVAILABLE + productive BUSY): **net staffing = on-queue -
+    required**. Idle available agents stay their own figure (spare capacity). Logged-in =
+    every status but OFFLINE; actual shrinkage = the share of logged-in time not on queue.
+    Planned shrinkage only turns a requirement into scheduled heads
+    (``scheduled_required``), which an optional schedules file's ``scheduled`` sits beside:
+    scheduled vs required vs actual, as WFM tools show them.
 
 Settings (:class:`CoverageSettings`)
     ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``
@@ -49,13 +62,26 @@ One status per agent per poll
     keys are compared exactly as received (custom statuses such as "BREAK" are kept). An agent
     in several skills or queues counts in each scope, never twice within one.
 
+Productive and non-productive BUSY
+    Custom statuses of type Busy (Training, Meeting ...) arrive in the BUSY bucket. Kore's
+    ``channelCapacity`` (table ``channel_capacity``, one row per tick, agent and channel)
+    tells them apart: a BUSY listing is PRODUCTIVE when the agent's answer in that tick had
+    used capacity > 0 on some channel (handling contacts), NON-PRODUCTIVE when capacity data
+    came and none was used, and UNKNOWN when no used capacity was reported. Unknown BUSY
+    counts as productive (without capacity data every BUSY counts), and
+    ``busy_capacity_known`` says how much of the BUSY time was known. Capacity is per tick and
+    agent, so in membership mode the flag of the one 'all' answer holds in every scope.
+
 Agent status spans (``agent_status_spans``)
     Each observation of an agent with status s at t gives the span [t, end of t's window) with
     status s: it ends at the scope's next successful poll (if the agent is not listed there it
     left the scope or the roster) or after max_gap, whichever is first. Spans of one
     (scope, agent) with the same status that touch are merged. Spans are stored per day,
     clipped to the day's UTC bounds: a span across midnight appears in both days. Building a
-    day therefore reads polls from day start - max_gap.
+    day therefore reads polls from day start - max_gap. A BUSY span carries
+    ``busy_productive`` (true, false, or NULL when unknown; NULL for every other status) and
+    spans split where it changes; two BUSY listings of one instant: productive wins over
+    unknown over non-productive.
 
 Coverage grid (``coverage_intervals``): every row of ``scopes`` x every interval of the day
     Intervals step ``interval_minutes`` in UTC from the day's UTC start (local midnight); DST
@@ -69,7 +95,13 @@ Coverage grid (``coverage_intervals``): every row of ``scopes`` x every interval
       other status together) = agent-seconds in that status / observed seconds: the
       time-weighted average head count over the observed part of the cell.
     - ``staffed`` = avg_available + avg_busy; ``occupancy`` = avg_busy / staffed (NULL when
-      staffed = 0).
+      staffed = 0). Both count every BUSY, as before issue 12.
+    - ``avg_busy_productive`` (productive or unknown BUSY) and ``avg_busy_other``
+      (non-productive BUSY), which add up to avg_busy; ``avg_on_queue`` = avg_available +
+      avg_busy_productive; ``avg_logged_in`` = every status but OFFLINE (custom statuses
+      included); ``shrinkage`` = 1 - avg_on_queue / avg_logged_in (NULL when nobody is logged
+      in); ``busy_capacity_known`` = share of BUSY agent-seconds whose productivity was known
+      (NULL when nobody was BUSY).
     - ``min_available`` / ``max_available``: the AVAILABLE head count at each observation point
       whose window overlaps the cell (a poll just before the cell whose window reaches into it
       counts).
@@ -81,23 +113,40 @@ Coverage grid (``coverage_intervals``): every row of ``scopes`` x every interval
     status seen in the cell (custom statuses included), with the agent-seconds.
 
 Staffing requirements (``staffing_requirements``)
-    Rules (from :mod:`pipelines.coverage.requirements`) are in LOCAL wall time. A rule
-    matches a cell when its scope_key is the cell's, its day_date is the cell's local date OR
-    its weekday is the ISO weekday of that date, and start_minute <= local minute of day of
-    the cell start < end_minute. The lowest priority wins; ties go to a dated rule over a
-    weekday rule, then 'target' over 'erlang_c', then the narrower, later-starting, larger
-    rule. Cells without a rule have no row. On a spring-forward day the skipped hour has no
-    cells; on a fall-back day both cells of the repeated hour match the same rule.
+    ``required_agents`` is the ON-QUEUE requirement, before shrinkage (a target is read that
+    way too). Rules (from :mod:`pipelines.coverage.requirements`) are in LOCAL wall time. A
+    rule matches a cell when its scope_key is the cell's, its day_date is the cell's local
+    date OR its weekday is the ISO weekday of that date, and start_minute <= local minute of
+    day of the cell start < end_minute. The lowest priority wins; ties go to a dated rule over
+    a weekday rule, then 'target' over a computed source, then the narrower, later-starting,
+    larger rule. Cells without a rule have no row. On a spring-forward day the skipped hour
+    has no cells; on a fall-back day both cells of the repeated hour match the same rule.
+    ``source`` says where the figure came from ('target', 'forecast_erlang_c' = the forecast
+    file sized by Erlang C); ``scheduled_required`` = the heads to schedule given the rule's
+    planned shrinkage, ceil(required / (1 - shrinkage)) (NULL when none is known);
+    ``service_level_expected`` = the service level the requirement is expected to reach
+    (NULL for targets).
+
+Schedules (``staffing_schedules``)
+    Rows of the schedules file (:mod:`pipelines.coverage.schedules`) match cells as rules do;
+    a dated row wins over a weekday row. Scheduled heads, before shrinkage.
 
 Coverage against requirement (``coverage_vs_requirement``, ``coverage_daily_summary``)
-    Per cell: available = avg_available, gap = available - required, met = available >=
-    required (NULL when the cell has no requirement or no observed time). Per (day, scope):
+    Per cell: on_queue = avg_on_queue, idle_available = available = avg_available,
+    logged_in = avg_logged_in, scheduled (NULL without a schedule), requirement_source,
+    net_staffing = gap = on_queue - required, is_future = interval_start >= the build's
+    ``now``. A cell is JUDGED when it has a requirement and observed time and is not future;
+    met = on_queue >= required for judged cells, NULL for every other cell. Per (day, scope):
     intervals, intervals_observed (observed_share > 0), intervals_with_requirement,
-    intervals_met, share_met = met / cells with both a requirement and an observation (NULL if
-    none), shortfall_agent_hours = sum of max(required - available, 0) x cell hours (cells
-    with both), worst_interval_start / worst_local_start / worst_gap = the smallest gap,
-    earliest cell on ties, avg_available (mean over observed cells), avg_required (mean over
-    cells with a requirement).
+    intervals_judged, intervals_met, share_met = met / judged (NULL if none); and, ALL over
+    the judged cells (the same set, so no average mixes 24 hours with 12):
+    shortfall_agent_hours = sum of max(required - on_queue, 0) x cell hours,
+    surplus_agent_hours = sum of max(on_queue - required, 0) x cell hours,
+    worst_interval_start / worst_local_start / worst_gap = the smallest net staffing, earliest
+    cell on ties, avg_on_queue, avg_idle_available (= avg_available), avg_required,
+    avg_net_staffing, avg_scheduled (over the judged cells that have a schedule).
+
+    Days built before migration 008 hold NULL in the net staffing columns until rebuilt.
 
 Every ``build_*`` replaces its day atomically: one transaction deletes the day's rows and
 inserts the new ones, so a failure leaves the previous version in place.
@@ -107,6 +156,7 @@ from pipelines.coverage.build import (
     build_coverage,
     build_coverage_vs_requirement,
     build_requirements,
+    build_schedules,
     build_spans,
     summary_table,
 )
@@ -127,6 +177,7 @@ __all__ = [
     "build_coverage",
     "build_coverage_vs_requirement",
     "build_requirements",
+    "build_schedules",
     "build_spans",
     "check_completeness",
     "check_coverage_target",

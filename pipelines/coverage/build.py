@@ -8,13 +8,13 @@ version in place.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from pipelines.coverage import requirements
+from pipelines.coverage import requirements, schedules
 from pipelines.coverage.calendar import as_day, day_bounds, interval_count
 from pipelines.coverage.settings import CoverageSettings
 from pipelines.warehouse import execute, transaction
@@ -25,6 +25,7 @@ __all__ = [
     "build_coverage",
     "build_coverage_vs_requirement",
     "build_requirements",
+    "build_schedules",
     "build_spans",
     "day_params",
     "query_rows",
@@ -37,8 +38,13 @@ RULE_COLUMNS = tuple(
     for column in requirements.RULE_COLUMNS
     if column not in ("contacts", "aht_seconds", "service_level", "target_seconds")
 )
+# Rule columns a rules source may leave out (read as NULL): not every source knows a planned
+# shrinkage or an expected service level (targets know neither).
+OPTIONAL_RULE_COLUMNS = ("scheduled_required", "service_level_expected")
+SCHEDULE_COLUMNS = tuple(schedules.SCHEDULE_COLUMNS)
 
 _RULES_VIEW = "coverage_rules_input"
+_SCHEDULES_VIEW = "coverage_schedules_input"
 
 
 def day_params(day: date | str, settings: CoverageSettings) -> dict[str, Any]:
@@ -95,14 +101,22 @@ def build_coverage(con: duckdb.DuckDBPyConnection, day: date, settings: Coverage
     return inserted["coverage_intervals"]
 
 
-def _rules_frame(rules: pd.DataFrame) -> pd.DataFrame:
-    """The rule columns only; an empty frame gets untyped columns DuckDB can cast."""
-    missing = [column for column in RULE_COLUMNS if column not in rules.columns]
+def _input_frame(
+    frame: pd.DataFrame, columns: tuple[str, ...], optional: tuple[str, ...], what: str
+) -> pd.DataFrame:
+    """The given columns only (optional ones filled with NULL when absent); an empty frame
+    gets untyped columns DuckDB can cast."""
+    frame = frame.assign(**{column: None for column in optional if column not in frame.columns})
+    missing = [column for column in columns if column not in frame.columns]
     if missing:
-        raise ValueError(f"requirement rules lack columns {missing}; expected {list(RULE_COLUMNS)}")
-    if rules.empty:
-        return pd.DataFrame({column: pd.Series([], dtype=object) for column in RULE_COLUMNS})
-    return rules.loc[:, list(RULE_COLUMNS)]
+        raise ValueError(f"{what} lack columns {missing}; expected {list(columns)}")
+    if frame.empty:
+        return pd.DataFrame({column: pd.Series([], dtype=object) for column in columns})
+    return frame.loc[:, list(columns)]
+
+
+def _rules_frame(rules: pd.DataFrame) -> pd.DataFrame:
+    return _input_frame(rules, RULE_COLUMNS, OPTIONAL_RULE_COLUMNS, "requirement rules")
 
 
 def build_requirements(
@@ -125,19 +139,47 @@ def build_requirements(
     return inserted["staffing_requirements"]
 
 
+def build_schedules(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    settings: CoverageSettings,
+    rows: pd.DataFrame,
+) -> int:
+    """Replace the day's staffing_schedules from the schedule rows (columns
+    :data:`SCHEDULE_COLUMNS`, :func:`pipelines.coverage.schedules.load_schedules`; an empty
+    frame when no schedules file is configured); return the cells with a schedule."""
+    frame = _input_frame(rows, SCHEDULE_COLUMNS, (), "schedule rows")
+    con.register(_SCHEDULES_VIEW, frame)
+    try:
+        inserted = _run_atomically(con, "coverage/schedules.sql", day_params(day, settings))
+    finally:
+        con.unregister(_SCHEDULES_VIEW)
+    return inserted["staffing_schedules"]
+
+
 def build_coverage_vs_requirement(
-    con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    settings: CoverageSettings,
+    now: datetime | None = None,
 ) -> int:
     """Replace the day's coverage_vs_requirement and coverage_daily_summary; return cells.
 
-    Reads coverage_intervals and staffing_requirements of the day (build them first).
+    Reads coverage_intervals, staffing_requirements and staffing_schedules of the day (build
+    them first). Cells starting at or after ``now`` (default: the current time) are future
+    cells: marked ``is_future`` and never judged.
     """
-    inserted = _run_atomically(con, "coverage/vs_requirement.sql", day_params(day, settings))
+    now = datetime.now(UTC) if now is None else now
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    params = day_params(day, settings) | {"now": now}
+    inserted = _run_atomically(con, "coverage/vs_requirement.sql", params)
     return inserted["coverage_vs_requirement"]
 
 
 def summary_table(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
-    """Per scope: scope_key, name, avg_available, avg_required, share_met, shortfall hours."""
+    """Per scope: scope_key, name, avg_available (idle), avg_required, share_met, shortfall
+    hours, avg_on_queue, avg_net_staffing, intervals judged and met, surplus hours."""
     day = as_day(day)
     columns, rows = query_rows(con, "coverage/summary_table.sql", {"day": day})
     return pd.DataFrame.from_records(rows, columns=columns)

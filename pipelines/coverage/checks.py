@@ -10,7 +10,7 @@ the SQL file and the function, and declare its Dagster check beside the asset it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -96,17 +96,25 @@ def check_grid_complete(
 
 
 def check_completeness(
-    con: duckdb.DuckDBPyConnection, day: date, threshold: float = 0.9
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    threshold: float = 0.9,
+    now: datetime | None = None,
 ) -> CheckOutcome:
     """Cells observed for less than ``threshold`` of their length (a warning, not an error).
 
     Low completeness means polls failed or were deferred; the averages still hold for the
-    observed part, but analysts should know how much of the cell they rest on. Passes only
-    when the day has cells and none is below the threshold; ``worst_cells`` lists up to ten.
+    observed part, but analysts should know how much of the cell they rest on. Only cells
+    that ended by ``now`` (default: the current time) are judged: later cells of today cannot
+    be complete yet. Passes only when the day has such cells and none is below the threshold;
+    ``worst_cells`` lists up to ten.
     """
     day = as_day(day)
+    now = datetime.now(UTC) if now is None else now
     _, rows = query_rows(
-        con, "checks/completeness.sql", {"day": day, "threshold": float(threshold)}
+        con,
+        "checks/completeness.sql",
+        {"day": day, "threshold": float(threshold), "now": now},
     )
     below = [row for row in rows if row[4]]
     worst = [
@@ -136,8 +144,10 @@ def check_coverage_target(
 ) -> CheckOutcome:
     """Scopes whose share of unmet intervals (of those judged) exceeds ``max_unmet_share``.
 
-    Judged cells have both a requirement and observed time; a scope with none cannot fail.
-    ``worst_intervals`` lists up to ten unmet cells of the failing scopes, largest gap first.
+    A cell is unmet when its on-queue agents (AVAILABLE + productive BUSY) fall below the
+    on-queue requirement. Judged cells have a requirement and observed time and are not in
+    the future; a scope with none cannot fail. ``worst_intervals`` lists up to ten unmet cells
+    of the failing scopes, most negative net staffing first, with the idle available agents.
     """
     day = as_day(day)
     _, rows = query_rows(con, "checks/coverage_target.sql", {"day": day})
@@ -161,11 +171,12 @@ def check_coverage_target(
                         "scope_key": scope,
                         "local_start": cell["local_start"],
                         "required": _iso(cell["required"]),
-                        "available": _iso(cell["available"]),
-                        "gap": _iso(cell["gap"]),
+                        "on_queue": _iso(cell["on_queue"]),
+                        "idle_available": _iso(cell["idle_available"]),
+                        "net_staffing": _iso(cell["net_staffing"]),
                     }
                 )
-    worst.sort(key=lambda cell: (cell["gap"], cell["scope_key"], cell["local_start"]))
+    worst.sort(key=lambda cell: (cell["net_staffing"], cell["scope_key"], cell["local_start"]))
     worst = worst[:10]
     return CheckOutcome(
         passed=not failing,

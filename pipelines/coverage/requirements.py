@@ -1,12 +1,21 @@
 """Staffing requirements: the targets and forecast files, turned into one rules table.
 
-Coverage is "agents available / agents needed" per scope and interval, and "needed" comes from
-one of two places a planner already has: a targets file stating head-counts outright, or a
-forecast file stating expected contacts, from which Erlang C derives the head-count. Both are
-optional; :mod:`pipelines.coverage.requirements_files` describes their format and reads and
-checks them. This module turns their rows into rules (one row per scope, day and local
-minutes, with the head-count and where it came from) that ``build_requirements`` matches to
-the grid cells.
+Net staffing is "agents on queue - agents required on queue" per scope and interval, and
+"required" comes from one of two places a planner already has: a targets file stating
+head-counts outright, or a forecast file stating expected contacts, from which Erlang C
+derives the head-count. Both are optional; :mod:`pipelines.coverage.requirements_files`
+describes their format and reads and checks them. This module turns their rows into rules (one
+row per scope, day and local minutes, with the head-count and where it came from) that
+``build_requirements`` matches to the grid cells.
+
+Every ``required_agents`` is an ON-QUEUE requirement, before shrinkage: the agents that must
+be available or handling contacts during the interval. A target is read that way too (write
+the on-queue head-count, not scheduled heads). A forecast row's Erlang C figure is the
+smallest N meeting its service level and occupancy cap; its ``shrinkage`` cell (planned:
+breaks, training, absence) only turns N into the heads to schedule, ``scheduled_required`` =
+ceil(N / (1 - shrinkage)) (NULL when the row states no shrinkage), because shrinkage is
+applied to scheduled heads, never to the on-queue count. ``service_level_expected`` is the
+Erlang C service level N agents give (NULL for targets).
 
 Precedence, for one (scope, local date, local minute), lowest :func:`rule_priority` wins:
 
@@ -58,7 +67,9 @@ __all__ = [
 ]
 
 SOURCE_TARGET = "target"
-SOURCE_ERLANG = "erlang_c"
+# The forecast file sized by Erlang C. Sources computed from Kore's demand or a profile
+# forecast ('kore_erlang_a', 'kore_erlang_c', 'profile_erlang_a') rank after it.
+SOURCE_ERLANG = "forecast_erlang_c"
 
 RULE_COLUMNS = [
     "scope_key",
@@ -73,6 +84,8 @@ RULE_COLUMNS = [
     "service_level",
     "target_seconds",
     "priority",
+    "scheduled_required",
+    "service_level_expected",
 ]
 
 
@@ -107,6 +120,8 @@ def _target_rules(
             "aht_seconds": None,
             "service_level": None,
             "target_seconds": None,
+            "scheduled_required": None,
+            "service_level_expected": None,
         }
         for row in read_targets(path, grid_minutes, known_scopes)
     ]
@@ -115,24 +130,45 @@ def _target_rules(
 def _forecast_rules(
     path: str | Path, grid_minutes: int, known_scopes: Collection[str] | None
 ) -> list[dict[str, Any]]:
-    """Forecast rows sized by Erlang C over each row's own interval."""
+    """Forecast rows sized by Erlang C over each row's own interval: the on-queue agents before
+    shrinkage, and the scheduled heads when the row states a planned shrinkage."""
     rules = []
     for row in read_forecast(path, grid_minutes, known_scopes):
-        minutes = row["end_minute"] - row["start_minute"]
+        seconds = (row["end_minute"] - row["start_minute"]) * 60
+        sizing = (
+            row["contacts"],
+            row["aht_seconds"],
+            seconds,
+            row["service_level"],
+            row["target_seconds"],
+        )
         try:
-            agents = erlang.required_agents(
-                row["contacts"],
-                row["aht_seconds"],
-                minutes * 60,
-                row["service_level"],
-                row["target_seconds"],
-                max_occupancy=row["max_occupancy"],
-                shrinkage=row["shrinkage"] or 0.0,
-            )
-        except ValueError as exc:  # pragma: no cover - every input was checked when read
+            agents = erlang.required_agents(*sizing, max_occupancy=row["max_occupancy"])
+            scheduled = None
+            if row["shrinkage"] is not None:
+                scheduled = erlang.required_agents(
+                    *sizing, max_occupancy=row["max_occupancy"], shrinkage=row["shrinkage"]
+                )
+        except ValueError as exc:  # each cell is plausible, but together beyond MAX_SERVERS
             raise cell_error(str(path), row["_line"], "contacts", str(exc)) from None
-        rules.append(row | {"required_agents": float(agents), "source": SOURCE_ERLANG})
+        rules.append(
+            row
+            | {
+                "required_agents": float(agents),
+                "source": SOURCE_ERLANG,
+                "scheduled_required": None if scheduled is None else float(scheduled),
+                "service_level_expected": _expected_level(row, agents, seconds),
+            }
+        )
     return rules
+
+
+def _expected_level(row: dict[str, Any], agents: int, seconds: float) -> float | None:
+    """The Erlang C service level ``agents`` give the row's traffic (None without traffic)."""
+    if row["contacts"] == 0 or agents == 0:
+        return None
+    traffic = row["contacts"] * row["aht_seconds"] / seconds
+    return float(erlang.service_level(agents, traffic, row["aht_seconds"], row["target_seconds"]))
 
 
 def _frame(rules: list[dict[str, Any]]) -> pd.DataFrame:
@@ -169,6 +205,8 @@ def _frame(rules: list[dict[str, Any]]) -> pd.DataFrame:
                 [rule_priority(r["source"], r["day_date"] is not None) for r in rules],
                 dtype="int64",
             ),
+            "scheduled_required": floats("scheduled_required"),
+            "service_level_expected": floats("service_level_expected"),
         },
         columns=RULE_COLUMNS,
     )
@@ -185,7 +223,8 @@ def load_targets(
 def load_forecast(
     path: str | Path, grid_minutes: int = 15, known_scopes: Collection[str] | None = None
 ) -> pd.DataFrame:
-    """Rules (source ``'erlang_c'``) from a forecast file, head-counts sized by Erlang C."""
+    """Rules (source ``'forecast_erlang_c'``) from a forecast file, on-queue head-counts
+    sized by Erlang C (before shrinkage; ``scheduled_required`` after it)."""
     _check_grid(grid_minutes)
     return _frame(_forecast_rules(path, grid_minutes, known_scopes))
 

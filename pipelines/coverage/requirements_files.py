@@ -32,7 +32,10 @@ Lines that are blank or whose first cell starts with ``#`` are ignored, so examp
 carry comments. Files are read with the csv module rather than pandas so that every error can
 name the physical line (header = line 1 when there are no comments above it) and the column.
 Two rows of one file for the same scope, day and overlapping minutes are rejected rather than
-resolved, since either choice would silently drop a figure somebody typed.
+resolved, since either choice would silently drop a figure somebody typed. Every number must
+also be plausible (:mod:`pipelines.coverage.requirements_ranges`: e.g. at most a million
+contacts per row, at most 100,000 agents), so no file can hold the Erlang search or the
+warehouse writer for long, and nothing infinite reaches SQL or the report.
 
 This module only reads and validates; :mod:`pipelines.coverage.requirements` turns the rows
 into requirement rules.
@@ -50,6 +53,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
+from pipelines.coverage.requirements_ranges import range_problem
 from pipelines.scopes import KINDS
 
 __all__ = [
@@ -112,9 +116,7 @@ def read_targets(
     rows = []
     for row in _read_rows(path, TARGETS_SETTING, "target", _TARGET_REQUIRED, _TARGET_OPTIONAL):
         fields = _common_fields(row, grid_minutes, known_scopes)
-        agents = _parse_number(row, "required_agents")
-        _require(row, "required_agents", agents >= 0, "a number >= 0")
-        fields["required_agents"] = float(agents)
+        fields["required_agents"] = _ranged(row, "required_agents", _parse_number)
         rows.append(fields)
     _check_overlaps(str(path), rows)
     return rows
@@ -131,27 +133,13 @@ def read_forecast(
         path, FORECAST_SETTING, "forecast", _FORECAST_REQUIRED, _FORECAST_OPTIONAL
     ):
         fields = _common_fields(row, grid_minutes, known_scopes)
-        contacts = _parse_number(row, "contacts")
-        _require(row, "contacts", contacts >= 0, "a number >= 0")
-        aht = _parse_number(row, "aht_seconds")
-        _require(row, "aht_seconds", aht > 0, "a positive number of seconds")
-        level = _parse_fraction(row, "service_level")
-        _require(row, "service_level", 0 < level < 1, "strictly between 0 and 1 (e.g. 0.8 or 80%)")
-        target = _parse_number(row, "target_seconds")
-        _require(row, "target_seconds", target >= 0, "a number of seconds >= 0")
-        occupancy = _parse_fraction(row, "max_occupancy", required=False)
-        if occupancy is not None:
-            _require(row, "max_occupancy", 0 < occupancy <= 1, "in (0, 1] (e.g. 0.85 or 85%)")
-        shrinkage = _parse_fraction(row, "shrinkage", required=False)
-        if shrinkage is not None:
-            _require(row, "shrinkage", 0 <= shrinkage < 1, "in [0, 1) (e.g. 0.3 or 30%)")
         fields.update(
-            contacts=contacts,
-            aht_seconds=aht,
-            service_level=level,
-            target_seconds=target,
-            max_occupancy=occupancy,
-            shrinkage=shrinkage,
+            contacts=_ranged(row, "contacts", _parse_number),
+            aht_seconds=_ranged(row, "aht_seconds", _parse_number),
+            service_level=_ranged(row, "service_level", _parse_fraction),
+            target_seconds=_ranged(row, "target_seconds", _parse_number),
+            max_occupancy=_ranged(row, "max_occupancy", _parse_fraction, required=False),
+            shrinkage=_ranged(row, "shrinkage", _parse_fraction, required=False),
         )
         rows.append(fields)
     _check_overlaps(str(path), rows)
@@ -372,9 +360,14 @@ def _parse_fraction(row: _Row, column: str, *, required: bool = True) -> float |
     return value / 100.0 if percent else value
 
 
-def _require(row: _Row, column: str, ok: bool, rule: str) -> None:
-    if not ok:
-        raise row.error(column, f"must be {rule}, got {row.text(column)!r}")
+def _ranged(row: _Row, column: str, parse, *, required: bool = True) -> float | None:
+    """Parse one cell and hold it to its plausible range (:mod:`requirements_ranges`)."""
+    value = parse(row, column, required=required)
+    if value is not None:
+        problem = range_problem(column, value)
+        if problem is not None:
+            raise row.error(column, f"must be {problem}, got {row.text(column)!r}")
+    return value
 
 
 def _common_fields(

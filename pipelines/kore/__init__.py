@@ -5,7 +5,8 @@ The rest of the project imports only the names below. Inside, one module per con
 ``planner`` (:class:`RequestPlanner`, the account's budget shared by every process),
 ``budget`` (:class:`RateLimiter`, an optional in-process pacer), ``retry`` (whether and when to
 ask again), ``transport`` (one HTTP exchange), ``client`` (attempts within budget and
-deadline), and one module per endpoint family (``availability``, ``agents``, ``queues``).
+deadline), and one module per endpoint family (``availability``, ``agents``, ``queues``,
+``callvolume`` with ``callvolume_units``).
 """
 
 from pipelines.kore.agents import (
@@ -23,6 +24,7 @@ from pipelines.kore.availability import (
     parse_availability_body,
 )
 from pipelines.kore.budget import RateLimiter
+from pipelines.kore.callvolume import KoreVolumeClient, VolumePage, VolumeRow, parse_volume_page
 from pipelines.kore.config import KoreSettings
 from pipelines.kore.errors import (
     KoreAuthError,
@@ -76,15 +78,19 @@ __all__ = [
     "KoreServerError",
     "KoreSettings",
     "KoreTimeoutError",
+    "KoreVolumeClient",
     "ListedAgent",
     "QueueAgent",
     "RateLimiter",
     "RequestPlanner",
     "ScopeResult",
+    "VolumePage",
+    "VolumeRow",
     "catalogue",
     "ledger_path",
     "membership_rows",
     "next_pages",
     "parse_agents_page",
     "parse_availability_body",
+    "parse_volume_page",
 ]

@@ -19,11 +19,13 @@ from pipelines.kore.errors import KoreConfigError
 from pipelines.net import is_loopback_host
 from pipelines.settings import SettingsError
 
-__all__ = ["ALGORITHMS", "API_PREFIX", "CONNECTION_FIELDS", "KoreSettings"]
+__all__ = ["ALGORITHMS", "ANALYTICS_PREFIX", "API_PREFIX", "CONNECTION_FIELDS", "KoreSettings"]
 
 ALGORITHMS = settings.SETTINGS["KORE_JWT_ALGORITHM"].choices
 # Every Agent AI public API lives under this path, followed by the bot (stream) ID.
 API_PREFIX = "agentassist/api/v1/public"
+# The analytics family (Contact Volume, Agent Status Details, ...), followed by the account ID.
+ANALYTICS_PREFIX = "agentassist/api/public/analytics/account"
 # The fields without a default: where and as whom to call.
 CONNECTION_FIELDS = ("host", "bot_id", "account_id", "client_id", "client_secret")
 
@@ -170,3 +172,10 @@ class KoreSettings:
         base = self.host.strip().rstrip("/")
         bot = quote(self.bot_id.strip(), safe="")
         return f"{base}/{API_PREFIX}/{bot}/{path.lstrip('/')}"
+
+    def analytics_url(self, path: str) -> str:
+        """The URL of the analytics API ``path`` (``callvolume``, say) for this account; the
+        account ID is quoted so it cannot alter the path."""
+        base = self.host.strip().rstrip("/")
+        account = quote(self.account_id.strip(), safe="")
+        return f"{base}/{ANALYTICS_PREFIX}/{account}/{path.lstrip('/')}"

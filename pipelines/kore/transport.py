@@ -95,6 +95,9 @@ class Endpoint:
 
     # The app's API scope the endpoint needs, named when Kore refuses for want of it.
     api_scope: str = "Configuration"
+    # The analytics family lives under .../public/analytics/account/{accountId}/ and names the
+    # bot in an ``iId`` header instead of the account in ``accountId``.
+    analytics: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,8 @@ class KoreTransport:
     ):
         self.settings = settings
         self.endpoint = endpoint
-        self.url = settings.api_url(endpoint.path)
+        url = settings.analytics_url if endpoint.analytics else settings.api_url
+        self.url = url(endpoint.path)
         self.path = urlsplit(self.url).path
         self._transport = transport
         # Per tick: one answer at a time past an eighth of the cap is read, parsed and packed.
@@ -225,9 +229,11 @@ class KoreTransport:
             write=min(settings.read_timeout_s, remaining),
             pool=remaining,
         )
+        analytics = self.endpoint.analytics
+        who = {"iId": settings.bot_id} if analytics else {"accountId": settings.account_id}
         headers = {
             "auth": token,
-            "accountId": settings.account_id,
+            **who,
             "Accept": "application/json",
             "Accept-Encoding": ACCEPT_ENCODING,
         }

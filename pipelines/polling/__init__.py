@@ -2,7 +2,8 @@
 
 :func:`poll` picks the acquisition (``acquire``): a membership tick (``membership``: one
 availability request for every agent, membership from Kore's listing) or a per-scope tick
-(``per_scope``: one request per scope). Shared by the Dagster asset, the demo and the
+(``per_scope``: one request per scope). :func:`sync_volume` fetches Kore's contact volume
+(``volume``) since its watermark. Shared by the Dagster asset, the demo and the
 benchmarks, so all three exercise the same path.
 """
 
@@ -19,12 +20,15 @@ from pipelines.polling.per_scope import (
     status_counts,
     status_rank,
 )
+from pipelines.polling.volume import VolumeOutcome, VolumeSettings, sync_volume
 
 __all__ = [
     "MODES",
     "Cadence",
     "ListingRefused",
     "TickOutcome",
+    "VolumeOutcome",
+    "VolumeSettings",
     "agent_statuses",
     "choose_scopes",
     "landing_frame",
@@ -35,4 +39,5 @@ __all__ = [
     "sends_frame",
     "status_counts",
     "status_rank",
+    "sync_volume",
 ]

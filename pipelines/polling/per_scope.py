@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -23,7 +23,6 @@ from pipelines.warehouse import PiiPolicy, Tick, last_polled, write_tick
 from pipelines.warehouse.sql import fetch_all
 
 OpenDatabase = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
-RATE_WINDOW = timedelta(seconds=60)
 
 
 @dataclass

@@ -4,9 +4,10 @@ Kore.ai is not reachable from the build and demo machines, so the pipeline is de
 and tested against this simulator instead. It is a real HTTP server (standard library only, plus
 PyJWT) that honours the real contract as far as Kore.ai documents it: the ``auth`` JWT header,
 the ``accountId`` header, Kore-shaped error bodies, the per-account rate limit and the optional
-JTI enforcement. Behind it sits a deterministic model of a contact-center roster whose statuses
-can be computed for any instant without simulating from a starting point, so the pipeline's
-polled figures can be checked against the exact truth (``/debug/truth``).
+JTI enforcement. Behind it sits a deterministic model of a small contact centre (contacts
+routed over a roster, one local day at a time) whose statuses can be computed for any instant
+without simulating from a starting point, so the pipeline's polled figures can be checked
+against the exact truth (``/debug/truth``).
 
 Only loopback addresses are used unless the operator explicitly allows otherwise.
 
@@ -16,8 +17,12 @@ The package, walked in dependency order:
 - ``catalogue``: the catalogue's size (``skills``, ``queues``) and the agents' starting
   membership;
 - ``membership``: membership at any instant (changes during a day), filter selection, drift;
+- ``presence``: each agent's shift plan (log-in, breaks, lunch, training, idle spells);
+- ``profile``: each queue's demand (daily shape, handle time, patience);
+- ``contacts``: one local day simulated: arrivals routed over the agents, every status;
 - ``model``: the status model (:class:`Simulator`), its truth timeline and the availability
   answer;
+- ``callvolume`` and ``callvolume_route``: Kore's Contact Volume rows and route;
 - ``listing``: List All Agents and queues/agents, answered from the model;
 - ``faults``: injected failures, the per-request draws and the body mutations;
 - ``config``: :class:`SimulatorConfig`, everything that shapes the tenant and the server;
@@ -35,6 +40,7 @@ from pipelines.simulator.faults import BODY_FAULTS, Faults
 from pipelines.simulator.handler import RATE_LIMIT_MESSAGE
 from pipelines.simulator.membership import MembershipChange
 from pipelines.simulator.model import BUCKETS, Simulator, StatusSpan
+from pipelines.simulator.profile import QueueProfile
 from pipelines.simulator.roster import CHANNELS, QUEUES, SHIFTS, SKILLS, Agent, Shift
 from pipelines.simulator.server import RequestRecord, SimulatorServer, StatusCounts
 
@@ -51,6 +57,7 @@ __all__ = [
     "Catalogue",
     "Faults",
     "MembershipChange",
+    "QueueProfile",
     "RequestRecord",
     "Shift",
     "Simulator",

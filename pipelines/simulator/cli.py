@@ -67,6 +67,30 @@ def _parser() -> argparse.ArgumentParser:
         help="an API scope the app lacks (repeatable): its endpoints answer 403",
     )
     parser.add_argument(
+        "--contact-load",
+        type=float,
+        default=defaults.contact_load,
+        help="multiplies every queue's contact volume (0: no contacts)",
+    )
+    parser.add_argument(
+        "--callvolume-time-unit",
+        choices=("milliseconds", "seconds"),
+        default=defaults.callvolume_time_unit,
+        help="unit of the callvolume answer's times",
+    )
+    parser.add_argument(
+        "--callvolume-history-days",
+        type=int,
+        default=defaults.callvolume_history_days,
+        help="days of contact volume served when a request has no fromTimeStamp",
+    )
+    parser.add_argument(
+        "--callvolume-restate-last",
+        type=int,
+        default=defaults.callvolume_restate_last,
+        help="the last N ended intervals report some contacts late (restated later)",
+    )
+    parser.add_argument(
         "--print-env",
         action="store_true",
         help="also print KORE_CLIENT_SECRET (a simulator-only secret)",
@@ -113,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         drift_agents=args.drift_agents,
         missing_api_scopes=tuple(args.missing_api_scope),
         org_id=args.org_id,
+        contact_load=args.contact_load,
+        callvolume_time_unit=args.callvolume_time_unit,
+        callvolume_history_days=args.callvolume_history_days,
+        callvolume_restate_last=args.callvolume_restate_last,
     )
     stop = threading.Event()
     previous: dict[int, Any] = {}

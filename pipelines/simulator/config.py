@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from pipelines.simulator.faults import Faults
+from pipelines.simulator.profile import QueueProfile
 
-__all__ = ["API_SCOPES", "DEFAULT_ORG_ID", "SimulatorConfig"]
+__all__ = ["API_SCOPES", "CALLVOLUME_TIME_UNITS", "DEFAULT_ORG_ID", "SimulatorConfig"]
 
 # The app's API scopes the simulator knows, by config name -> Kore's display name.
 API_SCOPES: dict[str, str] = {
     "configuration": "Configuration",
     "smartassist_analytics": "SmartAssist Analytics",
+    "wfm_integration": "WFM Integration",
 }
+CALLVOLUME_TIME_UNITS = ("milliseconds", "seconds")
 DEFAULT_ORG_ID = "o-5f3a9c1e-7b2d-5e48-a6c0-d91b4e7f2a63"
 
 
@@ -27,6 +31,13 @@ class SimulatorConfig:
     ``missing_api_scopes`` (names of :data:`API_SCOPES`) are the scopes the app lacks;
     ``rate_clock`` is ``"wall"`` (the rate window follows the monotonic clock) or ``"model"``
     (it follows the model's clock, for tests that drive simulated minutes).
+
+    Contacts: ``contact_load`` multiplies every queue's default volume (0: no contacts);
+    ``queue_profiles`` replaces the default profiles (queues left out get no contacts).
+    The callvolume route serves ``callvolume_history_days`` days back when the request has no
+    ``fromTimeStamp``, at most ``callvolume_page_max`` rows a page, times in
+    ``callvolume_time_unit``; with ``callvolume_restate_last`` = N > 0, some contacts of the
+    last N ended intervals are reported late, so those rows change when fetched again.
     """
 
     agents: int = 200
@@ -52,13 +63,26 @@ class SimulatorConfig:
     missing_api_scopes: tuple[str, ...] = ()
     org_id: str = DEFAULT_ORG_ID
     rate_clock: str = "wall"
+    contact_load: float = 1.0
+    queue_profiles: tuple[QueueProfile, ...] | None = None
+    callvolume_history_days: int = 35
+    callvolume_page_max: int = 100
+    callvolume_time_unit: str = "milliseconds"
+    callvolume_restate_last: int = 0
 
     def validate(self) -> None:
         """Refuse knob values the simulator cannot honour (ValueError)."""
         for name in ("page_size",):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("membership_changes_per_day", "drift_agents"):
+        for name in ("callvolume_history_days", "callvolume_page_max"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if not (math.isfinite(self.contact_load) and self.contact_load >= 0):
+            raise ValueError("contact_load must be a finite number >= 0")
+        if self.callvolume_time_unit not in CALLVOLUME_TIME_UNITS:
+            raise ValueError(f"callvolume_time_unit must be one of {CALLVOLUME_TIME_UNITS}")
+        for name in ("membership_changes_per_day", "drift_agents", "callvolume_restate_last"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         unknown = set(self.missing_api_scopes) - set(API_SCOPES)

@@ -1,7 +1,9 @@
 """The loopback-only ``/debug/*`` endpoints: health, roster, truth, faults and request counts.
 
 Tests and the demo read the simulator's exact truth here (statuses, membership, membership
-changes) and what it served (per status, per endpoint, and a log of every Kore request).
+changes, the contact log ``/debug/truth/contacts``, the final contact volume
+``/debug/truth/volume`` and true arrival rates ``/debug/truth/arrival-rate``) and what it
+served (per status, per endpoint, and a log of every Kore request).
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ def serve_debug(handler: _Handler, method: str, path: str, query: str, raw: byte
             return
         changes = simulator.membership_changes(start, end)
         handler._send_json(200, {"changes": [c.to_dict() for c in changes]})
+    elif path in _CONTACT_TRUTH and method == "GET":
+        _contact_truth(handler, path, params)
     elif path == "/debug/faults" and method == "GET":
         handler._send_json(200, owner.faults_document())
     elif path == "/debug/faults" and method == "POST":
@@ -150,6 +154,40 @@ def serve_debug(handler: _Handler, method: str, path: str, query: str, raw: byte
         handler._send_json(200, {"requests": [r.to_dict() for r in owner.requests_log]})
     else:
         handler._fail(404, f"Not found: {path}")
+
+
+_CONTACT_TRUTH = ("/debug/truth/contacts", "/debug/truth/volume", "/debug/truth/arrival-rate")
+
+
+def _contact_truth(handler: _Handler, path: str, params: dict[str, list[str]]) -> None:
+    """The contact log, the final contact volume rows and a queue's true arrival rate."""
+    simulator = handler.server.owner.simulator
+    try:
+        if path == "/debug/truth/arrival-rate":
+            at = _instant(params, "at") if "at" in params else simulator.now()
+            queue_id = params["queueId"][0]
+            handler._send_json(
+                200,
+                {
+                    "queueId": queue_id,
+                    "at": at.isoformat(),
+                    "perHour": simulator.arrival_rate(queue_id, at),
+                },
+            )
+            return
+        start, end = _instant(params, "start"), _instant(params, "end")
+        if end < start or end - start > _MAX_TRUTH_RANGE:
+            raise ValueError("end must be after start and at most 8 days later")
+    except (KeyError, ValueError) as exc:
+        handler._fail(400, f"bad contact truth query: {exc}")
+        return
+    if path == "/debug/truth/contacts":
+        handler._send_json(200, {"contacts": simulator.contacts(start, end)})
+        return
+    flag = params.get("includeSkills", ["false"])[0].lower() in ("1", "true", "yes")
+    served = params.get("asServed", ["false"])[0].lower() in ("1", "true", "yes")
+    rows = simulator.contact_volume(start, end, flag, as_served=served)
+    handler._send_json(200, {"CallVolumeUpdate": rows})
 
 
 def _by_status(counts: dict[int, int]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from pipelines.simulator.auth import JwtError
+from pipelines.simulator.callvolume_route import serve_callvolume
 from pipelines.simulator.config import API_SCOPES
 from pipelines.simulator.debug import serve_debug
 from pipelines.simulator.faults import FaultDraw, mutate
@@ -49,7 +50,14 @@ _ROUTES: dict[str, tuple[re.Pattern[str], str, str]] = {
         "smartassist_analytics",
     ),
     "queues_agents": (re.compile(_PUBLIC + r"/queues/agents/?$"), "POST", "configuration"),
+    # The analytics family names the account in the path and the bot in the iId header.
+    "callvolume": (
+        re.compile(r"^/agentassist/api/public/analytics/account/([^/]+)/callvolume/?$"),
+        "POST",
+        "wfm_integration",
+    ),
 }
+_ANALYTICS = frozenset({"callvolume"})
 _MAX_BODY_BYTES = 1 << 20
 
 
@@ -170,6 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
                         self._availability(body)
                     elif self._route == "agents":
                         self._listing(match.group(2), url.query)
+                    elif self._route == "callvolume":
+                        serve_callvolume(self, body)
                     else:
                         self._queues_agents(body)
             elif url.path.startswith("/debug/"):
@@ -196,13 +206,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- the availability endpoint -----------------------------------------------------------
 
-    def _admit(self, bot_id: str, api_scope: str) -> bool:
+    def _admit(self, path_id: str, api_scope: str) -> bool:
         """Kore's checks, in order: bot, JWT, account, API scope, then the account's one rate
-        budget (every endpoint counts in the same window). False once refused and answered."""
+        budget (every endpoint counts in the same window). The ``/v1/public/`` family names
+        the bot in the path and the account in the ``accountId`` header; the analytics family
+        the account in the path and the bot in the ``iId`` header. False once refused and
+        answered."""
         owner = self.server.owner
         config = owner.config
-        if bot_id != config.bot_id:
-            self._send_json(404, errors(f"Bot not found: {bot_id}", 404))
+        analytics = self._route in _ANALYTICS
+        if not analytics and path_id != config.bot_id:
+            self._send_json(404, errors(f"Bot not found: {path_id}", 404))
             return False
         token = self.headers.get("auth")
         if not token:
@@ -213,13 +227,15 @@ class _Handler(BaseHTTPRequestHandler):
         except JwtError as exc:
             self._send_json(401, errors(f"error verifying the jwt: {exc}", 401))
             return False
-        account = self.headers.get("accountId")
-        if not account:
-            self._send_json(400, errors("accountId header is required", 400))
+        header, expected = ("iId", config.bot_id) if analytics else ("accountId", config.account_id)
+        value = self.headers.get(header)
+        if not value:
+            self._send_json(400, errors(f"{header} header is required", 400))
             return False
-        if account != config.account_id:
+        if value != expected or (analytics and path_id != config.account_id):
             self._send_json(401, errors("Invalid SDK credentials", 4002))
             return False
+        account = config.account_id
         if api_scope in config.missing_api_scopes:
             msg = f"The app is not authorized for the API scope '{API_SCOPES[api_scope]}'"
             self._send_json(403, errors(msg, 403))

@@ -1,29 +1,34 @@
 """The status model behind the simulator: what each agent is doing at any instant, and the
 availability answer Kore.ai would give for it.
 
-Statuses are generated per agent per shift from a seeded ``random.Random``, so the truth at
-any instant, past or future, is computed directly rather than by simulating from a start. The
+Each local day is simulated on its own, all agents at once (contacts are routed over them,
+:mod:`pipelines.simulator.contacts`), seeded by ``(seed, day)``, so the truth of any instant,
+past or future, costs at most one day's simulation and never a replay from a start. The
 HTTP server answers from it, ``/debug/truth`` and :meth:`Simulator.timeline` expose it as the
-oracle tests compare the pipeline's figures with, and synthetic history writes it to DuckDB.
+oracle tests compare the pipeline's figures with, synthetic history writes it to DuckDB, and
+the contact volume (:mod:`pipelines.simulator.callvolume`) counts the same day's contacts.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import json
-import random
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipelines.coverage.calendar import day_bounds, local_date
+from pipelines.simulator.callvolume import VolumeBook
 from pipelines.simulator.catalogue import assign_membership, make_catalogue
+from pipelines.simulator.contacts import DayResult, Segment, draw_contacts, simulate_day
 from pipelines.simulator.membership import Membership, MembershipBook, MembershipChange
-from pipelines.simulator.roster import SHIFTS, Agent, channel_capacity, make_roster
+from pipelines.simulator.presence import PlanItem, shift_plan
+from pipelines.simulator.profile import INTERVAL_SECONDS, QueueProfile, default_profiles
+from pipelines.simulator.roster import Agent, channel_capacity, make_roster
 
 if TYPE_CHECKING:
     from pipelines.simulator.config import SimulatorConfig
@@ -34,8 +39,7 @@ BUCKETS: tuple[str, ...] = ("AVAILABLE", "BUSY", "OFFLINE", "AWAY")
 
 _FILTER_KEYS = ("skillIds", "queueIds", "agentIds")
 
-# A segment is (start epoch seconds, end epoch seconds, bucket, detail), end exclusive.
-_Segment = tuple[int, int, str, str]
+_CACHED_DAYS = 8
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,10 @@ def as_utc(at: datetime) -> datetime:
 class Simulator:
     """The roster and status model, without HTTP: deterministic for ``(agents, seed)``.
 
-    Statuses are generated per agent per shift from a ``random.Random`` seeded with
-    ``(seed, agent index, shift date)``, so any instant, past or future, costs at most two
-    shift generations, and ``status_at`` and ``timeline`` read the same cached segment lists.
+    Agents' plans are drawn per agent per shift (seeded with ``(seed, agent index, shift
+    date)``) and each local day is simulated once for all agents (seeded with ``(seed,
+    day)``); ``status_at``, ``timeline``, the availability answer and the contact volume all
+    read the same cached :class:`DayResult` (the latest few days are kept).
     """
 
     def __init__(self, config: SimulatorConfig, clock: Callable[[], datetime] | None = None):
@@ -92,10 +97,18 @@ class Simulator:
         self._v1_objects: dict[str, dict[str, Any]] = {
             a.agent_id: a.kore_fields() for a in self.roster
         }
-        # Bounded caches: a poller touches today and yesterday; a backfill walks a few days.
-        size = max(1024, 8 * len(self.roster))
-        self._day_cache = functools.lru_cache(maxsize=size)(self._build_day)
-        self._shift_cache = functools.lru_cache(maxsize=size)(self._build_shift)
+        self.profiles: dict[str, QueueProfile] = (
+            {p.queue_id: p for p in config.queue_profiles}
+            if config.queue_profiles is not None
+            else default_profiles(self.catalogue, self.roster, config.contact_load)
+        )
+        unknown = set(self.profiles) - set(self.catalogue.queues)
+        if unknown:
+            raise ValueError(f"queue_profiles name unknown queue(s) {sorted(unknown)}")
+        # Bounded: a poller touches today and yesterday; a backfill walks day after day.
+        self._days: OrderedDict[date, DayResult] = OrderedDict()
+        self._days_lock = threading.Lock()
+        self._volume = VolumeBook(self)
 
     # ---- roster ------------------------------------------------------------------------------
 
@@ -146,103 +159,93 @@ class Simulator:
 
     # ---- status model ------------------------------------------------------------------------
 
-    def _local_ts(self, day: date, at: dtime, minutes: int = 0) -> int:
-        """Epoch seconds of a local wall-clock time (zoneinfo resolves DST)."""
-        local = datetime.combine(day, at, tzinfo=self.tz) + timedelta(minutes=minutes)
-        return int(local.timestamp())
-
-    def _busy_detail(self, agent: Agent, rng: random.Random) -> str:
-        voice = agent.capacity("voice") > 0
-        chat = agent.capacity("liveChat") > 0 or agent.capacity("messaging") > 0
-        if voice and chat:
-            return "On Call" if rng.random() < 0.6 else "On Chat"
-        return "On Call" if voice else "On Chat"
-
-    def _build_shift(self, index: int, shift_day: date) -> tuple[_Segment, ...]:
-        """Statuses of one agent during the shift that starts on ``shift_day`` (local)."""
-        agent = self.roster[index]
-        rng = random.Random(f"{self.config.seed}:{index}:{shift_day.isoformat()}")
-        if rng.random() < 0.04:  # an occasional day off or sick day
-            return ()
-        shift = SHIFTS[agent.shift]
-        start = self._local_ts(shift_day, shift.start, rng.randint(-10, 10))
-        end_day = shift_day + timedelta(days=1) if shift.end <= shift.start else shift_day
-        end = self._local_ts(end_day, shift.end, rng.randint(-10, 10))
-        hour = 3600
-        # Scheduled breaks, taken when the work in progress finishes.
-        events: list[tuple[int, str, str, int]] = [
-            (start + 2 * hour + rng.randint(-1200, 1200), "AWAY", "Break", rng.randint(600, 900)),
-            (start + 4 * hour + rng.randint(-1800, 1800), "AWAY", "Lunch", rng.randint(1800, 2700)),
-            (start + 6 * hour + rng.randint(0, 2400), "AWAY", "Break", rng.randint(600, 900)),
+    def _plans(self, day: date) -> list[tuple[PlanItem, ...]]:
+        """Every agent's plan items of the shifts touching local ``day``, in time order."""
+        seed, custom = self.config.seed, self.config.custom_status_bucket
+        return [
+            shift_plan(a, day - timedelta(days=1), seed, self.tz, custom)
+            + shift_plan(a, day, seed, self.tz, custom)
+            for a in self.roster
         ]
-        if rng.random() < 0.3:
-            when = start + rng.randint(1 * hour, 7 * hour)
-            events.append((when, "BUSY", "Training", rng.randint(900, 1800)))
-        events.sort()
-        raw: list[tuple[int, str, str]] = []
-        t = start
 
-        def emit(bucket: str, detail: str, duration: int) -> None:
-            nonlocal t
-            raw.append((t, bucket, detail))
-            t += duration
+    def _rates(self, day_start: int, day_end: int) -> dict[str, list[float]]:
+        """Each queue's true rate (per hour) in each 15-minute interval of a day."""
+        steps = range(day_start, day_end, INTERVAL_SECONDS)
+        return {q: [p.rate_at(t, self.tz) for t in steps] for q, p in self.profiles.items()}
 
-        emit("BUSY", "Login Prep", rng.randint(120, 300))
-        while t < end:
-            if events and t >= events[0][0]:
-                _, bucket, detail, duration = events.pop(0)
-                emit(bucket, detail, duration)
-                continue
-            emit("AVAILABLE", "Available", rng.randint(60, 240))
-            if rng.random() < 0.06:
-                emit("AWAY", "Away (Idle)", rng.randint(120, 300))
-                continue
-            emit("BUSY", self._busy_detail(agent, rng), rng.randint(180, 480))
-        segments: list[_Segment] = []
-        custom = self.config.custom_status_bucket
-        for k, (s, bucket, detail) in enumerate(raw):
-            e = raw[k + 1][0] if k + 1 < len(raw) else t
-            e = min(e, end)
-            if s >= e:
-                continue
-            if custom and detail == "Break":
-                bucket = custom
-            segments.append((s, e, bucket, detail))
-        return tuple(segments)
-
-    def _build_day(self, index: int, day: date) -> tuple[tuple[int, ...], tuple[_Segment, ...]]:
-        """Segments covering the local day ``[midnight, next midnight)`` exactly, in UTC."""
+    def _simulate(self, day: date) -> DayResult:
         start, end = day_bounds(day, self.tz)
-        day_start, day_end = int(start.timestamp()), int(end.timestamp())
-        inside: list[_Segment] = []
-        for shift_day in (day - timedelta(days=1), day):
-            for s, e, bucket, detail in self._shift_cache(index, shift_day):
-                s, e = max(s, day_start), min(e, day_end)
-                if s < e:
-                    inside.append((s, e, bucket, detail))
-        inside.sort()
-        segments: list[_Segment] = []
-        cursor = day_start
-        for s, e, bucket, detail in inside:
-            s = max(s, cursor)  # shifts of one agent never overlap; this is belt and braces
-            if s >= e:
-                continue
-            if s > cursor:
-                segments.append((cursor, s, "OFFLINE", "Logged out"))
-            segments.append((s, e, bucket, detail))
-            cursor = e
-        if cursor < day_end:
-            segments.append((cursor, day_end, "OFFLINE", "Logged out"))
-        return tuple(seg[0] for seg in segments), tuple(segments)
+        lo, hi = int(start.timestamp()), int(end.timestamp())
+        contacts = draw_contacts(self.profiles, self._rates(lo, hi), day, lo, self.config.seed)
+        return simulate_day(
+            day_start=lo,
+            day_end=hi,
+            roster=self.roster,
+            plans=self._plans(day),
+            catalogue=self.catalogue,
+            membership=self.book.at(start),
+            changes=self.book.changes(start, end),
+            contacts=contacts,
+        )
 
-    def _segment_at(self, index: int, at: datetime) -> _Segment:
+    def day(self, day: date) -> DayResult:
+        """The simulated local ``day`` (cached, the latest few days): segments and contacts."""
+        with self._days_lock:
+            result = self._days.get(day)
+            if result is None:
+                result = self._simulate(day)
+                self._days[day] = result
+                while len(self._days) > _CACHED_DAYS:
+                    self._days.popitem(last=False)
+            self._days.move_to_end(day)
+            return result
+
+    # ---- contacts: the truth of demand ------------------------------------------------------
+
+    def arrival_rate(self, queue_id: str, at: datetime) -> float:
+        """True mean arrivals per hour of a queue at ``at`` (the profile before Poisson noise);
+        0 for a queue without contacts. KeyError for a queue not in the catalogue."""
+        if queue_id not in self.catalogue.queues:
+            raise KeyError(queue_id)
+        profile = self.profiles.get(queue_id)
+        return 0.0 if profile is None else profile.rate_at(as_utc(at).timestamp(), self.tz)
+
+    def contacts(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The contact log: contacts arriving in ``[start, end)``, in arrival order, with
+        their outcome (``agentId`` None and ``abandonedAt`` set for an abandoned one)."""
+        start, end = as_utc(start), as_utc(end)
+        out: list[dict[str, Any]] = []
+        day = local_date(start, self.tz)
+        lo, hi = start.timestamp(), end.timestamp()
+        while day <= local_date(end, self.tz):
+            for c in self.day(day).contacts:
+                if lo <= c.arrival < hi:
+                    out.append(c.document(self.roster))
+            day += timedelta(days=1)
+        return out
+
+    def contact_volume(
+        self,
+        start: datetime,
+        end: datetime,
+        include_skills: bool = False,
+        *,
+        as_served: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The documented ``CallVolumeUpdate`` rows of intervals starting in ``[start, end)``
+        that ended by now, as the callvolume route serves them (``as_served=False``: final
+        figures, without late reporting; see :mod:`pipelines.simulator.callvolume`)."""
+        return self._volume.rows(as_utc(start), as_utc(end), include_skills, as_served=as_served)
+
+    def _segment_at(self, index: int, at: datetime) -> Segment:
         at = as_utc(at)
         ts = at.timestamp()
         day = local_date(at, self.tz)
-        starts, segments = self._day_cache(index, day)
+        result = self.day(day)
+        starts, segments = result.starts[index], result.segments[index]
         k = bisect.bisect_right(starts, ts) - 1
         if k < 0:  # only if the local date and the bounds disagree at a DST edge
-            starts, segments = self._day_cache(index, day - timedelta(days=1))
+            segments = self.day(day - timedelta(days=1)).segments[index]
             k = len(segments) - 1
         return segments[k]
 
@@ -280,7 +283,8 @@ class Simulator:
         for agent in agents:
             merged: list[list[Any]] = []  # [start_ts, end_ts, bucket, detail]
             for day in days:
-                starts, segments = self._day_cache(agent.index, day)
+                result = self.day(day)
+                starts, segments = result.starts[agent.index], result.segments[agent.index]
                 if not segments or segments[-1][1] <= start_ts or segments[0][0] >= end_ts:
                     continue
                 k = max(bisect.bisect_right(starts, start_ts) - 1, 0)

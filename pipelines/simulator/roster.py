@@ -191,30 +191,25 @@ def channel_capacity(
 ) -> dict[str, dict[str, Any]]:
     """Capacity per channel, consistent with the status the agent is in.
 
-    BUSY agents use capacity on an enabled channel and have none free; AVAILABLE agents have
-    free capacity on every enabled channel; OFFLINE and AWAY agents have none free.
-    ``seg_start`` (epoch seconds the status began) varies the digital channels' load.
+    One contact at a time (no chat concurrency): an agent handling one ("On Call" or "On
+    Chat") uses one unit of that channel and has nothing free anywhere; AVAILABLE agents have
+    every enabled channel free; other BUSY statuses (Training, Login Prep) and OFFLINE and
+    AWAY use and offer none. So ``usedCapacity > 0`` exactly when the agent handles a
+    contact, and the concurrency it shows is the true one, 1. ``seg_start`` is kept for
+    callers; capacity no longer varies with it.
     """
+    del seg_start
     used: dict[str, int] = dict.fromkeys(CHANNELS, 0)
     free: dict[str, int] = dict.fromkeys(CHANNELS, 0)
     totals = dict(agent.channels)
     if bucket == "AVAILABLE":
-        for n, channel in enumerate(CHANNELS):
-            total = totals.get(channel, 0)
-            if total:
-                # Digital channels may already hold a conversation or two, never all.
-                busy = 0 if channel == "voice" else (seg_start // 60 + agent.index + n) % total
-                used[channel], free[channel] = busy, total - busy
-    elif bucket == "BUSY":
+        free = {channel: totals.get(channel, 0) for channel in CHANNELS}
+    elif bucket == "BUSY" and detail in ("On Call", "On Chat"):
         if detail == "On Call":
             channel = "voice"
-        elif detail == "On Chat":
+        else:
             channel = "liveChat" if totals.get("liveChat") else "messaging"
-        else:  # custom Busy statuses block the agent's primary channel
-            channel = "voice" if totals.get("voice") else "liveChat"
-            if not totals.get(channel):
-                channel = "messaging"
-        used[channel] = totals.get(channel, 0)
+        used[channel] = min(1, totals.get(channel, 0))
     return {
         channel: {
             "isEnabled": totals.get(channel, 0) > 0,

@@ -48,7 +48,8 @@ class StatusCounts(dict[int, int]):
 class RequestRecord:
     """One answered Kore API request: when (model clock and wall clock), what, and the status.
 
-    ``route`` is ``availability``, ``agents`` (List All Agents) or ``queues_agents``.
+    ``route`` is ``availability``, ``agents`` (List All Agents), ``queues_agents`` or
+    ``callvolume`` (Contact Volume).
     """
 
     at: datetime

@@ -24,7 +24,6 @@ from pipelines.warehouse.ticks import (
     LANDING_COLUMNS,
     Tick,
     last_polled,
-    recent_sends,
     scopes_frame,
     write_tick,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "members_at",
     "migrate",
     "open_with_retry",
-    "recent_sends",
     "record_drift",
     "registered",
     "scopes_frame",

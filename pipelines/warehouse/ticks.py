@@ -27,7 +27,6 @@ __all__ = [
     "REQUEST_LOG_RETENTION",
     "Tick",
     "last_polled",
-    "recent_sends",
     "scopes_frame",
     "write_tick",
 ]
@@ -180,7 +179,7 @@ def landing_batches(
     """The landing rows as raw_responses rows without the body, and their bodies, in batches
     of at most :data:`BATCH_BODY_CHARS` of body text (a larger answer is a batch of its own).
 
-    A body may arrive packed (bytes, :func:`pipelines.kore.availability.pack`); it is
+    A body may arrive packed (bytes, :func:`pipelines.packed.pack`); it is
     unpacked, and its contact data protected by ``policy``, only when its batch is made, so a
     tick's write holds one batch of text at a time, not every answer.
     """
@@ -208,14 +207,6 @@ def _batch(rows: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> pd.DataFrame:
     batch.insert(0, "tick_id", tick.tick_id)
     batch.insert(2, "account_id", tick.account_id)
     return batch
-
-
-def recent_sends(
-    con: duckdb.DuckDBPyConnection, account_id: str, since: datetime
-) -> list[datetime]:
-    """Send times already spent from the account's per-minute budget, by any process."""
-    rows = fetch_all(con, "ingest/recent_sends.sql", account_id=account_id, since=since)
-    return [row[0] for row in rows]
 
 
 def last_polled(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:

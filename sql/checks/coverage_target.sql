@@ -1,5 +1,6 @@
--- Per scope: intervals judged (requirement and observation both present), intervals unmet,
--- and the worst cells (most negative gap first). Parameter: $day.
+-- Per scope: intervals judged (a requirement, observed time, not a future cell: met IS NOT
+-- NULL), intervals unmet (on-queue agents below the on-queue requirement), and the unmet
+-- cells, most negative net staffing first. Parameter: $day.
 SELECT
     scope_key,
     count(met) AS judged,
@@ -10,9 +11,10 @@ SELECT
             local_start := strftime(local_start, '%Y-%m-%d %H:%M'),
             interval_start := strftime(interval_start, '%Y-%m-%dT%H:%M:%SZ'),
             required := required_agents,
-            available := available,
-            gap := gap)
-         ORDER BY gap, interval_start) FILTER (WHERE NOT met) AS unmet_cells
+            on_queue := on_queue,
+            idle_available := idle_available,
+            net_staffing := net_staffing)
+         ORDER BY net_staffing, interval_start) FILTER (WHERE NOT met) AS unmet_cells
 FROM coverage_vs_requirement
 WHERE day = $day
 GROUP BY scope_key

@@ -102,9 +102,8 @@ FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone) 
 LEFT JOIN cells AS c
   ON c.scope_key = g.scope_key AND c.i = g.i;
 
--- Long form: agent-seconds per status per cell, every status kept (custom ones too).
-INSERT INTO coverage_status_intervals
-    (day, scope_key, interval_start, status, avg_agents, agent_seconds)
+-- Agent-microseconds per cell, status and busy_productive flag (NULL except for BUSY).
+CREATE OR REPLACE TEMP TABLE coverage_status_cells_work AS
 WITH bounds AS (
     SELECT
         epoch_us($day_start) AS start_us,
@@ -115,6 +114,7 @@ span_cells AS (
     SELECT
         s.scope_key,
         s.status,
+        s.busy_productive,
         s.i,
         least(s.to_us, b.start_us + (s.i + 1) * b.step_us, b.end_us)
             - greatest(s.from_us, b.start_us + s.i * b.step_us) AS overlap_us
@@ -122,22 +122,30 @@ span_cells AS (
         SELECT
             scope_key,
             status,
+            busy_productive,
             from_us,
             to_us,
             unnest(range((from_us - b.start_us) // b.step_us,
                          (to_us - 1 - b.start_us) // b.step_us + 1)) AS i
         FROM (
-            SELECT scope_key, status, epoch_us(span_start) AS from_us, epoch_us(span_end) AS to_us
+            SELECT
+                scope_key,
+                status,
+                busy_productive,
+                epoch_us(span_start) AS from_us,
+                epoch_us(span_end) AS to_us
             FROM agent_status_spans
             WHERE day = $day
         ), bounds AS b
     ) AS s, bounds AS b
-),
-status_cells AS (
-    SELECT scope_key, i, status, sum(overlap_us) AS agent_us
-    FROM span_cells
-    GROUP BY scope_key, i, status
 )
+SELECT scope_key, i, status, busy_productive, sum(overlap_us) AS agent_us
+FROM span_cells
+GROUP BY ALL;
+
+-- Long form: agent-seconds per status per cell, every status kept (custom ones too).
+INSERT INTO coverage_status_intervals
+    (day, scope_key, interval_start, status, avg_agents, agent_seconds)
 SELECT
     $day AS day,
     c.scope_key,
@@ -145,7 +153,11 @@ SELECT
     s.status,
     s.agent_us / c.observed_us AS avg_agents,
     s.agent_us / 1e6 AS agent_seconds
-FROM status_cells AS s
+FROM (
+    SELECT scope_key, i, status, sum(agent_us) AS agent_us
+    FROM coverage_status_cells_work
+    GROUP BY scope_key, i, status
+) AS s
 JOIN coverage_cells_work AS c
   ON c.scope_key = s.scope_key AND c.i = s.i
 WHERE c.observed_us > 0;
@@ -155,21 +167,31 @@ WHERE c.observed_us > 0;
 INSERT INTO coverage_intervals
     (day, scope_key, interval_start, interval_end, local_start, observed_seconds,
      observed_share, avg_available, avg_busy, avg_away, avg_offline, avg_other, staffed,
-     min_available, max_available, occupancy, zero_available_share, observations)
+     min_available, max_available, occupancy, zero_available_share, observations,
+     avg_busy_productive, avg_busy_other, avg_on_queue, avg_logged_in, shrinkage,
+     busy_capacity_known)
 WITH per_status AS (
     SELECT
         scope_key,
-        interval_start,
-        sum(agent_seconds) FILTER (WHERE status = 'AVAILABLE') AS available_s,
-        sum(agent_seconds) FILTER (WHERE status = 'BUSY') AS busy_s,
-        sum(agent_seconds) FILTER (WHERE status = 'AWAY') AS away_s,
-        sum(agent_seconds) FILTER (WHERE status = 'OFFLINE') AS offline_s,
-        sum(agent_seconds) FILTER (
+        i,
+        sum(agent_us) FILTER (WHERE status = 'AVAILABLE') / 1e6 AS available_s,
+        sum(agent_us) FILTER (WHERE status = 'BUSY') / 1e6 AS busy_s,
+        -- productive BUSY: used capacity on some channel, or no capacity data (unknown)
+        sum(agent_us) FILTER (
+            WHERE status = 'BUSY' AND coalesce(busy_productive, true)
+        ) / 1e6 AS busy_productive_s,
+        sum(agent_us) FILTER (WHERE status = 'BUSY' AND NOT busy_productive) / 1e6 AS busy_other_s,
+        sum(agent_us) FILTER (
+            WHERE status = 'BUSY' AND busy_productive IS NOT NULL
+        ) / 1e6 AS busy_known_s,
+        sum(agent_us) FILTER (WHERE status = 'AWAY') / 1e6 AS away_s,
+        sum(agent_us) FILTER (WHERE status = 'OFFLINE') / 1e6 AS offline_s,
+        sum(agent_us) FILTER (
             WHERE status NOT IN ('AVAILABLE', 'BUSY', 'AWAY', 'OFFLINE')
-        ) AS other_s
-    FROM coverage_status_intervals
-    WHERE day = $day
-    GROUP BY scope_key, interval_start
+        ) / 1e6 AS other_s,
+        sum(agent_us) FILTER (WHERE status <> 'OFFLINE') / 1e6 AS logged_in_s
+    FROM coverage_status_cells_work
+    GROUP BY scope_key, i
 ),
 figures AS (
     SELECT
@@ -189,10 +211,14 @@ figures AS (
         coalesce(p.away_s, 0) AS away_s,
         coalesce(p.offline_s, 0) AS offline_s,
         coalesce(p.other_s, 0) AS other_s,
+        coalesce(p.busy_productive_s, 0) AS busy_productive_s,
+        coalesce(p.busy_other_s, 0) AS busy_other_s,
+        coalesce(p.busy_known_s, 0) AS busy_known_s,
+        coalesce(p.logged_in_s, 0) AS logged_in_s,
         c.observed_us
     FROM coverage_cells_work AS c
     LEFT JOIN per_status AS p
-      ON p.scope_key = c.scope_key AND p.interval_start = c.interval_start
+      ON p.scope_key = c.scope_key AND p.i = c.i
 )
 SELECT
     $day AS day,
@@ -213,7 +239,17 @@ SELECT
     CASE WHEN observed AND available_s + busy_s > 0
          THEN busy_s / (available_s + busy_s) END AS occupancy,
     CASE WHEN observed THEN zero_available_us / observed_us END AS zero_available_share,
-    observations
+    observations,
+    CASE WHEN observed THEN busy_productive_s / observed_seconds END AS avg_busy_productive,
+    CASE WHEN observed THEN busy_other_s / observed_seconds END AS avg_busy_other,
+    CASE WHEN observed THEN (available_s + busy_productive_s) / observed_seconds END
+        AS avg_on_queue,
+    CASE WHEN observed THEN logged_in_s / observed_seconds END AS avg_logged_in,
+    CASE WHEN observed AND logged_in_s > 0
+         THEN 1 - (available_s + busy_productive_s) / logged_in_s END AS shrinkage,
+    CASE WHEN observed AND busy_s > 0 THEN busy_known_s / busy_s END AS busy_capacity_known
 FROM figures;
+
+DROP TABLE coverage_status_cells_work;
 
 DROP TABLE coverage_cells_work;

@@ -58,17 +58,54 @@ FROM answers AS a
 CROSS JOIN scopes AS s
 WHERE s.kind = 'agents';
 
+-- Whether an agent was handling contacts at a tick, from channel_capacity (filled per tick
+-- and agent by sql/ingest/agents.sql from the answer's channelCapacity): true when some
+-- channel had used capacity > 0, false when capacity data came and none was used, and no
+-- row (read as NULL: unknown) when no used capacity was reported. A tick's agents are all
+-- observed within its deadline (seconds), so the hour of margin only bounds the scan.
+CREATE OR REPLACE TEMP MACRO coverage_busy_capacity(lookback_start, day_end)
+AS TABLE
+SELECT tick_id, agent_id, bool_or(used_capacity > 0) AS productive
+FROM channel_capacity
+WHERE observed_at >= lookback_start - INTERVAL 1 HOUR
+  AND observed_at < day_end + INTERVAL 1 HOUR
+  AND used_capacity IS NOT NULL
+GROUP BY tick_id, agent_id;
+
+-- The stored snapshots of the period, each BUSY row with busy_productive (NULL for every
+-- other status, and for BUSY without capacity data). channel_capacity is per tick and agent,
+-- so the flag of a membership-mode 'all' row holds in every scope it is expanded to.
+CREATE OR REPLACE TEMP MACRO coverage_snapshots(lookback_start, day_end)
+AS TABLE
+SELECT
+    s.tick_id,
+    s.scope_key,
+    s.observed_at,
+    s.agent_id,
+    s.user_id,
+    s.status,
+    CASE WHEN s.status = 'BUSY' THEN c.productive END AS busy_productive
+FROM snapshots AS s
+LEFT JOIN coverage_busy_capacity(lookback_start, day_end) AS c
+  ON c.tick_id = s.tick_id AND c.agent_id = s.agent_id
+WHERE s.observed_at >= lookback_start AND s.observed_at < day_end;
+
 -- Every agent listing of the period: the snapshots as stored (per-scope answers, and the
 -- 'all' answers of both modes) plus each membership-mode 'all' listing once per scope of the
--- scopes table the agent was a member of at observed_at. Columns as in snapshots.
+-- scopes table the agent was a member of at observed_at. Columns as in snapshots, plus
+-- busy_productive (coverage_snapshots).
 CREATE OR REPLACE TEMP MACRO coverage_observations(lookback_start, day_end)
 AS TABLE
-SELECT scope_key, observed_at, agent_id, user_id, status
-FROM snapshots
-WHERE observed_at >= lookback_start AND observed_at < day_end
+-- Inlined into each branch: materializing every listing of the period once measured slower
+-- than reading it three times with the branches' filters pushed down.
+WITH listed AS NOT MATERIALIZED (
+    SELECT * FROM coverage_snapshots(lookback_start, day_end)
+)
+SELECT scope_key, observed_at, agent_id, user_id, status, busy_productive
+FROM listed
 UNION ALL
-SELECT m.scope_key, s.observed_at, s.agent_id, s.user_id, s.status
-FROM snapshots AS s
+SELECT m.scope_key, s.observed_at, s.agent_id, s.user_id, s.status, s.busy_productive
+FROM listed AS s
 JOIN ticks AS t
   ON t.tick_id = s.tick_id
 JOIN membership AS m
@@ -80,19 +117,15 @@ SEMI JOIN scopes AS sc
   ON sc.scope_key = m.scope_key
 WHERE t.mode = 'membership'
   AND s.scope_key = 'all'
-  AND s.observed_at >= lookback_start
-  AND s.observed_at < day_end
 UNION ALL
-SELECT sc.scope_key, s.observed_at, s.agent_id, s.user_id, s.status
-FROM snapshots AS s
+SELECT sc.scope_key, s.observed_at, s.agent_id, s.user_id, s.status, s.busy_productive
+FROM listed AS s
 JOIN ticks AS t
   ON t.tick_id = s.tick_id
 JOIN scopes AS sc
   ON sc.kind = 'agents' AND list_contains(sc.agent_ids, s.agent_id)
 WHERE t.mode = 'membership'
-  AND s.scope_key = 'all'
-  AND s.observed_at >= lookback_start
-  AND s.observed_at < day_end;
+  AND s.scope_key = 'all';
 
 -- Observation windows: each successful poll of a scope at t opens [t, window_end) with
 -- window_end = min(next successful poll of the scope, t + max_gap). Two successful responses

@@ -9,13 +9,18 @@
 -- that date, and start_minute <= local minute of day < end_minute. On a spring-forward day
 -- the skipped hour has no cells, so nothing matches it; on a fall-back day both cells of
 -- the repeated hour match. Among matching rules the lowest priority wins; equal priorities
--- are settled by: a dated rule before a weekday rule, 'target' before 'erlang_c', the
--- narrower rule, the later-starting rule, the larger requirement.
+-- are settled by: a dated rule before a weekday rule, 'target' before any computed source,
+-- the narrower rule, the later-starting rule, the larger requirement.
+--
+-- required_agents is the ON-QUEUE requirement (before shrinkage); scheduled_required the heads
+-- to schedule given planned shrinkage (NULL when none is known) and service_level_expected
+-- what the requirement is expected to reach (NULL for targets): both carried from the rule.
 
 DELETE FROM staffing_requirements WHERE day = $day;
 
 INSERT INTO staffing_requirements
-    (day, scope_key, interval_start, local_start, required_agents, source)
+    (day, scope_key, interval_start, local_start, required_agents, source, scheduled_required,
+     service_level_expected)
 WITH rules AS (
     SELECT
         CAST(scope_key AS VARCHAR) AS scope_key,
@@ -25,7 +30,9 @@ WITH rules AS (
         CAST(end_minute AS INTEGER) AS end_minute,
         CAST(required_agents AS DOUBLE) AS required_agents,
         CAST(source AS VARCHAR) AS source,
-        CAST(priority AS INTEGER) AS priority
+        CAST(priority AS INTEGER) AS priority,
+        CAST(scheduled_required AS DOUBLE) AS scheduled_required,
+        CAST(service_level_expected AS DOUBLE) AS service_level_expected
     FROM coverage_rules_input
 ),
 cells AS (
@@ -44,7 +51,9 @@ SELECT
     c.interval_start,
     c.local_start,
     r.required_agents,
-    r.source
+    r.source,
+    r.scheduled_required,
+    r.service_level_expected
 FROM cells AS c
 JOIN rules AS r
   ON r.scope_key = c.scope_key

@@ -12,14 +12,19 @@
 -- Definition: an agent listed with status s at a successful poll t of scope S holds s over
 -- t's window [t, min(next successful poll of S, t + max gap)); windows of one status at
 -- consecutive polls that touch are merged into one span; spans are clipped to the day.
+-- A BUSY listing also carries busy_productive (used capacity on some channel at that tick:
+-- true / false / NULL unknown, macro coverage_snapshots): BUSY with another flag is another
+-- "status" here, so spans split where the flag changes. Among two BUSY listings of one
+-- answer instant, productive wins over unknown over non-productive.
 --
 -- How (one sort of one integer per snapshot row, then work on run boundaries only):
 -- 1. Number ALL polls of the period with pos, ordered by (scope, time): consecutive
 --    (pos + 1) exactly when one poll's window reaches the next poll of the same scope; every
 --    gap longer than the maximum, and every change of scope, skips a number. pos alone
 --    therefore names a poll (scope and time).
--- 2. Code statuses by precedence (1 = BUSY, 2 = AVAILABLE, 3 = AWAY, then other statuses
---    alphabetically, OFFLINE last) and number the agents, so the big sort runs on integers.
+-- 2. Code (status, flag) pairs by precedence (BUSY productive, unknown, non-productive,
+--    then AVAILABLE, AWAY, other statuses alphabetically, OFFLINE last) and number the
+--    agents, so the big sort runs on integers.
 -- 3. Give every snapshot row one integer key k = (agent * m + pos) * c + code - 1, with m
 --    larger than any pos and c the number of statuses (session variables set from the small
 --    tables of steps 1-2, so they are constants of the big statement; when every k fits a
@@ -56,32 +61,39 @@ FROM (
 )
 WINDOW by_all AS (ORDER BY scope_key, observed_at);
 
--- One scan: every (scope, agent, status) listed in the period with its largest user id, the
--- agent's number and the status's code.
+-- One scan: every (scope, agent, status, flag) listed in the period with its largest user
+-- id, the agent's number and the pair's code. flag: 1 = productive BUSY, 2 = non-productive
+-- BUSY, 0 = unknown or not BUSY (an integer, so the joins below stay plain equi-joins).
 CREATE OR REPLACE TEMP TABLE coverage_span_listed AS
 WITH listed AS (
-    SELECT scope_key, agent_id, status, max(user_id) AS user_id
+    SELECT
+        scope_key,
+        agent_id,
+        status,
+        CASE busy_productive WHEN true THEN 1 WHEN false THEN 2 ELSE 0 END AS flag,
+        max(user_id) AS user_id
     FROM coverage_observations($lookback_start, $day_end)
-    GROUP BY scope_key, agent_id, status
+    GROUP BY ALL
 ),
 status_codes AS (
     SELECT
         status,
+        flag,
         CAST(row_number() OVER (
-            ORDER BY status_rank(status), status
+            ORDER BY status_rank(status), status, CASE flag WHEN 1 THEN 0 WHEN 0 THEN 1 ELSE 2 END
         ) AS BIGINT) AS code
-    FROM (SELECT DISTINCT status FROM listed)
+    FROM (SELECT DISTINCT status, flag FROM listed)
 ),
 agents AS (
     SELECT agent_id, CAST(row_number() OVER () AS BIGINT) AS agent
     FROM (SELECT DISTINCT agent_id FROM listed)
 )
-SELECT l.scope_key, l.agent_id, l.status, l.user_id, a.agent, c.code
+SELECT l.scope_key, l.agent_id, l.status, l.flag, l.user_id, a.agent, c.code
 FROM listed AS l
 JOIN agents AS a
   ON a.agent_id = l.agent_id
 JOIN status_codes AS c
-  ON c.status = l.status;
+  ON c.status = l.status AND c.flag = l.flag;
 
 SET VARIABLE coverage_span_m = (SELECT coalesce(max(pos), 0) + 2 FROM coverage_span_polls);
 
@@ -94,7 +106,8 @@ SET VARIABLE coverage_span_narrow = (
 );
 
 INSERT INTO agent_status_spans
-    (day, scope_key, agent_id, user_id, status, span_start, span_end, observations)
+    (day, scope_key, agent_id, user_id, status, busy_productive, span_start, span_end,
+     observations)
 WITH coded AS (
     SELECT
         (a.agent * getvariable('coverage_span_m') + p.pos) * getvariable('coverage_span_c')
@@ -102,12 +115,13 @@ WITH coded AS (
     FROM coverage_observations($lookback_start, $day_end) AS s
     JOIN coverage_span_polls AS p
       ON p.scope_key = s.scope_key AND p.observed_at = s.observed_at
-    -- agent depends on agent_id only and code on status only: two one-key joins with tiny
-    -- build sides are cheaper than one three-key join (every row's triple is listed).
+    -- agent depends on agent_id only and code on (status, flag) only: two joins with tiny
+    -- build sides are cheaper than one four-key join (every row's quadruple is listed).
     JOIN (SELECT DISTINCT agent_id, agent FROM coverage_span_listed) AS a
       ON a.agent_id = s.agent_id
-    JOIN (SELECT DISTINCT status, code FROM coverage_span_listed) AS l
+    JOIN (SELECT DISTINCT status, flag, code FROM coverage_span_listed) AS l
       ON l.status = s.status
+     AND l.flag = CASE s.busy_productive WHEN true THEN 1 WHEN false THEN 2 ELSE 0 END
 ),
 ordered AS (
     -- The one big sort; only one branch survives planning.
@@ -201,7 +215,11 @@ members AS (
     GROUP BY scope_key, agent
 ),
 status_codes AS (
-    SELECT DISTINCT status, code FROM coverage_span_listed
+    SELECT DISTINCT
+        status,
+        CASE flag WHEN 1 THEN true WHEN 2 THEN false END AS busy_productive,
+        code
+    FROM coverage_span_listed
 ),
 started AS MATERIALIZED (
     SELECT r.*, fp.scope_key, fp.observed_at
@@ -215,6 +233,7 @@ SELECT
     m.agent_id,
     m.user_id,
     c.status,
+    c.busy_productive,
     greatest(r.observed_at, $day_start) AS span_start,
     least(lp.window_end, $day_end) AS span_end,
     r.observations

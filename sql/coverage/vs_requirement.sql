@@ -1,15 +1,23 @@
 -- Rebuild one day of coverage_vs_requirement and coverage_daily_summary from
--- coverage_intervals and staffing_requirements of that day. Parameter: $day (DATE).
+-- coverage_intervals, staffing_requirements and staffing_schedules of that day.
+-- Parameters: $day (DATE), $now (TIMESTAMPTZ: the build's "now"; cells starting at or after
+-- it are future cells, never judged).
+--
+-- Net staffing compares like with like: required ON-QUEUE agents (before shrinkage) against
+-- actual on-queue agents (avg_on_queue = AVAILABLE + productive BUSY, time-weighted over the
+-- observed part of the cell). A cell is JUDGED when it has a requirement, observed time and
+-- is not a future cell; met is NULL for every other cell.
 
 DELETE FROM coverage_vs_requirement WHERE day = $day;
 
 DELETE FROM coverage_daily_summary WHERE day = $day;
 
--- Per grid cell. available is avg_available (time-weighted over the observed part); met is
--- NULL when the cell has no requirement or no observed time.
+-- Per grid cell. gap stays for old readers and equals net_staffing; available stays and
+-- equals idle_available (avg_available: idle agents, spare capacity).
 INSERT INTO coverage_vs_requirement
     (day, scope_key, interval_start, local_start, required_agents, staffed, available, gap,
-     met, observed_share)
+     met, observed_share, on_queue, idle_available, logged_in, scheduled, net_staffing,
+     requirement_source, is_future)
 SELECT
     c.day,
     c.scope_key,
@@ -18,21 +26,32 @@ SELECT
     r.required_agents,
     c.staffed,
     c.avg_available AS available,
-    c.avg_available - r.required_agents AS gap,
-    c.avg_available >= r.required_agents AS met,
-    c.observed_share
+    c.avg_on_queue - r.required_agents AS gap,
+    CASE WHEN c.interval_start < $now THEN c.avg_on_queue >= r.required_agents END AS met,
+    c.observed_share,
+    c.avg_on_queue AS on_queue,
+    c.avg_available AS idle_available,
+    c.avg_logged_in AS logged_in,
+    s.scheduled_agents AS scheduled,
+    c.avg_on_queue - r.required_agents AS net_staffing,
+    r.source AS requirement_source,
+    c.interval_start >= $now AS is_future
 FROM coverage_intervals AS c
 LEFT JOIN (SELECT * FROM staffing_requirements WHERE day = $day) AS r
   ON r.scope_key = c.scope_key AND r.interval_start = c.interval_start
+LEFT JOIN (SELECT * FROM staffing_schedules WHERE day = $day) AS s
+  ON s.scope_key = c.scope_key AND s.interval_start = c.interval_start
 WHERE c.day = $day;
 
--- Per scope. shortfall_agent_hours adds (required - available) x interval hours over cells
--- that are both required and observed and fall short; worst_gap is the smallest gap (the
--- most negative), the earliest cell on ties.
+-- Per scope. Every average, the shortfall and surplus and the worst cell are over the SAME
+-- set: the judged cells (met IS NOT NULL). shortfall_agent_hours adds max(required -
+-- on_queue, 0) x cell hours, surplus_agent_hours max(on_queue - required, 0) x cell hours;
+-- worst_gap is the smallest net staffing, the earliest cell on ties.
 INSERT INTO coverage_daily_summary
     (day, scope_key, intervals, intervals_observed, intervals_with_requirement, intervals_met,
      share_met, shortfall_agent_hours, worst_interval_start, worst_local_start, worst_gap,
-     avg_available, avg_required)
+     avg_available, avg_required, intervals_judged, avg_on_queue, avg_idle_available,
+     avg_net_staffing, avg_scheduled, surplus_agent_hours)
 SELECT
     $day AS day,
     v.scope_key,
@@ -42,19 +61,31 @@ SELECT
     count(*) FILTER (WHERE v.met) AS intervals_met,
     CASE WHEN count(v.met) > 0
          THEN (count(*) FILTER (WHERE v.met)) / count(v.met) END AS share_met,
-    coalesce(sum(
-        greatest(v.required_agents - v.available, 0)
-        * (epoch_us(c.interval_end) - epoch_us(c.interval_start)) / 3600e6
-    ), 0) AS shortfall_agent_hours,
+    coalesce(sum(greatest(v.required_agents - v.on_queue, 0) * c.hours)
+        FILTER (WHERE v.met IS NOT NULL), 0) AS shortfall_agent_hours,
     arg_min(v.interval_start, struct_pack(g := v.gap, t := v.interval_start))
-        FILTER (WHERE v.gap IS NOT NULL) AS worst_interval_start,
+        FILTER (WHERE v.met IS NOT NULL) AS worst_interval_start,
     arg_min(v.local_start, struct_pack(g := v.gap, t := v.interval_start))
-        FILTER (WHERE v.gap IS NOT NULL) AS worst_local_start,
-    min(v.gap) AS worst_gap,
-    avg(v.available) AS avg_available,
-    avg(v.required_agents) AS avg_required
+        FILTER (WHERE v.met IS NOT NULL) AS worst_local_start,
+    min(v.gap) FILTER (WHERE v.met IS NOT NULL) AS worst_gap,
+    avg(v.available) FILTER (WHERE v.met IS NOT NULL) AS avg_available,
+    avg(v.required_agents) FILTER (WHERE v.met IS NOT NULL) AS avg_required,
+    count(v.met) AS intervals_judged,
+    avg(v.on_queue) FILTER (WHERE v.met IS NOT NULL) AS avg_on_queue,
+    avg(v.idle_available) FILTER (WHERE v.met IS NOT NULL) AS avg_idle_available,
+    avg(v.net_staffing) FILTER (WHERE v.met IS NOT NULL) AS avg_net_staffing,
+    avg(v.scheduled) FILTER (WHERE v.met IS NOT NULL) AS avg_scheduled,
+    coalesce(sum(greatest(v.on_queue - v.required_agents, 0) * c.hours)
+        FILTER (WHERE v.met IS NOT NULL), 0) AS surplus_agent_hours
 FROM coverage_vs_requirement AS v
-JOIN coverage_intervals AS c
-  ON c.day = v.day AND c.scope_key = v.scope_key AND c.interval_start = v.interval_start
-WHERE v.day = $day AND c.day = $day
+JOIN (
+    SELECT
+        scope_key,
+        interval_start,
+        (epoch_us(interval_end) - epoch_us(interval_start)) / 3600e6 AS hours
+    FROM coverage_intervals
+    WHERE day = $day
+) AS c
+  ON c.scope_key = v.scope_key AND c.interval_start = v.interval_start
+WHERE v.day = $day
 GROUP BY v.scope_key;

@@ -855,11 +855,20 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
         "09:45",
         "10:00",
     ]
-    # available / gap / met per cell: 2 / 0 / met; 1 / -1 / not; 3 / +1 / met;
-    # 1.3333 / -0.6667 / not; unobserved 10:00: NULL / NULL / NULL.
-    expected = [(2.0, 0.0, True), (1.0, -1.0, False), (3.0, 1.0, True), (4 / 3, -2 / 3, False)]
-    for found, (available, gap, met) in zip(cells, expected, strict=False):
+    # Net staffing judges ON-QUEUE agents (AVAILABLE + productive BUSY; x's BUSY at 09:55 has
+    # no capacity data, so it counts as productive): 09:45 has 1.3333 available + 300 / 900
+    # BUSY = 1.6667 on queue (before issue 12 it was judged on the 1.3333 available).
+    # available / on queue / gap / met per cell: 2 / 2 / 0 / met; 1 / 1 / -1 / not;
+    # 3 / 3 / +1 / met; 1.3333 / 1.6667 / -0.3333 / not; unobserved 10:00: NULLs.
+    expected = [
+        (2.0, 2.0, 0.0, True),
+        (1.0, 1.0, -1.0, False),
+        (3.0, 3.0, 1.0, True),
+        (4 / 3, 5 / 3, -1 / 3, False),
+    ]
+    for found, (available, on_queue, gap, met) in zip(cells, expected, strict=False):
         assert found["available"] == pytest.approx(available)
+        assert found["on_queue"] == pytest.approx(on_queue)
         assert found["gap"] == pytest.approx(gap)
         assert found["met"] is met
         assert found["observed_share"] == pytest.approx(1.0)
@@ -879,18 +888,19 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
     summary = {r["scope_key"]: r for r in rows(con, "SELECT * FROM coverage_daily_summary")}
     a = summary["skill:a"]
     # 96 cells; observed 4; with a requirement 5; met 2 of the 4 judged -> 0.5.
-    # shortfall = (1 + 0.6667) x 0.25 h = 0.41667 agent-hours; worst gap -1 at 09:15;
-    # mean available over observed cells (2 + 1 + 3 + 1.3333) / 4 = 1.8333;
-    # mean required over cells with one (2 x 4 + 1) / 5 = 1.8.
+    # shortfall (on queue) = (1 + 0.3333) x 0.25 h = 0.3333 agent-hours; worst gap -1 at 09:15;
+    # every average over the 4 judged cells (issue 12: the same set): available
+    # (2 + 1 + 3 + 1.3333) / 4 = 1.8333; required 2 (the unobserved 10:00 cell is not judged;
+    # before issue 12 it was averaged in: 1.8).
     assert (a["intervals"], a["intervals_observed"], a["intervals_with_requirement"]) == (96, 4, 5)
     assert a["intervals_met"] == 2
     assert a["share_met"] == pytest.approx(0.5)
-    assert a["shortfall_agent_hours"] == pytest.approx((1 + 2 / 3) * 0.25)
+    assert a["shortfall_agent_hours"] == pytest.approx((1 + 1 / 3) * 0.25)
     assert a["worst_interval_start"] == at(MONDAY, "09:15")
     assert a["worst_local_start"] == datetime(2026, 1, 5, 9, 15)
     assert a["worst_gap"] == pytest.approx(-1.0)
     assert a["avg_available"] == pytest.approx((2 + 1 + 3 + 4 / 3) / 4)
-    assert a["avg_required"] == pytest.approx(1.8)
+    assert a["avg_required"] == pytest.approx(2.0)
     b = summary["skill:b"]
     assert (b["intervals"], b["intervals_observed"], b["intervals_with_requirement"]) == (96, 0, 0)
     assert b["intervals_met"] == 0 and b["shortfall_agent_hours"] == 0
@@ -905,11 +915,17 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
         "avg_required",
         "share_met",
         "shortfall_agent_hours",
+        "avg_on_queue",
+        "avg_net_staffing",
+        "intervals_judged",
+        "intervals_met",
+        "surplus_agent_hours",
     ]
     assert table["scope_key"].tolist() == ["skill:a", "skill:b"]
+    assert table.loc[0, "avg_on_queue"] == pytest.approx((2 + 1 + 3 + 5 / 3) / 4)
     assert table["name"].tolist() == ["Scope skill:a", "Scope skill:b"]
     assert table.loc[0, "share_met"] == pytest.approx(0.5)
-    assert table.loc[0, "shortfall_agent_hours"] == pytest.approx(5 / 12)
+    assert table.loc[0, "shortfall_agent_hours"] == pytest.approx(1 / 3)
 
 
 def test_worst_interval_is_the_earliest_on_ties(con) -> None:
@@ -1016,7 +1032,8 @@ def test_overlap_check_detects_a_hand_inserted_span(con) -> None:
     _requirement_day(con)
     assert coverage.check_spans_no_overlap(con, MONDAY).passed
     con.execute(
-        "INSERT INTO agent_status_spans VALUES (?, 'skill:a', 'x', 'user-x', 'AWAY', ?, ?, 1)",
+        "INSERT INTO agent_status_spans (day, scope_key, agent_id, user_id, status, span_start,"
+        " span_end, observations) VALUES (?, 'skill:a', 'x', 'user-x', 'AWAY', ?, ?, 1)",
         [MONDAY, at(MONDAY, "09:02"), at(MONDAY, "09:03")],
     )
     outcome = coverage.check_spans_no_overlap(con, MONDAY)
@@ -1096,20 +1113,23 @@ def test_coverage_target_check_flags_scopes_above_the_unmet_share(con) -> None:
         {"scope_key": "skill:a", "judged": 4, "unmet": 2, "unmet_share": 0.5},
         {"scope_key": "skill:b", "judged": 0, "unmet": 0, "unmet_share": None},
     ]
+    # Judged on queue (issue 12): 09:45 has 1.3333 idle + 0.3333 BUSY on queue.
     assert outcome.metadata["worst_intervals"] == [
         {
             "scope_key": "skill:a",
             "local_start": "2026-01-05 09:15",
             "required": 2.0,
-            "available": 1.0,
-            "gap": -1.0,
+            "on_queue": 1.0,
+            "idle_available": 1.0,
+            "net_staffing": -1.0,
         },
         {
             "scope_key": "skill:a",
             "local_start": "2026-01-05 09:45",
             "required": 2.0,
-            "available": 1.3333,
-            "gap": -0.6667,
+            "on_queue": 1.6667,
+            "idle_available": 1.3333,
+            "net_staffing": -0.3333,
         },
     ]
     assert "| skill:a | 2026-01-05 09:15 |" in outcome.metadata["worst_intervals_markdown"]

@@ -102,13 +102,18 @@ def _insert_day(
             met = None if gap is None else gap >= 0
             staffed = None if available is None else available + 1.5
             con.execute(
-                "INSERT INTO coverage_vs_requirement VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO coverage_vs_requirement (day, scope_key, interval_start, local_start, "
+                "required_agents, staffed, available, gap, met, observed_share) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [day, key, start, local, required, staffed, available, gap, met, share],
             )
             if skip_unobserved_intervals and not observed:
                 continue
             con.execute(
-                "INSERT INTO coverage_intervals VALUES "
+                "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
+                "local_start, observed_seconds, observed_share, avg_available, avg_busy, avg_away, "
+                "avg_offline, avg_other, staffed, min_available, max_available, occupancy, "
+                "zero_available_share, observations) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     day, key, start, start + timedelta(minutes=15), local,

@@ -119,6 +119,7 @@ def test_v2_response_has_every_bucket_and_consistent_capacity(simulator_factory:
     assert set(data) == set(BUCKETS)
     assert all(data[bucket] for bucket in BUCKETS), {b: len(v) for b, v in data.items()}
     assert len(ids_in(data)) == sum(len(v) for v in data.values()) == 200
+    sim = server.simulator
     for bucket, agents in data.items():
         for agent in agents:
             assert set(agent) == V1_FIELDS | {"isDigitalEnabled", "channelCapacity"}
@@ -136,8 +137,10 @@ def test_v2_response_has_every_bucket_and_consistent_capacity(simulator_factory:
                 assert channel["isEnabled"] or channel["totalCapacity"] == 0
             digital = any(capacity[c]["isEnabled"] for c in ("liveChat", "messaging", "email"))
             assert agent["isDigitalEnabled"] == digital
+            handling = sim.status_at(agent["_id"], BUSY_AFTERNOON)[1] in ("On Call", "On Chat")
+            # Used capacity exactly when the agent handles a contact (never in Training).
+            assert any(capacity[c]["usedCapacity"] > 0 for c in enabled) == handling
             if bucket == "BUSY":
-                assert any(capacity[c]["usedCapacity"] > 0 for c in enabled)
                 assert all(capacity[c]["availableCapacity"] == 0 for c in CHANNELS)
             elif bucket == "AVAILABLE":
                 assert any(capacity[c]["availableCapacity"] > 0 for c in enabled)

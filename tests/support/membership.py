@@ -71,26 +71,51 @@ def landing(scope_keys: list[str], observed_at: datetime, bodies: list[dict]) ->
     return frame
 
 
-def body(statuses: dict[str, str]) -> dict[str, list[dict]]:
+def capacity(used: int) -> dict[str, dict[str, Any]]:
+    """A channelCapacity object (voice of 1, messaging of 3) with ``used`` in use on voice."""
+    return {
+        "voice": {"isEnabled": True, "totalCapacity": 1, "usedCapacity": used,
+                  "availableCapacity": 1 - used},
+        "messaging": {"isEnabled": True, "totalCapacity": 3, "usedCapacity": 0,
+                      "availableCapacity": 3},
+    }  # fmt: skip
+
+
+def body(statuses: dict[str, str], used: dict[str, int] | None = None) -> dict[str, list[dict]]:
+    """An availability answer; agents named in ``used`` carry a channelCapacity with that
+    used capacity on voice (landed in channel_capacity by the real ingest), others none."""
     out: dict[str, list[dict]] = {"AVAILABLE": [], "BUSY": [], "AWAY": [], "OFFLINE": []}
     for agent, status in statuses.items():
-        out.setdefault(status, []).append({"_id": agent, "userId": f"u-{agent}"})
+        obj: dict[str, Any] = {"_id": agent, "userId": f"u-{agent}"}
+        if used is not None and agent in used:
+            obj["channelCapacity"] = capacity(used[agent])
+        out.setdefault(status, []).append(obj)
     return out
 
 
-def membership_tick(con: duckdb.DuckDBPyConnection, t: datetime, statuses: dict[str, str]):
+def membership_tick(
+    con: duckdb.DuckDBPyConnection,
+    t: datetime,
+    statuses: dict[str, str],
+    used: dict[str, int] | None = None,
+):
     tick = Tick(f"m-{t.isoformat()}", "acct", t, t, mode="membership")
     sends = pd.DataFrame({"scope_key": ["all"], "sent_at": pd.to_datetime([t], utc=True)})
     return warehouse.write_tick(
-        con, tick, landing(["all"], t, [body(statuses)]), sends, SCOPES, pii=KEEP
+        con, tick, landing(["all"], t, [body(statuses, used)]), sends, SCOPES, pii=KEEP
     )
 
 
-def per_scope_tick(con: duckdb.DuckDBPyConnection, t: datetime, by_scope: dict[str, dict]):
+def per_scope_tick(
+    con: duckdb.DuckDBPyConnection,
+    t: datetime,
+    by_scope: dict[str, dict],
+    used: dict[str, int] | None = None,
+):
     tick = Tick(f"p-{t.isoformat()}", "acct", t, t)
     keys = list(by_scope)
     sends = pd.DataFrame({"scope_key": keys, "sent_at": pd.to_datetime([t] * len(keys), utc=True)})
-    frame = landing(keys, t, [body(by_scope[k]) for k in keys])
+    frame = landing(keys, t, [body(by_scope[k], used) for k in keys])
     return warehouse.write_tick(con, tick, frame, sends, SCOPES, pii=KEEP)
 
 

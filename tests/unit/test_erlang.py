@@ -298,3 +298,66 @@ def test_max_occupancy_of_one_is_allowed() -> None:
 def test_formula_validation_names_argument(call, argument: str) -> None:
     with pytest.raises(ValueError, match=rf"^{argument} "):
         call()
+
+
+# --- bounded search (issue 14, item 4) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("contacts", [1e12, 1e300, 1e308, 1.7e308])
+def test_huge_forecast_is_refused_with_its_inputs(contacts: float) -> None:
+    """1e12 contacts held the DuckDB writer for minutes; 1e300 gave a bare OverflowError."""
+    with pytest.raises(ValueError, match=r"MAX_SERVERS=100000.*contacts=") as caught:
+        required_agents(contacts, 300, 900, 0.8, 20)
+    assert repr(contacts) in str(caught.value)
+
+
+def test_occupancy_cap_beyond_the_bound_is_refused() -> None:
+    # 60,000 Erlangs fit, but a 50% occupancy cap needs 120,000 agents.
+    with pytest.raises(ValueError, match="MAX_SERVERS"):
+        required_agents(60_000 * 1800 / 180, 180, 1800, 0.8, 20, max_occupancy=0.5)
+
+
+def test_unreachable_level_stops_at_the_bound() -> None:
+    # 99,999.5 Erlangs with 99.9999% answered at once: not within 100,000 agents.
+    contacts = (erlang.MAX_SERVERS - 0.5) * 1800 / 180
+    with pytest.raises(ValueError, match="no head-count up to MAX_SERVERS"):
+        required_agents(contacts, 180, 1800, 0.999999, 0)
+
+
+def test_servers_beyond_the_bound_are_refused() -> None:
+    with pytest.raises(ValueError, match="^servers "):
+        erlang_b(erlang.MAX_SERVERS + 1, 1.0)
+    with pytest.raises(ValueError, match="^servers "):
+        erlang_c(10**12, 1.0)
+
+
+POISSON_CASES = [(2_001, 1_990.5), (5_000, 4_900.0), (99_000, 98_999.3), (2_500, 2_600.0)]
+
+
+@pytest.mark.parametrize(("servers", "traffic"), POISSON_CASES)
+def test_poisson_form_of_erlang_b_matches_the_recursion(servers: int, traffic: float) -> None:
+    recursion = 1.0
+    for n in range(1, servers + 1):
+        recursion = traffic * recursion / (n + traffic * recursion)
+    assert erlang._erlang_b_poisson(servers, traffic) == pytest.approx(recursion, rel=1e-9)
+    assert erlang_b(servers, traffic) == pytest.approx(recursion, rel=1e-9)
+
+
+def test_jump_started_search_equals_the_full_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large loads start the walk near N = A; the head-counts are the walk's from zero."""
+    rng = random.Random(5)
+    cases = [
+        (rng.uniform(2_000, 90_000), rng.choice([120.0, 300.0]), rng.choice([0.7, 0.8, 0.95]),
+         rng.choice([0.0, 20.0, 60.0]), rng.choice([None, 0.9]))
+        for _ in range(12)
+    ]  # fmt: skip
+    jumped = [
+        erlang._raw_agents(a, aht, level, target, cap) for a, aht, level, target, cap in cases
+    ]
+    erlang._raw_agents.cache_clear()
+    monkeypatch.setattr(erlang, "_JUMP_FROM", erlang.MAX_SERVERS + 1)
+    walked = [
+        erlang._raw_agents(a, aht, level, target, cap) for a, aht, level, target, cap in cases
+    ]
+    erlang._raw_agents.cache_clear()
+    assert jumped == walked

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines import warehouse
 from pipelines.coverage import CoverageSettings, build_requirements, erlang
@@ -21,6 +23,7 @@ from pipelines.coverage.requirements import (
     load_targets,
     rule_priority,
 )
+from pipelines.coverage.requirements_ranges import RANGES
 from pipelines.scopes import load_scopes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +67,10 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
             "service_level": pd.Series(data.get("service_level", []), dtype="float64"),
             "target_seconds": pd.Series(data.get("target_seconds", []), dtype="float64"),
             "priority": pd.Series(data.get("priority", []), dtype="int64"),
+            "scheduled_required": pd.Series(data.get("scheduled_required", []), dtype="float64"),
+            "service_level_expected": pd.Series(
+                data.get("service_level_expected", []), dtype="float64"
+            ),
         }
     )
 
@@ -91,35 +98,47 @@ def test_rule_columns() -> None:
         "service_level",
         "target_seconds",
         "priority",
+        "scheduled_required",
+        "service_level_expected",
     ]
 
 
 def test_load_targets_exact_rules() -> None:
     # fmt: off
     expected = frame([
-        ("queue:qu-sales", None, 7, 1425, 1440, 2.0, "target", NAN, NAN, NAN, NAN, 1),
-        ("skill:sk-billing", MONDAY, None, 480, 510, 9.0, "target", NAN, NAN, NAN, NAN, 0),
-        ("skill:sk-billing", None, 1, 480, 540, 5.0, "target", NAN, NAN, NAN, NAN, 1),
-        ("skill:sk-billing", None, 1, 540, 555, 6.5, "target", NAN, NAN, NAN, NAN, 1),
+        ("queue:qu-sales", None, 7, 1425, 1440, 2.0, "target", NAN, NAN, NAN, NAN, 1, NAN, NAN),
+        ("skill:sk-billing", MONDAY, None, 480, 510, 9.0, "target", NAN, NAN, NAN, NAN, 0,
+         NAN, NAN),
+        ("skill:sk-billing", None, 1, 480, 540, 5.0, "target", NAN, NAN, NAN, NAN, 1, NAN, NAN),
+        ("skill:sk-billing", None, 1, 540, 555, 6.5, "target", NAN, NAN, NAN, NAN, 1, NAN, NAN),
     ])
     # fmt: on
     pd.testing.assert_frame_equal(load_targets(TARGETS), expected)
 
 
 def test_load_forecast_exact_rules_and_erlang_head_counts() -> None:
+    """required_agents is the ON-QUEUE requirement (before shrinkage, issue 12); the row's
+    planned shrinkage only gives scheduled_required."""
     weekly = erlang.required_agents(100, 180, 180 * 60, 0.8, 20)
-    dated = erlang.required_agents(200, 180, 120 * 60, 0.8, 20, max_occupancy=0.85, shrinkage=0.3)
+    dated = erlang.required_agents(200, 180, 120 * 60, 0.8, 20, max_occupancy=0.85)
+    scheduled = erlang.required_agents(
+        200, 180, 120 * 60, 0.8, 20, max_occupancy=0.85, shrinkage=0.3
+    )
     # Hand check of the dated row: A = 200 * 180 / 7200 = 5 Erlangs; 80/20 needs 8 agents
-    # (occupancy 62.5% < 85%), and 8 / (1 - 0.3) = 11.4 -> 12.
-    assert erlang.required_agents(200, 180, 7200, 0.8, 20) == 8
-    assert dated == 12
+    # on queue (occupancy 62.5% < 85%), and 8 / (1 - 0.3) = 11.4 -> 12 scheduled heads.
+    assert dated == 8
+    assert scheduled == 12
+    dated_level = erlang.service_level(8, 5.0, 180, 20)
+    weekly_level = erlang.service_level(weekly, 100 * 180 / 10800, 180, 20)
+    assert dated_level >= 0.8 and weekly_level >= 0.8
     # fmt: off
     expected = frame([
-        ("queue:qu-support", None, 5, 750, 765, 0.0, "erlang_c", 0.0, 300.0, 0.9, 10.0, 3),
-        ("skill:sk-billing", MONDAY, None, 480, 600, float(dated), "erlang_c",
-         200.0, 180.0, 0.8, 20.0, 2),
-        ("skill:sk-billing", None, 1, 420, 600, float(weekly), "erlang_c",
-         100.0, 180.0, 0.8, 20.0, 3),
+        ("queue:qu-support", None, 5, 750, 765, 0.0, "forecast_erlang_c", 0.0, 300.0, 0.9, 10.0,
+         3, NAN, NAN),
+        ("skill:sk-billing", MONDAY, None, 480, 600, float(dated), "forecast_erlang_c",
+         200.0, 180.0, 0.8, 20.0, 2, float(scheduled), dated_level),
+        ("skill:sk-billing", None, 1, 420, 600, float(weekly), "forecast_erlang_c",
+         100.0, 180.0, 0.8, 20.0, 3, NAN, weekly_level),
     ])
     # fmt: on
     pd.testing.assert_frame_equal(load_forecast(FORECAST), expected)
@@ -129,7 +148,8 @@ def test_load_requirements_combines_both_files() -> None:
     both = load_requirements(TARGETS, FORECAST, known_scopes=KNOWN_SCOPES)
     assert list(both.columns) == RULE_COLUMNS
     assert len(both) == 7
-    assert sorted(both["source"].value_counts().items()) == [("erlang_c", 3), ("target", 4)]
+    counts = sorted(both["source"].value_counts().items())
+    assert counts == [("forecast_erlang_c", 3), ("target", 4)]
     assert load_requirements(TARGETS, None).equals(load_targets(TARGETS))
     assert load_requirements(None, FORECAST).equals(load_forecast(FORECAST))
 
@@ -200,8 +220,8 @@ def test_rules_load_into_duckdb_as_dates() -> None:
 def test_rule_priority_table() -> None:
     assert rule_priority("target", True) == 0
     assert rule_priority("target", False) == 1
-    assert rule_priority("erlang_c", True) == 2
-    assert rule_priority("erlang_c", False) == 3
+    assert rule_priority("forecast_erlang_c", True) == 2
+    assert rule_priority("forecast_erlang_c", False) == 3
     with pytest.raises(ValueError, match="source"):
         rule_priority("guess", False)
 
@@ -239,23 +259,24 @@ def test_precedence_in_the_built_requirements(tmp_path: Path) -> None:
     """The fixture files through the SQL build: each cell gets the lowest-priority rule."""
     rules = load_requirements(TARGETS, FORECAST)
     weekly = float(erlang.required_agents(100, 180, 10800, 0.8, 20))
-    dated = float(erlang.required_agents(200, 180, 7200, 0.8, 20, 0.85, 0.3))
+    dated = float(erlang.required_agents(200, 180, 7200, 0.8, 20, 0.85))  # before shrinkage
     billing, nov30, tue = "skill:sk-billing", dt.date(2026, 11, 30), dt.date(2026, 11, 24)
     cases = [
         # scope, date, minute -> required, source
-        (billing, MONDAY, 420, weekly, "erlang_c"),  # only the weekday forecast
+        (billing, MONDAY, 420, weekly, "forecast_erlang_c"),  # only the weekday forecast
         (billing, MONDAY, 480, 9.0, "target"),  # dated target beats weekday target
         (billing, MONDAY, 495, 9.0, "target"),
         (billing, MONDAY, 510, 5.0, "target"),  # weekday target beats dated forecast
         (billing, MONDAY, 540, 6.5, "target"),  # 09:00 row, default 15-minute length
-        (billing, MONDAY, 555, dated, "erlang_c"),  # dated forecast beats weekday forecast
+        (billing, MONDAY, 555, dated, "forecast_erlang_c"),  # dated forecast beats weekday forecast
         (billing, MONDAY, 600, None, None),  # every rule ends at 10:00
         (billing, nov30, 480, 5.0, "target"),  # another Monday: no dated rules
-        (billing, nov30, 555, weekly, "erlang_c"),
+        (billing, nov30, 555, weekly, "forecast_erlang_c"),
         (billing, tue, 480, None, None),
         ("queue:qu-sales", dt.date(2026, 11, 29), 1425, 2.0, "target"),  # Sunday 23:45
         ("queue:qu-sales", dt.date(2026, 11, 29), 1410, None, None),
-        ("queue:qu-support", dt.date(2026, 11, 27), 750, 0.0, "erlang_c"),  # zero is a rule
+        # zero is a rule
+        ("queue:qu-support", dt.date(2026, 11, 27), 750, 0.0, "forecast_erlang_c"),
         ("all", MONDAY, 480, None, None),
     ]
     built = built_requirements(tmp_path, rules, sorted({case[1] for case in cases}))
@@ -355,7 +376,7 @@ MALFORMED = [
     ("forecast", F_HEAD + F_GOOD + "queue:qu-support,tue,08:00,100,abc,80%,20,,,\n", 3,
      "aht_seconds", "'abc'"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,0,80%,20,,,\n", 2, "aht_seconds",
-     "positive"),
+     "[1, 86400]"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,1.5,20,,,\n", 2, "service_level",
      "1.5"),
     ("forecast", F_HEAD + "queue:qu-support,tue,08:00,100,300,80,20,,,\n", 2, "service_level",
@@ -407,6 +428,107 @@ def test_malformed_rows_name_file_line_and_column(
     assert isinstance(caught.value, ValueError)
 
 
+# --- plausible ranges (issue 14, item 4) --------------------------------------------------------
+# Each cell is checked while the file is read, before any SQL: 1e12 contacts held the DuckDB
+# writer for minutes, 1e300 raised a bare OverflowError, a target of 1e308 broke the charts.
+F_ROW = "queue:qu-support,tue,08:00,{contacts},{aht},{level},{target},{occupancy},{shrinkage},\n"
+F_CELLS = {"contacts": "100", "aht": "300", "level": "80%", "target": "20", "occupancy": "",
+           "shrinkage": ""}  # fmt: skip
+OUT_OF_RANGE = [
+    ("targets", "required_agents", "1e308"),
+    ("targets", "required_agents", "100001"),
+    ("targets", "required_agents", "inf"),
+    ("targets", "required_agents", "-inf"),
+    ("targets", "required_agents", "1e309"),
+    ("forecast", "contacts", "1e12"),
+    ("forecast", "contacts", "1e300"),
+    ("forecast", "contacts", "1000001"),
+    ("forecast", "contacts", "Infinity"),
+    ("forecast", "aht_seconds", "0.5"),
+    ("forecast", "aht_seconds", "86401"),
+    ("forecast", "aht_seconds", "NaN"),
+    ("forecast", "target_seconds", "1e308"),
+    ("forecast", "target_seconds", "86401"),
+    ("forecast", "service_level", "1e-400"),  # parses to 0.0
+    ("forecast", "service_level", "100%"),
+    ("forecast", "max_occupancy", "5%"),
+    ("forecast", "max_occupancy", "1e-300"),
+    ("forecast", "shrinkage", "96%"),
+    ("forecast", "shrinkage", "-0.1"),
+]
+_CELL_KEYS = {"contacts": "contacts", "aht_seconds": "aht", "service_level": "level",
+              "target_seconds": "target", "max_occupancy": "occupancy",
+              "shrinkage": "shrinkage"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "column", "cell"), OUT_OF_RANGE)
+def test_implausible_numbers_name_file_line_and_column(
+    tmp_path: Path, kind: str, column: str, cell: str
+) -> None:
+    if kind == "targets":
+        text = T_HEAD + T_GOOD + f"skill:sk-billing,tue,09:00,{cell},60\n"
+    else:
+        text = F_HEAD + F_GOOD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell}))
+    path = write(tmp_path, f"{kind}.csv", text)
+    with pytest.raises(RequirementsFileError) as caught:
+        load_requirements(*((path, None) if kind == "targets" else (None, path)))
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 3, column '{column}': must be"), message
+    assert repr(cell) in message, message
+
+
+def test_plausible_extremes_still_load(tmp_path: Path) -> None:
+    targets = write(tmp_path, "t.csv", T_HEAD + "all,mon,08:00,100000,15\nall,mon,09:00,0,15\n")
+    assert load_targets(targets)["required_agents"].tolist() == [100_000.0, 0.0]
+    forecast = write(
+        tmp_path,
+        "f.csv",
+        F_HEAD + "all,mon,08:00,1000000,1,0.5,86400,0.1,95%,60\nall,mon,09:00,0,86400,0.99,0,"
+        "100%,0,15\n",
+    )
+    rules = load_forecast(forecast)
+    assert rules["contacts"].tolist() == [1e6, 0.0]
+    assert rules["required_agents"].tolist()[1] == 0.0
+
+
+def test_plausible_cells_beyond_the_erlang_bound_together(tmp_path: Path) -> None:
+    """1e6 contacts of one hour each in 15 minutes: every cell is in range, the traffic
+    (4 million Erlangs) is not; refused at once with the row's line, never a long search."""
+    path = write(tmp_path, "f.csv", F_HEAD + "all,mon,08:00,1000000,3600,80%,20,,,15\n")
+    with pytest.raises(RequirementsFileError, match=r", line 2, column 'contacts': .*MAX_SERVERS"):
+        load_forecast(path)
+
+
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-10, max_value=2e6).map(lambda x: f"{x:g}"),
+    st.floats(min_value=-1, max_value=2).map(lambda x: f"{100 * x:g}%"),
+    st.sampled_from(["1e309", "-0", "1e-400", "0x10", "1_000", " 7 ", "nan%", "∞"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(column=st.sampled_from(sorted(_CELL_KEYS)), cell=NUMBER_TEXT)
+def test_any_number_loads_in_range_or_names_its_cell(
+    tmp_path: Path, column: str, cell: str
+) -> None:
+    """Whatever is typed in a forecast cell: the row loads with every figure in its range and
+    a finite head-count within MAX_SERVERS, or the error names line 2 and that column."""
+    text = F_HEAD + F_ROW.format(**(F_CELLS | {_CELL_KEYS[column]: cell.replace(",", "")}))
+    path = write(tmp_path, "forecast.csv", text)
+    try:
+        rules = load_forecast(path)
+    except RequirementsFileError as exc:
+        assert str(exc).startswith(f"{path}, line 2, column "), str(exc)
+        return
+    (rule,) = rules.to_dict("records")
+    for name in ("contacts", "aht_seconds", "service_level", "target_seconds"):
+        assert RANGES[name].holds(rule[name]), (name, rule[name])
+    assert 0 <= rule["required_agents"] <= erlang.MAX_SERVERS / (1 - 0.95)
+
+
 def test_non_utf8_byte_is_reported_on_its_own_line(tmp_path: Path) -> None:
     """Far past the first read buffer, so a streaming decoder would name the wrong line."""
     good = "".join(
@@ -431,7 +553,7 @@ def test_same_minutes_in_targets_and_forecast_are_not_duplicates(tmp_path: Path)
     targets = write(tmp_path, "t.csv", T_HEAD + "queue:qu-support,mon,08:00,4,60\n")
     forecast = write(tmp_path, "f.csv", F_HEAD + F_GOOD)
     rules = load_requirements(targets, forecast)
-    assert sorted(rules["source"].tolist()) == ["erlang_c", "target"]
+    assert sorted(rules["source"].tolist()) == ["forecast_erlang_c", "target"]
 
 
 def test_weekday_and_date_rules_for_the_same_day_coexist(tmp_path: Path) -> None:
@@ -475,18 +597,21 @@ def test_example_configs_load(grid: int) -> None:
         known_scopes=scopes,
     )
     assert set(rules["scope_key"]) == set(KNOWN_SCOPES)
-    assert set(rules["source"]) == {"target", "erlang_c"}
+    assert set(rules["source"]) == {"target", "forecast_erlang_c"}
     assert rules["day_date"].notna().any() and rules["weekday"].notna().any()
-    forecast = rules[rules["source"] == "erlang_c"]
+    forecast = rules[rules["source"] == "forecast_erlang_c"]
     assert (forecast["required_agents"] > 0).all()
-    # Every Erlang figure is the Erlang C head-count of its own row.
+    # Every Erlang figure is the Erlang C on-queue head-count of its own row (before
+    # shrinkage); the 30 % planned shrinkage only raises scheduled_required.
     for row in forecast.head(20).itertuples():
-        assert row.required_agents == erlang.required_agents(
+        sizing = (
             row.contacts,
             row.aht_seconds,
             (row.end_minute - row.start_minute) * 60,
             row.service_level,
             row.target_seconds,
-            max_occupancy=0.85,
-            shrinkage=0.3,
+        )
+        assert row.required_agents == erlang.required_agents(*sizing, max_occupancy=0.85)
+        assert row.scheduled_required == erlang.required_agents(
+            *sizing, max_occupancy=0.85, shrinkage=0.3
         )

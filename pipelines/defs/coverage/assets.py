@@ -64,7 +64,10 @@ def coverage_intervals(
 
 
 @asset(
-    description="Required agents per scope and interval from the targets and forecast files.",
+    description=(
+        "Required on-queue agents per scope and interval from the targets and forecast files; "
+        "agents scheduled (staffing_schedules) from the schedules file."
+    ),
     **COVERAGE_ASSET,
 )
 def staffing_requirements(
@@ -75,6 +78,9 @@ def staffing_requirements(
         known = [key for (key,) in fetch_all(con, "metadata/scope_keys.sql")]
         rules = coverage_config.rules(known)
         rows = coverage.build_requirements(con, day, coverage_config.settings(), rules)
+        scheduled = coverage.build_schedules(
+            con, day, coverage_config.settings(), coverage_config.schedules(known)
+        )
         by_source = fetch_df(con, "metadata/requirements_by_source.sql", day=day)
     return MaterializeResult(
         metadata={
@@ -83,6 +89,8 @@ def staffing_requirements(
             "rules": MetadataValue.int(len(rules)),
             "targets_file": coverage_config.targets_file or "(none)",
             "forecast_file": coverage_config.forecast_file or "(none)",
+            "schedules_file": coverage_config.schedules_file or "(none)",
+            "scheduled_cells": MetadataValue.int(scheduled),
             "cells_by_source": MetadataValue.md(markdown_table(by_source)),
         }
     )
@@ -90,8 +98,9 @@ def staffing_requirements(
 
 @asset(
     deps=[coverage_intervals, staffing_requirements],
-    description="Per cell: required vs staffed and available, gap, met; per scope and day: "
-    "share of intervals met, shortfall agent-hours, worst interval.",
+    description="Per cell: required vs on-queue agents (net staffing), idle available, "
+    "logged-in, scheduled, met, future; per scope and day over the judged intervals: share "
+    "met, shortfall and surplus agent-hours, worst interval.",
     **COVERAGE_ASSET,
 )
 def coverage_vs_requirement(

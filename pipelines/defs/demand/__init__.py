@@ -1,0 +1,1 @@
+"""Demand stage: Kore.ai contact volume per queue, skill and interval."""
