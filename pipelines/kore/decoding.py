@@ -21,6 +21,7 @@ __all__ = [
     "BodyTooLarge",
     "BodyUnreadable",
     "OneLargeAnswer",
+    "UnreadAnswer",
     "read_capped",
 ]
 
@@ -86,6 +87,16 @@ class _Chain:
                 raise BodyTooLarge()
             if rest:
                 self.push(rest, layer + 1)
+
+
+class UnreadAnswer(Exception):
+    """An answer whose status arrived but whose body could not be read (too large, an
+    unknown encoding or charset, memory): ``status`` is kept for the record."""
+
+    def __init__(self, status: int, cause: Exception):
+        super().__init__(str(cause))
+        self.status = status
+        self.cause = cause
 
 
 class OneLargeAnswer:

@@ -27,6 +27,7 @@ from pipelines.kore.decoding import (
     BodyTooLarge,
     BodyUnreadable,
     OneLargeAnswer,
+    UnreadAnswer,
     read_capped,
 )
 from pipelines.kore.errors import (
@@ -117,16 +118,6 @@ class Reply:
     status: int
     headers: httpx.Headers
     text: str
-
-
-class UnreadAnswer(Exception):
-    """An answer whose status arrived but whose body could not be read (too large, an
-    unknown encoding or charset, memory): ``status`` is kept for the record."""
-
-    def __init__(self, status: int, cause: Exception):
-        super().__init__(str(cause))
-        self.status = status
-        self.cause = cause
 
 
 @dataclass(frozen=True)
