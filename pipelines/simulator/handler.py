@@ -61,6 +61,14 @@ _ANALYTICS = frozenset({"callvolume"})
 _MAX_BODY_BYTES = 1 << 20
 
 
+def _chunk_size(line: bytes) -> int | None:
+    """A chunk's size line as a number of bytes; None unless it is plain hex digits."""
+    digits = line.split(b";")[0].strip()
+    if not digits or len(digits) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in digits):
+        return None
+    return int(digits, 16)
+
+
 def errors(msg: str, code: int) -> dict[str, Any]:
     """A Kore-shaped error body."""
     return {"errors": [{"msg": msg, "code": code}]}
@@ -91,7 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             size_total = 0
             while True:
                 line = self.rfile.readline(1024)
-                size = int(line.split(b";")[0].strip() or b"0", 16)
+                size = _chunk_size(line)
+                if size is None:  # "-1", "-0x5", garbage: no size to trust, no cap to keep
+                    self.close_connection = True
+                    self._send_json(400, errors("invalid chunk size", 400))
+                    return None
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
