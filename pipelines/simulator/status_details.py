@@ -223,7 +223,7 @@ def status_summary(
 ) -> list[dict[str, Any]]:
     """The ``data[]`` records of Historical Agent Status Summary for ``agents`` (one page)."""
     start, end = window.start, window.served_end(sim.now())
-    steps = int((end - start) / granularity + (0 if (end - start) % granularity == 0 else 1))
+    steps = -(-(end - start) // granularity)  # intervals begun before the served end
     starts = [start + granularity * n for n in range(steps)] if end > start else []
     spans = true_spans(sim, start, end, [a.agent_id for a in agents]) if starts else {}
     records = []
