@@ -320,7 +320,7 @@ def test_refused_requests_answer_400_with_a_reason(
     assert message in answer.json()["errors"][0]["msg"]
 
 
-def test_iid_scope_faults_budget_and_the_31_day_bound(simulator_factory: Factory) -> None:
+def test_iid_scope_faults_budget_body_cap_and_the_31_day_bound(simulator_factory: Factory) -> None:
     server = start(simulator_factory, agents=5)
     body = {"filter": {"dateFilter": day_filter("2026-10-01", 240, "2026-10-31")}}
     summary = {**body, "granularity": "PT24H"}
@@ -332,6 +332,8 @@ def test_iid_scope_faults_budget_and_the_31_day_bound(simulator_factory: Factory
     no_offset = post(server, SUMMARY, {**summary_timezone_optional, "granularity": "PT24H"})
     assert no_offset.json()["data"][0]["timeInterval"][0]["startTime"] == "2026-10-01T00:00:00Z"
     assert post(server, DETAILS, b"{not json").status_code == 400
+    big = {**body, "padding": "x" * (1 << 21)}
+    assert post(server, DETAILS, big).status_code == 413  # the request-body cap
     locked = start(simulator_factory, agents=5, missing_api_scopes=("smartassist_analytics",))
     for path, payload in ((DETAILS, body), (SUMMARY, summary)):
         answer = post(locked, path, payload)
@@ -349,3 +351,26 @@ def test_iid_scope_faults_budget_and_the_31_day_bound(simulator_factory: Factory
     assert post(budget, SUMMARY, summary).status_code == 200
     assert post(budget, DETAILS, body).status_code == 429  # one window for every endpoint
     assert budget.requests_by_route()["agentstatusdetails"] == {200: 1, 429: 1}
+
+
+def test_a_custom_break_status_reports_as_away_with_its_name(simulator_factory: Factory) -> None:
+    """Kore's custom statuses are of type Away or Busy: the custom bucket is AWAY, named Break."""
+    server = start(simulator_factory, agents=20, custom_status_bucket="COFFEE")
+    day, offset = date(2026, 10, 20), 240
+    lo, hi = window(day, offset)
+    truth_spans = server.simulator.timeline(lo, hi)
+    assert any(s.bucket == "COFFEE" for s in truth_spans)
+    breaks = sorted((s.start, s.end) for s in truth_spans if s.bucket == "COFFEE")
+    records = details(server, day_filter(day, offset))
+    served = sorted(
+        (a, b) for r in records for a, b, p, d in spans_of(r, offset) if (p, d) == ("AWAY", "Break")
+    )
+    assert served == breaks
+    body = {"filter": {"dateFilter": day_filter(day, offset)}, "granularity": "PT24H"}
+    values = {
+        row["value"]
+        for r in post(server, SUMMARY, body).json()["data"]
+        for i in r["timeInterval"]
+        for row in i["status"]
+    }
+    assert "Away" in values and not any("COFFEE" in v.upper() for v in values)
