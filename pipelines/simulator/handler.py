@@ -22,6 +22,7 @@ from pipelines.simulator.callvolume_route import serve_callvolume
 from pipelines.simulator.config import API_SCOPES
 from pipelines.simulator.debug import serve_debug
 from pipelines.simulator.faults import FaultDraw, mutate
+from pipelines.simulator.history_routes import serve_history
 from pipelines.simulator.listing import (
     agent_queues,
     listing_page,
@@ -56,8 +57,19 @@ _ROUTES: dict[str, tuple[re.Pattern[str], str, str]] = {
         "POST",
         "wfm_integration",
     ),
+    "agentstatusdetails": (
+        re.compile(r"^/agentassist/api/public/analytics/account/([^/]+)/v3/agentstatusdetails/?$"),
+        "POST",
+        "smartassist_analytics",
+    ),
+    # The docs' endpoint has /1.1/, their sample not: both are served.
+    "userstatus": (
+        re.compile(r"^/agentassist/api/public/analytics/(?:1\.1/)?account/([^/]+)/userstatus/?$"),
+        "POST",
+        "smartassist_analytics",
+    ),
 }
-_ANALYTICS = frozenset({"callvolume"})
+_ANALYTICS = frozenset({"callvolume", "agentstatusdetails", "userstatus"})
 _MAX_BODY_BYTES = 1 << 20
 
 
@@ -180,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
                         self._listing(match.group(2), url.query)
                     elif self._route == "callvolume":
                         serve_callvolume(self, body)
+                    elif self._route in ("agentstatusdetails", "userstatus"):
+                        serve_history(self, body, url.query)
                     else:
                         self._queues_agents(body)
             elif url.path.startswith("/debug/"):
