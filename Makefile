@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint dev simulate bench soak clean
+.PHONY: install demo test test-fast lint dev simulate bench soak fuzz clean
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ simulate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+# Hostile answers (issue 14): the property test with many random examples, bounded to 20 min;
+# prints what the hostile scope came back as. `make test` runs the same test with 12 fixed ones.
+fuzz: $(STAMP)
+	HOSTILE_EXAMPLES=$(or $(EXAMPLES),500) HOSTILE_REPORT=1 timeout 1200 \
+		$(BIN)/python -m pytest tests/integration/test_hostile_properties.py -q -s -p no:cacheprovider
 
 soak: $(STAMP)
 	$(BIN)/python scripts/soak.py --minutes $(or $(MINUTES),10)

@@ -29,6 +29,8 @@ BENCHMARKS = [
     ("bench_coverage", 900, 300),
     ("bench_dagster", 120, 120),
     ("bench_acquisition", 120, 360),
+    ("bench_report_scale", 120, 900),
+    ("bench_bucket_keys", 60, 300),
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,17 +24,26 @@ from pipelines.kore.errors import KoreInvalidResponseError
 from pipelines.kore.payload import load_json_body
 from pipelines.kore.planner import PRIORITY_AVAILABILITY
 from pipelines.kore.transport import Endpoint, Request
+from pipelines.packed import pack, unpack
 from pipelines.scopes import Scope
 
 __all__ = [
     "AVAILABILITY",
+    "MAX_STATUS_BUCKETS",
     "KoreAvailabilityClient",
     "ScopeResult",
+    "agent_statuses",
     "availability_request",
     "parse_availability_body",
+    "parse_availability_tally",
     "request_body",
+    "status_rank",
+    "status_tally",
 ]
 
+# Distinct status buckets (keys) one answer may have: the four Kore documents plus a tenant's
+# custom statuses, with room to spare. An answer with more is refused (that scope only).
+MAX_STATUS_BUCKETS = 64
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -58,11 +68,15 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
 
     def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         merged: dict[str, Any] = {}
+        grown: set[str] = set()  # lists this object owns: extended in place, linear time
         for key, value in pairs:
             if key in merged:
                 repeated.append(key)
                 if isinstance(merged[key], list) and isinstance(value, list):
-                    merged[key] = merged[key] + value
+                    if key not in grown:
+                        merged[key] = list(merged[key])
+                        grown.add(key)
+                    merged[key].extend(value)
                     continue
             merged[key] = value
         return merged
@@ -71,6 +85,13 @@ def parse_availability_body(text: str) -> tuple[dict[str, list[dict]], str]:
     if not isinstance(data, dict):
         raise KoreInvalidResponseError(
             f"expected a JSON object of status buckets, got {type(data).__name__}"
+        )
+    if len(data) > MAX_STATUS_BUCKETS:
+        # Kore documents four buckets; a tenant's custom statuses add a few. Thousands of keys
+        # are no tenant's statuses, and every table and chart downstream has a column each.
+        raise KoreInvalidResponseError(
+            f"the answer has {len(data)} distinct status buckets; at most "
+            f"{MAX_STATUS_BUCKETS} are accepted (MAX_STATUS_BUCKETS)"
         )
     buckets: dict[str, list[dict]] = {}
     for key, value in data.items():
@@ -116,12 +137,57 @@ def _has_lone_surrogate(data: Any) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def status_rank(status: str) -> tuple[int, str]:
+    """Precedence when one answer lists an agent twice: BUSY > AVAILABLE > AWAY > other
+    (alphabetically) > OFFLINE: the SQL macro status_rank (sql/migrations/004) in Python, for
+    the metadata counted before anything is stored."""
+    order = {"BUSY": 1, "AVAILABLE": 2, "AWAY": 3, "OFFLINE": 5}
+    return order.get(status, 4), status
+
+
+def agent_statuses(buckets: dict[str, list[dict]]) -> dict[str, str]:
+    """One status per agent ID of one answer, by :func:`status_rank` (as snapshots stores it)."""
+    chosen: dict[str, str] = {}
+    for status, agents in buckets.items():
+        for agent in agents:
+            agent_id = agent.get("_id")
+            if not isinstance(agent_id, str):
+                continue
+            held = chosen.get(agent_id)
+            if held is None or status_rank(status) < status_rank(held):
+                chosen[agent_id] = status
+    return chosen
+
+
+def status_tally(buckets: dict[str, list[dict]]) -> dict[str, int]:
+    """Agents per bucket of one answer, each agent counted once (:func:`agent_statuses`);
+    every bucket of the answer is a key, in the answer's order, even when it counts 0."""
+    held = Counter(agent_statuses(buckets).values())
+    return {status: held[status] for status in buckets}
+
+
+def parse_availability_tally(text: str) -> tuple[dict[str, int], str]:
+    """The endpoint's parser: :func:`parse_availability_body`, keeping only the tally.
+
+    The parsed tree of a large answer is several times its text; it is dropped here, as soon
+    as the answer is checked and counted, so a tick holds each answer's text only (packed,
+    see :class:`ScopeResult`). Whoever needs the agents parses the text again.
+    """
+    buckets, stored = parse_availability_body(text)
+    return status_tally(buckets), stored
+
+
+def _settle(call: Call) -> ScopeResult:
+    return ScopeResult.from_call(call)
+
+
 AVAILABILITY = Endpoint(
     name="availability",
     method="POST",
     path="agents/availability",
     payload="an availability payload",
-    parse=parse_availability_body,
+    parse=parse_availability_tally,
+    settle=_settle,
 )
 
 
@@ -143,7 +209,13 @@ def availability_request(scope: Scope) -> Request:
 
 @dataclass
 class ScopeResult:
-    """One scope's outcome in a tick: what ``raw_responses`` and ``request_log`` record."""
+    """One scope's outcome in a tick: what ``raw_responses`` and ``request_log`` record.
+
+    The body is kept packed (``packed_body``, zlib) when it is large, and ``counts`` (agents
+    per bucket, :func:`status_tally`) stands for the parsed answer, so a tick with many large
+    answers holds little more than their packed text. ``body`` and ``buckets`` unpack and
+    parse on each use.
+    """
 
     scope_key: str
     requested_at: datetime
@@ -155,13 +227,26 @@ class ScopeResult:
     outcome: str
     error_kind: str | None
     error_text: str | None
-    body: str | None
-    buckets: dict[str, list[dict]] | None
+    packed_body: str | bytes | None
+    counts: dict[str, int] | None
     sends: list[datetime] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
+
+    @property
+    def body(self) -> str | None:
+        """The body as stored (redacted; for a failure at most 4 KiB)."""
+        return unpack(self.packed_body)
+
+    @property
+    def buckets(self) -> dict[str, list[dict]] | None:
+        """The parsed answer (parsed again from the body on each use), None unless ok."""
+        body = self.body
+        if not self.ok or body is None:
+            return None
+        return parse_availability_body(body)[0]
 
     @classmethod
     def from_call(cls, call: Call) -> ScopeResult:
@@ -177,8 +262,8 @@ class ScopeResult:
             outcome=call.outcome or "error",
             error_kind=call.error_kind,
             error_text=call.error_text,
-            body=call.body,
-            buckets=call.value,
+            packed_body=pack(call.body),
+            counts=call.value if call.ok else None,
             sends=list(call.sends),
         )
 
@@ -196,8 +281,7 @@ class KoreAvailabilityClient(KoreClient):
         is the request planner's (a drift check asks at PRIORITY_DRIFT).
         """
         requests = [availability_request(s) for s in scopes]
-        calls = await self.call_many(AVAILABILITY, requests, priority=priority)
-        return [ScopeResult.from_call(call) for call in calls]
+        return await self.call_many(AVAILABILITY, requests, priority=priority)
 
     def poll_sync(
         self, scopes: Sequence[Scope], priority: int = PRIORITY_AVAILABILITY

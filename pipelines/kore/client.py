@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from pipelines.contacts import scrub_contacts
 from pipelines.kore.auth import TokenMinter
 from pipelines.kore.budget import RateLimiter
 from pipelines.kore.clock import utcnow
@@ -139,8 +140,9 @@ class KoreClient:
         *,
         priority: int = PRIORITY_AVAILABILITY,
         purpose: str | None = None,
-    ) -> list[Call]:
-        """Send every request concurrently; the calls come back in the order of ``requests``.
+    ) -> list[Any]:
+        """Send every request concurrently; the calls come back in the order of ``requests``
+        (each as the endpoint's ``settle`` keeps it: the :class:`Call` itself by default).
 
         Every attempt reserves a send at ``priority`` in the planner's ledger, recorded with
         ``purpose`` (default: the endpoint's name). All of them end within
@@ -185,10 +187,11 @@ class KoreClient:
         try:
             async with asyncio.timeout(max(0.0, hard_deadline - time.monotonic())):
                 async with semaphore:
-                    return await self._attempts(wire, http, request, deadline, call, budget)
+                    await self._attempts(wire, http, request, deadline, call, budget)
         except TimeoutError:
-            pass
-        return self._fail(wire, call, self._deadline_error(request, call))
+            wire.gate.release()
+            self._fail(wire, call, self._deadline_error(request, call))
+        return wire.endpoint.settle(call)
 
     def _deadline_error(self, request: Request, call: Call) -> KoreDeadlineError:
         waited = "before it could be sent" if call.attempts == 0 else "before it finished"
@@ -240,6 +243,7 @@ class KoreClient:
             if not await self._reserve(budget, deadline):
                 return self._fail(wire, call, self._budget_error(request, call, budget))
             failure = await self._attempt(wire, http, request, deadline, call)
+            wire.gate.release()  # a large answer is parsed and packed (or failed) by now
             if failure is None:
                 return call
             error = call.last_error = failure.error
@@ -318,16 +322,16 @@ class KoreClient:
             call.requested_at = sent_at
         call.attempts += 1
         call.sends.append(sent_at)
-        started = time.monotonic()
         logger.debug("%s: attempt %d sent", name, call.attempts)
+        started = time.monotonic()
         try:
             reply = await wire.send(http, token, request, deadline)
         except Exception as exc:  # whatever reading one answer raises ends this request only
             call.latency_ms = (time.monotonic() - started) * 1000
             at_deadline = time.monotonic() >= deadline - 0.01
-            return Failure(
-                wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
-            )
+            error = wire.error_for_exception(exc, request.subject, call.attempts, at_deadline)
+            call.http_status = error.status or call.http_status
+            return Failure(error)
 
         received_at = utcnow()
         latency_ms = (time.monotonic() - started) * 1000
@@ -345,21 +349,22 @@ class KoreClient:
         )
         if not 200 <= reply.status < 300:
             call.body = self._redact(reply.text, call)[:MAX_ERROR_BODY_CHARS]
-            return wire.failure_for_status(
-                request.subject,
-                reply,
-                call.attempts,
-                request.body,
-                lambda raw: self._redact(raw, call),
-            )
+            try:
+                scrub = lambda raw: self._redact(raw, call)  # noqa: E731
+                return wire.failure_for_status(
+                    request.subject, reply, call.attempts, request.body, scrub
+                )
+            except Exception as exc:  # reading an error answer fails this request only
+                return Failure(unreadable_answer(request.subject, exc, reply.status))
         call.body = reply.text
         try:
             value, stored = wire.endpoint.parse(reply.text)
-        except KoreInvalidResponseError as exc:
-            # A body cut short is worth another try (transient); a page or a wrong shape is not.
-            return Failure(wire.error_for_payload(exc, request.subject, reply, call.attempts))
         except Exception as exc:  # a parser's failure on one answer is its own
-            return Failure(unreadable_answer(request.subject, exc))
+            call.body = reply.text[: 2 * MAX_ERROR_BODY_CHARS]  # not the whole answer, retried
+            if isinstance(exc, KoreInvalidResponseError):
+                # A body cut short is worth another try (transient); a page or a shape is not.
+                return Failure(wire.error_for_payload(exc, request.subject, reply, call.attempts))
+            return Failure(unreadable_answer(request.subject, exc, reply.status))
         call.observed_at = sent_at + (received_at - sent_at) / 2
         call.outcome = "ok"
         call.body = stored
@@ -376,7 +381,7 @@ class KoreClient:
         return redact(text, secrets, data=data)
 
     def _fail(self, wire: KoreTransport, call: Call, error: KoreError) -> Call:
-        message = self._redact(str(error), call)
+        message = scrub_contacts(self._redact(str(error), call))  # the log, metadata, storage
         # A call deferred by our own budget before any send is routine, not a warning.
         deferred = call.attempts == 0 and error.kind == "rate_limited"
         level = logging.INFO if deferred else logging.WARNING

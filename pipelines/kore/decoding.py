@@ -8,12 +8,22 @@ every layer's output counts against the cap as it is produced.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-__all__ = ["ACCEPT_ENCODING", "MAX_LAYERS", "BodyTooLarge", "BodyUnreadable", "read_capped"]
+__all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_LAYERS",
+    "BodyTooLarge",
+    "BodyUnreadable",
+    "OneLargeAnswer",
+    "UnreadAnswer",
+    "read_capped",
+]
 
 ACCEPT_ENCODING = "gzip, deflate"
 MAX_LAYERS = 2
@@ -42,6 +52,7 @@ class _Chain:
     cap: int
     produced: list[int] = field(default_factory=list)
     out: list[bytes] = field(default_factory=list)
+    size: int = 0  # bytes in ``out``
 
     def __post_init__(self) -> None:
         self.produced = [0] * len(self.decoders)
@@ -49,6 +60,7 @@ class _Chain:
     def push(self, data: bytes, layer: int = 0) -> None:
         if layer == len(self.decoders):
             self.out.append(data)
+            self.size += len(data)
             return
         decoder = self.decoders[layer]
         pending = data
@@ -77,8 +89,48 @@ class _Chain:
                 self.push(rest, layer + 1)
 
 
-async def read_capped(response: httpx.Response, cap: int) -> bytes:
-    """The decoded body, or :class:`BodyTooLarge` once any layer's output passes ``cap``."""
+class UnreadAnswer(Exception):
+    """An answer whose status arrived but whose body could not be read (too large, an
+    unknown encoding or charset, memory): ``status`` is kept for the record."""
+
+    def __init__(self, status: int, cause: Exception):
+        super().__init__(str(cause))
+        self.status = status
+        self.cause = cause
+
+
+class OneLargeAnswer:
+    """Lets one answer at a time grow past ``threshold`` bytes in memory, per tick.
+
+    Answers are read concurrently, and each may be nearly the cap: eleven of them at once
+    held eleven copies (and their parsed trees) together. A reader whose answer passes the
+    threshold waits here until the previous large answer has been parsed and packed; the
+    attempt that holds the gate releases it when it ends (:meth:`release`), even on error or
+    cancellation. Small answers never wait.
+    """
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    async def admit(self) -> None:
+        task = asyncio.current_task()
+        if self._holder is not task:
+            await self._lock.acquire()
+            self._holder = task
+
+    def release(self) -> None:
+        if self._holder is not None and self._holder is asyncio.current_task():
+            self._holder = None
+            self._lock.release()
+
+
+async def read_capped(
+    response: httpx.Response, cap: int, gate: OneLargeAnswer | None = None
+) -> bytes:
+    """The decoded body, or :class:`BodyTooLarge` once any layer's output passes ``cap``.
+    Past ``gate.threshold`` bytes (raw or decoded) reading goes on only once admitted."""
     if response.is_stream_consumed:
         # A transport that built the response whole in memory (no network stream to read).
         if len(response.content) > cap:
@@ -99,5 +151,7 @@ async def read_capped(response: httpx.Response, cap: int) -> bytes:
         if raw_size > cap:
             raise BodyTooLarge()
         chain.push(raw)
+        if gate is not None and max(raw_size, chain.size) > gate.threshold:
+            await gate.admit()
     chain.finish()
     return b"".join(chain.out)

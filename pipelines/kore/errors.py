@@ -184,10 +184,13 @@ class KoreDeadlineError(KoreError):
     )
 
 
-def unreadable_answer(subject: str, exc: Exception) -> KoreInvalidResponseError:
+def unreadable_answer(
+    subject: str, exc: Exception, status: int | None = None
+) -> KoreInvalidResponseError:
     """The error for an answer that could not be read for an unforeseen reason (an unknown
     charset, a decoder's or parser's exception): it ends that one request, not the tick."""
     detail = str(exc)[:200] or "no detail"
     return KoreInvalidResponseError(
-        f"{subject}: the answer could not be read ({type(exc).__name__}: {detail})"
+        f"{subject}: the answer could not be read ({type(exc).__name__}: {detail})",
+        status=status,
     )

@@ -22,7 +22,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipelines.kore.config import KoreSettings
-from pipelines.kore.decoding import ACCEPT_ENCODING, BodyTooLarge, BodyUnreadable, read_capped
+from pipelines.kore.decoding import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    BodyUnreadable,
+    OneLargeAnswer,
+    UnreadAnswer,
+    read_capped,
+)
 from pipelines.kore.errors import (
     KoreAuthError,
     KoreBadRequestError,
@@ -53,6 +60,7 @@ __all__ = [
     "KoreTransport",
     "Reply",
     "Request",
+    "UnreadAnswer",
     "kore_errors",
     "redact",
 ]
@@ -82,6 +90,10 @@ class Endpoint:
     payload: str  # what a good answer is, for messages: "an availability payload"
     # A 2xx body's text -> (value, text to store); raises KoreInvalidResponseError.
     parse: Callable[[str], tuple[Any, str]]
+    # What is kept of a finished call, made as soon as it finishes (not when the last one
+    # does): the availability endpoint packs its body, so a tick never holds every answer.
+    settle: Callable[[Any], Any] = lambda call: call
+
     # The app's API scope the endpoint needs, named when Kore refuses for want of it.
     api_scope: str = "Configuration"
     # The analytics family lives under .../public/analytics/account/{accountId}/ and names the
@@ -120,7 +132,7 @@ def kore_errors(text: str) -> list[tuple[str, Any]]:
     """(msg, code) pairs of Kore's ``{"errors": [{"msg", "code"}]}`` body, if that is the body."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return []
     found: list[tuple[str, Any]] = []
     if isinstance(data, dict):
@@ -167,6 +179,8 @@ class KoreTransport:
         self.url = url(endpoint.path)
         self.path = urlsplit(self.url).path
         self._transport = transport
+        # Per tick: one answer at a time past an eighth of the cap is read, parsed and packed.
+        self.gate = OneLargeAnswer(max(MAX_BODY_BYTES // 8, 1 << 16))
 
     def open(self) -> httpx.AsyncClient:
         """A pooled client for one tick's calls; redirects are never followed."""
@@ -226,11 +240,13 @@ class KoreTransport:
             content=content,
             timeout=timeout,
         ) as response:
-            raw = await read_capped(response, MAX_BODY_BYTES)
             status = response.status_code
-            reply_headers = response.headers
-            charset = response.charset_encoding or "utf-8"
-        return Reply(status, reply_headers, raw.decode(charset, errors="replace"))
+            try:
+                raw = await read_capped(response, MAX_BODY_BYTES, self.gate)
+                text = raw.decode(response.charset_encoding or "utf-8", errors="replace")
+            except Exception as exc:  # the status line came; raw_responses keeps its status
+                raise UnreadAnswer(status, exc) from exc
+        return Reply(status, response.headers, text)
 
     def host_label(self) -> str:
         """``KORE_HOST scheme://host:port``, for messages that point at the host setting."""
@@ -244,6 +260,9 @@ class KoreTransport:
     ) -> KoreError:
         """The error for an exception :meth:`send` raised on attempt number ``attempt``."""
         settings = self.settings
+        status = exc.status if isinstance(exc, UnreadAnswer) else None
+        if isinstance(exc, UnreadAnswer):
+            exc = exc.cause
         if isinstance(exc, httpx.TimeoutException):
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
             what = "could not connect to" if phase == "connect" else "got no answer from"
@@ -266,13 +285,14 @@ class KoreTransport:
                 f"{subject}: the answer is larger than {MAX_BODY_BYTES} bytes; "
                 f"not {self.endpoint.payload}",
                 hint="Check KORE_HOST",
+                status=status,
             )
-        if isinstance(exc, BodyUnreadable):
-            return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
-        if isinstance(exc, httpx.DecodingError):
-            return KoreInvalidResponseError(f"{subject}: the answer could not be decoded ({exc})")
+        if isinstance(exc, BodyUnreadable | httpx.DecodingError):
+            return KoreInvalidResponseError(
+                f"{subject}: the answer could not be decoded ({exc})", status=status
+            )
         if not isinstance(exc, httpx.RequestError):
-            return unreadable_answer(subject, exc)
+            return unreadable_answer(subject, exc, status)
         return KoreConnectionError(
             f"{subject}: the connection to {self.host_label()} failed "
             f"({type(exc).__name__}: {exc or 'no detail'}; attempt {attempt})"

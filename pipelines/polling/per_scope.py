@@ -16,6 +16,7 @@ import httpx
 import pandas as pd
 
 from pipelines.kore import KoreAvailabilityClient, KoreSettings, ScopeResult
+from pipelines.kore.availability import agent_statuses, status_rank  # noqa: F401 (re-exported)
 from pipelines.kore.planner import PRIORITY_AVAILABILITY, RequestPlanner, ledger_path
 from pipelines.scopes import Scope
 from pipelines.warehouse import PiiPolicy, Tick, last_polled, write_tick
@@ -81,7 +82,8 @@ def landing_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
             "outcome": [r.outcome for r in results],
             "error_kind": pd.array([r.error_kind for r in results], dtype="string"),
             "error_text": pd.array([r.error_text for r in results], dtype="string"),
-            "body": pd.array([r.body for r in results], dtype="string"),
+            # Packed bodies stay packed: the write unpacks one batch at a time.
+            "body": pd.Series([r.packed_body for r in results], dtype=object),
         }
     )
 
@@ -96,41 +98,17 @@ def sends_frame(results: Sequence[ScopeResult]) -> pd.DataFrame:
     )
 
 
-def status_rank(status: str) -> tuple[int, str]:
-    """Precedence when one answer lists an agent twice: BUSY > AVAILABLE > AWAY > other
-    (alphabetically) > OFFLINE: the SQL macro status_rank (sql/migrations/004) in Python, for
-    the metadata counted before anything is stored."""
-    order = {"BUSY": 1, "AVAILABLE": 2, "AWAY": 3, "OFFLINE": 5}
-    return order.get(status, 4), status
-
-
-def agent_statuses(buckets: dict[str, list[dict]]) -> dict[str, str]:
-    """One status per agent ID of one answer, by :func:`status_rank` (as snapshots stores it)."""
-    chosen: dict[str, str] = {}
-    for status, agents in buckets.items():
-        for agent in agents:
-            agent_id = agent.get("_id")
-            if not isinstance(agent_id, str):
-                continue
-            held = chosen.get(agent_id)
-            if held is None or status_rank(status) < status_rank(held):
-                chosen[agent_id] = status
-    return chosen
-
-
 def status_counts(results: Sequence[ScopeResult]) -> pd.DataFrame:
     """Agents per status per scope for the tick (statuses as columns, unknown ones kept).
 
     Counted like the snapshots table: an agent listed twice in one answer counts once.
     """
-    rows = []
-    for r in results:
-        if not r.ok or r.buckets is None:
-            continue
-        statuses = agent_statuses(r.buckets)
-        for status in r.buckets:
-            count = sum(1 for held in statuses.values() if held == status)
-            rows.append({"scope_key": r.scope_key, "status": status, "agents": count})
+    rows = [
+        {"scope_key": r.scope_key, "status": status, "agents": agents}
+        for r in results
+        if r.ok and r.counts is not None
+        for status, agents in r.counts.items()
+    ]
     return status_table(pd.DataFrame(rows), [r.scope_key for r in results])
 
 

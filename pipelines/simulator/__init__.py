@@ -23,6 +23,8 @@ The package, walked in dependency order:
 - ``model``: the status model (:class:`Simulator`), its truth timeline and the availability
   answer;
 - ``callvolume`` and ``callvolume_route``: Kore's Contact Volume rows and route;
+- ``status_details`` and ``history_routes``: Agent Status Details v3 and Historical Agent
+  Status Summary, views of the truth timeline, and their routes;
 - ``listing``: List All Agents and queues/agents, answered from the model;
 - ``faults``: injected failures, the per-request draws and the body mutations;
 - ``config``: :class:`SimulatorConfig`, everything that shapes the tenant and the server;

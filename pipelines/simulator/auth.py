@@ -6,6 +6,7 @@ reasons, so the client's handling of each refusal can be tested without Kore.ai.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -35,6 +36,12 @@ _SIGNATURES = jwt.PyJWS(algorithms=list(_JWT_ALGORITHMS))
 for _name, _hash in _JWT_ALGORITHMS.items():
     _SIGNATURES.unregister_algorithm(_name)
     _SIGNATURES.register_algorithm(_name, _QuietHmac(_hash))
+
+
+def _finite_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) < 1e12
 
 
 class JwtError(Exception):
@@ -89,6 +96,11 @@ class JwtVerifier:
         if not config.enforce_jti:
             return
         iat, exp, jti = claims["iat"], claims["exp"], claims["jti"]
+        # PyJWT takes any int()-able value ("1e3" fails, "123" passes); the arithmetic below
+        # needs real numbers, and a malformed one is the client's fault: 401, never 500.
+        for name, value in (("iat", iat), ("exp", exp)):
+            if not _finite_number(value):
+                raise JwtError(f"{name} must be a number of seconds")
         if not isinstance(jti, str) or not jti:
             raise JwtError("jti must be a non-empty string")
         if exp - iat > _JTI_MAX_LIFETIME_S:

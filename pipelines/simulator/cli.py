@@ -91,6 +91,17 @@ def _parser() -> argparse.ArgumentParser:
         help="the last N ended intervals report some contacts late (restated later)",
     )
     parser.add_argument(
+        "--history-max-days",
+        type=int,
+        default=defaults.history_max_days,
+        help="most local days one status details / userstatus request may span",
+    )
+    parser.add_argument(
+        "--status-details-offline",
+        action="store_true",
+        help="list logged-out (OFFLINE) spans in Agent Status Details too",
+    )
+    parser.add_argument(
         "--print-env",
         action="store_true",
         help="also print KORE_CLIENT_SECRET (a simulator-only secret)",
@@ -141,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         callvolume_time_unit=args.callvolume_time_unit,
         callvolume_history_days=args.callvolume_history_days,
         callvolume_restate_last=args.callvolume_restate_last,
+        history_max_days=args.history_max_days,
+        status_details_offline=args.status_details_offline,
     )
     stop = threading.Event()
     previous: dict[int, Any] = {}

@@ -38,6 +38,10 @@ class SimulatorConfig:
     ``fromTimeStamp``, at most ``callvolume_page_max`` rows a page, times in
     ``callvolume_time_unit``; with ``callvolume_restate_last`` = N > 0, some contacts of the
     last N ended intervals are reported late, so those rows change when fetched again.
+    The status history routes (Agent Status Details v3, Historical Agent Status Summary)
+    serve at most ``history_max_days`` local days a request and ``history_page_max`` agents
+    a page (a larger ``limit`` is refused); ``status_details_offline`` lists logged-out
+    (OFFLINE) spans in the status details too (default: only the log-in/out events).
     """
 
     agents: int = 200
@@ -69,13 +73,21 @@ class SimulatorConfig:
     callvolume_page_max: int = 100
     callvolume_time_unit: str = "milliseconds"
     callvolume_restate_last: int = 0
+    history_max_days: int = 31
+    history_page_max: int = 50
+    status_details_offline: bool = False
 
     def validate(self) -> None:
         """Refuse knob values the simulator cannot honour (ValueError)."""
         for name in ("page_size",):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("callvolume_history_days", "callvolume_page_max"):
+        for name in (
+            "callvolume_history_days",
+            "callvolume_page_max",
+            "history_max_days",
+            "history_page_max",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         if not (math.isfinite(self.contact_load) and self.contact_load >= 0):

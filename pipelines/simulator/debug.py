@@ -9,9 +9,10 @@ served (per status, per endpoint, and a log of every Kore request).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from pipelines.net import is_loopback_host
 from pipelines.simulator.listing import membership_document
@@ -20,7 +21,7 @@ from pipelines.simulator.model import as_utc
 if TYPE_CHECKING:
     from pipelines.simulator.handler import _Handler
 
-__all__ = ["serve_debug"]
+__all__ = ["cross_site_reason", "serve_debug"]
 
 _MAX_TRUTH_RANGE = timedelta(days=8)
 
@@ -29,10 +30,44 @@ def _instant(params: dict[str, list[str]], name: str) -> datetime:
     return as_utc(datetime.fromisoformat(params[name][0]))
 
 
+def _host_of(value: str) -> str:
+    """The host of a Host header or an Origin (``http://127.0.0.1:8765`` -> ``127.0.0.1``)."""
+    netloc = urlsplit(value).netloc if "//" in value else value
+    if netloc.startswith("["):
+        return netloc[: netloc.find("]") + 1]
+    return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+
+
+def cross_site_reason(headers: Mapping[str, str]) -> str | None:
+    """Why a request to a debug endpoint may come from another site, or None.
+
+    A loopback client address is not enough: a web page the user opens can make the browser
+    send requests to 127.0.0.1 (a form post, or DNS rebinding, where the page's own name
+    resolves to 127.0.0.1). The Host must name this machine literally (``localhost`` or a
+    loopback address, never resolved), and an Origin or ``Sec-Fetch-Site`` a browser adds
+    must say the request comes from this machine too. Tests and the demo send neither.
+    """
+    host = headers.get("Host") or ""
+    if not is_loopback_host(_host_of(host)):
+        return "the Host header must name this machine (localhost or a loopback address)"
+    origin = headers.get("Origin")
+    if origin is not None and not is_loopback_host(_host_of(origin)):
+        return "a cross-site Origin is refused"
+    site = (headers.get("Sec-Fetch-Site") or "").lower()
+    if site and site not in ("same-origin", "none"):
+        return "a cross-site request (Sec-Fetch-Site) is refused"
+    return None
+
+
 def serve_debug(handler: _Handler, method: str, path: str, query: str, raw: bytes) -> None:
-    """Answer one ``/debug/*`` request (403 unless the client is on loopback)."""
+    """Answer one ``/debug/*`` request: 403 unless the client is on loopback and the request
+    is not cross-site (:func:`cross_site_reason`)."""
     if not is_loopback_host(str(handler.client_address[0])):
         handler._fail(403, "debug endpoints are served to loopback clients only")
+        return
+    refused = cross_site_reason(handler.headers)
+    if refused:
+        handler._fail(403, f"debug endpoints: {refused}")
         return
     owner = handler.server.owner
     simulator = owner.simulator

@@ -22,6 +22,7 @@ from pipelines.simulator.callvolume_route import serve_callvolume
 from pipelines.simulator.config import API_SCOPES
 from pipelines.simulator.debug import serve_debug
 from pipelines.simulator.faults import FaultDraw, mutate
+from pipelines.simulator.history_routes import serve_history
 from pipelines.simulator.listing import (
     agent_queues,
     listing_page,
@@ -56,9 +57,28 @@ _ROUTES: dict[str, tuple[re.Pattern[str], str, str]] = {
         "POST",
         "wfm_integration",
     ),
+    "agentstatusdetails": (
+        re.compile(r"^/agentassist/api/public/analytics/account/([^/]+)/v3/agentstatusdetails/?$"),
+        "POST",
+        "smartassist_analytics",
+    ),
+    # The docs' endpoint has /1.1/, their sample not: both are served.
+    "userstatus": (
+        re.compile(r"^/agentassist/api/public/analytics/(?:1\.1/)?account/([^/]+)/userstatus/?$"),
+        "POST",
+        "smartassist_analytics",
+    ),
 }
-_ANALYTICS = frozenset({"callvolume"})
+_ANALYTICS = frozenset({"callvolume", "agentstatusdetails", "userstatus"})
 _MAX_BODY_BYTES = 1 << 20
+
+
+def _chunk_size(line: bytes) -> int | None:
+    """A chunk's size line as a number of bytes; None unless it is plain hex digits."""
+    digits = line.split(b";")[0].strip()
+    if not digits or len(digits) > 16 or not all(c in b"0123456789abcdefABCDEF" for c in digits):
+        return None
+    return int(digits, 16)
 
 
 def errors(msg: str, code: int) -> dict[str, Any]:
@@ -91,7 +111,11 @@ class _Handler(BaseHTTPRequestHandler):
             size_total = 0
             while True:
                 line = self.rfile.readline(1024)
-                size = int(line.split(b";")[0].strip() or b"0", 16)
+                size = _chunk_size(line)
+                if size is None:  # "-1", "-0x5", garbage: no size to trust, no cap to keep
+                    self.close_connection = True
+                    self._send_json(400, errors("invalid chunk size", 400))
+                    return None
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
@@ -168,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
                         self._listing(match.group(2), url.query)
                     elif self._route == "callvolume":
                         serve_callvolume(self, body)
+                    elif self._route in ("agentstatusdetails", "userstatus"):
+                        serve_history(self, body, url.query)
                     else:
                         self._queues_agents(body)
             elif url.path.startswith("/debug/"):

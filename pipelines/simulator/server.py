@@ -48,8 +48,9 @@ class StatusCounts(dict[int, int]):
 class RequestRecord:
     """One answered Kore API request: when (model clock and wall clock), what, and the status.
 
-    ``route`` is ``availability``, ``agents`` (List All Agents), ``queues_agents`` or
-    ``callvolume`` (Contact Volume).
+    ``route`` is ``availability``, ``agents`` (List All Agents), ``queues_agents``,
+    ``callvolume`` (Contact Volume), ``agentstatusdetails`` (Agent Status Details v3) or
+    ``userstatus`` (Historical Agent Status Summary).
     """
 
     at: datetime

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 
 from pipelines import settings
+from pipelines.contacts import EMAIL_IN_TEXT, FIELD_NAMES
 from pipelines.net import is_loopback_host
 from pipelines.settings import SettingsError
 
@@ -31,7 +32,7 @@ PII_MODES = ("keep", "hash", "drop")
 # Agent fields holding contact data: Kore's emailId and phoneNumber, and the obvious variants a
 # later API revision might use. Names are kept on purpose (analysts need them). This one
 # alternation builds every pattern below.
-_FIELD_NAMES = r"e-?mail(?:id|address)?|phone(?:number)?|mobile(?:number|phone)?"
+_FIELD_NAMES = FIELD_NAMES
 PII_FIELD = re.compile(rf"^(?:{_FIELD_NAMES})$", re.I)
 _PII_HINT = re.compile(rf'"(?:{_FIELD_NAMES})"', re.I)
 # The same fields inside a body that is not valid JSON (a truncated answer kept for inspection).
@@ -40,7 +41,7 @@ _PII_IN_TEXT = re.compile(
     r'("(?:[^"\\]|\\.)*"|"(?:[^"\\]|\\.)*$|-?\d[\d.eE+-]*)',
     re.I,
 )
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_IN_TEXT = EMAIL_IN_TEXT
 HASH_PREFIX = "pii:"
 
 # Fast path for hash mode (see PiiPolicy._hash_fast): contact keys in the ASCII-lowercased body,

@@ -7,13 +7,15 @@ account's shared rate budget.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
+from pipelines.packed import unpack
 from pipelines.scopes import Scope
 from pipelines.warehouse.connection import registered, transaction
 from pipelines.warehouse.pii import PiiPolicy
@@ -67,6 +69,10 @@ LANDING_COLUMNS = [
 
 MODES = ("per_scope", "membership")
 
+# Body text landed per batch of a tick's write: with the parsing DuckDB does on it, what one
+# batch costs in memory is what a tick's write costs, however many answers the tick has.
+BATCH_BODY_CHARS = 16 << 20
+
 # Sends older than this cannot matter for any rate window; the tick write prunes them.
 REQUEST_LOG_RETENTION = timedelta(days=1)
 
@@ -113,63 +119,94 @@ def write_tick(
             "a membership-mode tick lands exactly one row, scope_key 'all'; got "
             f"{list(landing['scope_key'])}"
         )
-    landing = landing[LANDING_COLUMNS].copy()
     policy = (pii or PiiPolicy.from_env()).with_database_key(con)
-    if policy.mode != "keep":
-        landing["body"] = pd.array(
-            [
-                policy.protect_body(None if pd.isna(body) else body, outcome == "ok")
-                for body, outcome in zip(landing["body"], landing["outcome"], strict=True)
-            ],
-            dtype="string",
-        )
-        landing["error_text"] = pd.array(
-            [policy.scrub_text(None if pd.isna(t) else t) for t in landing["error_text"]],
-            dtype="string",
-        )
-    landing.insert(0, "tick_id", tick.tick_id)
-    landing.insert(2, "account_id", tick.account_id)
     sends = sends[["scope_key", "sent_at"]].copy()
     sends.insert(0, "tick_id", tick.tick_id)
     sends.insert(0, "account_id", tick.account_id)
     ok = int((landing["outcome"] == "ok").sum())
-    incoming = {
-        "incoming_scopes": scopes_frame(scopes),
-        "incoming_landing": landing,
-        "incoming_sends": sends,
-    }
     now = datetime.now(UTC)
-    with registered(con, **incoming), transaction(con):
-        execute(con, "ingest/scopes.sql", now=now)
-        execute(con, "ingest/land.sql", tick_id=tick.tick_id)
-        execute(con, "ingest/listings.sql", tick_id=tick.tick_id)
-        execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
-        execute(con, "ingest/agents.sql", tick_id=tick.tick_id)
-        execute(
-            con,
-            "ingest/tick.sql",
-            tick_id=tick.tick_id,
-            account_id=tick.account_id,
-            source=tick.source,
-            mode=tick.mode,
-            run_id=tick.run_id,
-            started_at=tick.started_at,
-            ended_at=tick.ended_at,
-            scopes_asked=len(landing),
-            scopes_ok=ok,
-            scopes_failed=len(landing) - ok,
-            scopes_deferred=tick.scopes_deferred,
-            requests=len(sends) if tick.requests is None else tick.requests,
-            written_at=now,
-            log_kept_since=now - REQUEST_LOG_RETENTION,
-        )
-        ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
+    incoming = {"incoming_scopes": scopes_frame(scopes), "incoming_sends": sends}
+    try:
+        with registered(con, **incoming), transaction(con):
+            execute(con, "ingest/scopes.sql", now=now)
+            execute(con, "ingest/land.sql", tick_id=tick.tick_id)
+            batches = []
+            for batch, bodies in landing_batches(landing, tick, policy):
+                keys = list(batch["scope_key"])
+                con.register("incoming_landing", batch)
+                execute(con, "ingest/listings.sql", bodies=bodies, tick_id=tick.tick_id,
+                        scope_keys=keys)  # fmt: skip
+                batches.append(keys)
+                del bodies
+            execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
+            execute(con, "ingest/agents_chosen.sql")
+            for keys in batches:
+                execute(con, "ingest/agents_fetch.sql", tick_id=tick.tick_id, scope_keys=keys)
+            execute(con, "ingest/agents.sql", tick_id=tick.tick_id)
+            execute(
+                con,
+                "ingest/tick.sql",
+                tick_id=tick.tick_id,
+                account_id=tick.account_id,
+                source=tick.source,
+                mode=tick.mode,
+                run_id=tick.run_id,
+                started_at=tick.started_at,
+                ended_at=tick.ended_at,
+                scopes_asked=len(landing),
+                scopes_ok=ok,
+                scopes_failed=len(landing) - ok,
+                scopes_deferred=tick.scopes_deferred,
+                requests=len(sends) if tick.requests is None else tick.requests,
+                written_at=now,
+                log_kept_since=now - REQUEST_LOG_RETENTION,
+            )
+            ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # gone already, unless the write failed
+            con.unregister("incoming_landing")
     return {
         "scopes_asked": len(landing),
         "scopes_ok": ok,
         "scopes_failed": len(landing) - ok,
         "snapshot_rows": int(snapshot_rows),
     }
+
+
+def landing_batches(
+    landing: pd.DataFrame, tick: Tick, policy: PiiPolicy
+) -> Iterator[tuple[pd.DataFrame, list[str | None]]]:
+    """The landing rows as raw_responses rows without the body, and their bodies, in batches
+    of at most :data:`BATCH_BODY_CHARS` of body text (a larger answer is a batch of its own).
+
+    A body may arrive packed (bytes, :func:`pipelines.packed.pack`); it is
+    unpacked, and its contact data protected by ``policy``, only when its batch is made, so a
+    tick's write holds one batch of text at a time, not every answer.
+    """
+    rows = landing[LANDING_COLUMNS]
+    start, size = 0, 0
+    bodies: list[str | None] = []
+    for i, (body, outcome) in enumerate(zip(rows["body"], rows["outcome"], strict=True)):
+        text = unpack(body)
+        if policy.mode != "keep":
+            text = policy.protect_body(text, outcome == "ok")
+        bodies.append(text)
+        size += len(text or "")
+        if size >= BATCH_BODY_CHARS or i == len(rows) - 1:
+            yield _batch(rows.iloc[start : i + 1], tick, policy), bodies
+            start, size, bodies = i + 1, 0, []
+
+
+def _batch(rows: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> pd.DataFrame:
+    batch = rows.drop(columns=["body"]).copy()
+    if policy.mode != "keep":
+        batch["error_text"] = pd.array(
+            [policy.scrub_text(None if pd.isna(t) else t) for t in batch["error_text"]],
+            dtype="string",
+        )
+    batch.insert(0, "tick_id", tick.tick_id)
+    batch.insert(2, "account_id", tick.account_id)
+    return batch
 
 
 def last_polled(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:

@@ -1,19 +1,26 @@
--- Every agent listing of one tick ($tick_id), read from its landed bodies ONCE, for
--- sql/ingest/snapshots.sql and sql/ingest/agents.sql (run in that order, same transaction;
--- agents.sql drops the table). One row per agent object with an _id: where it was listed
--- (scope, bucket, 0-based position in the bucket) and the two fields the snapshots need.
--- Every bucket key is read, the four documented ones and any other (a custom status, a
--- bucket Kore adds later), so none is dropped, with one typed parse per body: a map of bucket
--- name -> list of {_id, userId}. A value that is not a list reads as NULL (no listings), an
--- element that is not an object has no _id and is skipped, a non-string _id keeps its JSON
--- text.
-CREATE OR REPLACE TEMP TABLE tick_listings AS
+-- Land one batch of a tick's answers and add every agent listing of the batch to
+-- tick_listings, reading each body ONCE. The batch's rows come registered as incoming_landing
+-- (raw_responses columns but the body) and its bodies as the list $bodies (VARCHAR[], in row
+-- order): a registered frame stays referenced until the transaction ends, so bodies passed as
+-- a parameter are the only copy DuckDB keeps of them. The batches are bounded in size
+-- (pipelines/warehouse/ticks.py), so memory stays bounded however many answers a tick has.
+-- $tick_id (VARCHAR) and $scope_keys (VARCHAR[], the batch's) pick the batch's rows again.
+-- One tick_listings row per agent object with an _id: where it was listed (scope, bucket,
+-- 0-based position in the bucket) and the two fields the snapshots need. Every bucket key is
+-- read, the four documented ones and any other (a custom status, a bucket Kore adds later),
+-- so none is dropped, with one typed parse per body: a map of bucket name -> list of
+-- {_id, userId}. A value that is not a list reads as NULL (no listings), an element that is
+-- not an object has no _id and is skipped, a non-string _id keeps its JSON text.
+INSERT INTO raw_responses BY NAME
+SELECT l.*, b.body
+FROM incoming_landing l POSITIONAL JOIN (SELECT unnest($bodies::VARCHAR[]) AS body) b;
+INSERT INTO tick_listings
 WITH buckets AS (
     SELECT scope_key, observed_at,
            unnest(map_entries(from_json(
                body, '"MAP(VARCHAR, STRUCT(_id VARCHAR, userId VARCHAR)[])"'))) AS b
     FROM raw_responses
-    WHERE tick_id = $tick_id AND outcome = 'ok'
+    WHERE tick_id = $tick_id AND list_contains($scope_keys, scope_key) AND outcome = 'ok'
 ),
 listed AS (
     SELECT scope_key, observed_at, b.key AS status,

@@ -5,36 +5,41 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from pipelines import settings
 from pipelines.defs.common import COVERAGE_ASSET, partition_day
 from pipelines.defs.coverage.assets import coverage_vs_requirement
-from pipelines.report import load_summary, summary_markdown, write_daily_report
+from pipelines.report import summary_markdown
+from pipelines.report.data import load_day
+from pipelines.report.writer import shown_in_html, write_report
 from pipelines.resources import CoverageResource, WarehouseResource
 
 
 @asset(
     deps=[coverage_vs_requirement],
     description="Self-contained HTML report and CSV per day under AVAILABILITY_REPORTS_DIR.",
-    **{**COVERAGE_ASSET, "group_name": "reports", "kinds": {"html", "csv"}},
+    **{**COVERAGE_ASSET, "group_name": "reports", "kinds": {"html", "csv"}, "pool": None},
 )
 def coverage_report(
     context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
 ) -> MaterializeResult:
     day = partition_day(context)
-    # Read-only: the report only reads, so it never holds the writer's lock.
+    # A reader: no writer slot (the asset has no pool), and the file is held only while the
+    # day is read, never while it is drawn, so a poll waits a moment at most.
     with warehouse.connection(read_only=True) as con:
-        paths = write_daily_report(
-            con,
-            day,
-            settings.get("AVAILABILITY_REPORTS_DIR"),
-            time_zone=coverage_config.time_zone,
-            interval_minutes=coverage_config.interval_minutes,
-        )
-        summary = load_summary(con, day)
+        data = load_day(con, day)
+    paths = write_report(
+        data,
+        day,
+        settings.get("AVAILABILITY_REPORTS_DIR"),
+        time_zone=coverage_config.time_zone,
+        interval_minutes=coverage_config.interval_minutes,
+    )
+    summary, _, left_out = shown_in_html(data)
     context.log.info(f"coverage report for {day}: {paths.html}")
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
             "report_path": MetadataValue.path(str(paths.html)),
             "csv_path": MetadataValue.path(str(paths.csv)),
-            "scopes": MetadataValue.int(len(summary)),
+            "scopes": MetadataValue.int(len(data.summary)),
+            "scopes_left_out_of_html": MetadataValue.int(left_out),
             "summary": MetadataValue.md(summary_markdown(summary)),
         }
     )

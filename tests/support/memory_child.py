@@ -1,0 +1,50 @@
+"""Run in a child process by the memory tests: one poll or tick against a loopback server,
+printing the process's resident memory before it and its peak after, as JSON.
+
+Usage: python -m tests.support.memory_child HOST CAP_BYTES SCOPES (poll|tick) [DB]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from functools import partial
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    host, cap, scopes, what = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    from pipelines.kore import KoreAvailabilityClient, transport
+    from pipelines.polling import run_tick
+    from pipelines.scopes import Scope
+    from pipelines.warehouse import PiiPolicy, connect
+    from tests.support.hostile import hostile_settings
+
+    transport.MAX_BODY_BYTES = cap
+    settings = hostile_settings(host, tick_deadline_s=300, read_timeout_s=120)
+    asked = [Scope("skill", f"sk-big-{i}", f"big {i}") for i in range(scopes)]
+    if what == "tick":
+        open_db = partial(connect, sys.argv[5])
+        with open_db():
+            pass
+    before = rss_mb()
+    if what == "poll":
+        results = KoreAvailabilityClient(settings).poll_sync(asked)
+        ok = sum(r.ok for r in results)
+    else:
+        outcome = run_tick(open_db, settings, asked, "t-memory", pii=PiiPolicy("keep"))
+        ok = outcome.counts["scopes_ok"]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"before_mb": before, "peak_mb": peak, "ok": ok}))
+
+
+if __name__ == "__main__":
+    main()
