@@ -62,6 +62,8 @@ class DayAsk:
             "window": [self.window_start.isoformat(), self.window_end.isoformat()],
             "covers_day": self.covers_day,
             "paging": "offset counts data[] items (agents)",
+            "gaps": "time with no status[] entry is stored as no span (Kore may leave "
+            "logged-out time out): read it as not logged in",
         }
 
 
