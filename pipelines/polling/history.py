@@ -132,10 +132,15 @@ def sync_history(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] | None = None,
     pii: PiiPolicy | None = None,
+    wait_for_slot: Callable[[float], None] | None = None,
 ) -> HistoryOutcome:
     """Fetch and land status history: ``days`` (each fetched again whole unless a fetch of it
     is unfinished, which resumes), or the missing closed days. Never raises for an API failure
-    (the outcome says it); a day not yet closed is refused ("not_closed") before any request."""
+    (the outcome says it); a day not yet closed is refused ("not_closed") before any request.
+
+    When the planner has no slot the run stops ("budget"), unless ``wait_for_slot`` is given
+    (``time.sleep`` for a run that should finish its day, like the asset): then it waits the
+    seconds until the next slot at PRIORITY_LATER and goes on."""
     history = history or HistorySettings.from_env()
     clock = clock or (lambda: datetime.now(UTC))
     pii = pii or PiiPolicy.from_env()
@@ -157,7 +162,9 @@ def sync_history(
             if fetch.ask.day not in outcome.resumed:
                 with open_db() as con:
                     store.start_fetch(con, fetch, clock())
-            left = _pages(open_db, client, planner, fetch, left, outcome, run_id, clock, pii)
+            left = _pages(
+                open_db, client, planner, fetch, left, outcome, run_id, clock, pii, wait_for_slot
+            )
             if outcome.stopped != "complete":
                 break
         return outcome
@@ -200,6 +207,7 @@ def _pages(
     run_id: str | None,
     clock: Callable[[], datetime],
     pii: PiiPolicy,
+    wait_for_slot: Callable[[float], None] | None,
 ) -> int:
     """Ask one day's pages in order, one at a time (the next offset is known only from the
     page before), each landed in its own transaction; returns the pages still allowed."""
@@ -210,8 +218,12 @@ def _pages(
             outcome.stopped = "page_limit"
             return left
         if planner.available(fetch.account_id, PRIORITY_LATER) < 1:
-            outcome.stopped = "budget"
-            return left
+            wait = planner.next_slot_in(fetch.account_id, PRIORITY_LATER)
+            if wait_for_slot is None or wait == float("inf"):
+                outcome.stopped = "budget"
+                return left
+            wait_for_slot(max(wait, 0.05))
+            continue
         [call] = client.pages_sync(fetch.ask, [offset], fetch.page_size)
         left -= 1
         outcome.requests += len(call.sends)

@@ -288,6 +288,32 @@ def test_history_stops_when_the_planner_says_no_and_never_takes_availability_slo
     assert stored(tmp_db, NORMAL) == truth(server, NORMAL)
 
 
+def test_a_patient_run_waits_for_the_planners_next_slot_and_finishes_the_day(
+    server: StatusDetailsServer, tmp_db: str
+) -> None:
+    clock = clock_after(NORMAL)
+    planner = RequestPlanner(":memory:", 5, expected={PRIORITY_AVAILABILITY: 3}, clock=clock.epoch)
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:  # the model's time passes, not the machine's
+        waits.append(seconds)
+        clock.at += timedelta(seconds=seconds)
+
+    outcome = sync_history(
+        partial(connect, tmp_db),
+        settings_for(server),
+        HISTORY,
+        days=[NORMAL],
+        planner=planner,
+        clock=clock,
+        pii=PiiPolicy("hash"),
+        wait_for_slot=wait,
+    )
+    assert (outcome.stopped, outcome.pages) == ("complete", 3)
+    assert len(waits) == 1 and 59 < waits[0] <= 60
+    assert stored(tmp_db, NORMAL) == truth(server, NORMAL)
+
+
 def test_the_sync_fetches_closed_days_oldest_first_and_only_once(
     server: StatusDetailsServer, tmp_db: str
 ) -> None:

@@ -2,6 +2,9 @@
 agent_status_history (exact spans, with their custom status names) for finalized coverage,
 gap repair and backfill to build on."""
 
+import time
+from dataclasses import replace
+
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.defs.common import daily_partitions, partition_day
@@ -11,6 +14,8 @@ from pipelines.resources import KoreResource, WarehouseResource
 from pipelines.settings import SettingsError
 from pipelines.warehouse.history import day_summary
 from pipelines.warehouse.pii import PiiConfigError
+
+MAX_PAGES = 1000  # 50,000 agents: a materialization finishes its day
 
 
 def history_metadata(outcome: HistoryOutcome, stored: dict[str, object]) -> dict[str, object]:
@@ -51,9 +56,15 @@ def agent_status_history(
     day = partition_day(context)
     try:
         settings = kore.settings()
-        history = HistorySettings.from_env()
+        # One explicit day: finish it, waiting for the planner's slots rather than stopping.
+        history = replace(HistorySettings.from_env(), pages_per_run=MAX_PAGES)
         outcome = sync_history(
-            warehouse.connection, settings, history, days=[day], run_id=context.run.run_id
+            warehouse.connection,
+            settings,
+            history,
+            days=[day],
+            run_id=context.run.run_id,
+            wait_for_slot=time.sleep,
         )
     except (KoreConfigError, SettingsError, PiiConfigError) as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
