@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipelines.kore import RequestPlanner
+from pipelines.kore.statusdays import plan_day
+from pipelines.kore.userstatus import KoreUserStatusClient, compare
 from pipelines.polling.history import HistorySettings, sync_history
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.status_details import primary_status, secondary_status
@@ -96,3 +98,39 @@ def test_without_offline_spans_the_day_holds_the_logged_in_truth(
     day = date(2026, 10, 20)
     assert fetch(server, tmp_db, day, "utc").stopped == "complete"
     assert stored(tmp_db, day) == truth(server, day, offline=False)
+
+
+def test_the_summary_agrees_with_the_stored_spans_per_agent_and_interval(
+    simulator_factory: Start, tmp_db: str
+) -> None:
+    server = simulator_factory(clock=lambda: NOW, rate_limit_per_minute=None, agents=60)
+    day = date(2026, 11, 1)  # 25 hours
+    assert fetch(server, tmp_db, day, "utc").stopped == "complete"
+    with connect(tmp_db, read_only=True) as con:
+        spans = [
+            (u, b, s.astimezone(UTC), e.astimezone(UTC))
+            for u, b, s, e in con.execute(
+                "SELECT user_id, bucket, span_start, span_end FROM agent_status_history"
+            ).fetchall()
+        ]
+    client = KoreUserStatusClient(
+        simulator_settings(server.env()), planner=RequestPlanner(":memory:", 60)
+    )
+    ask = plan_day(day, ZONE)
+    rows = []
+    for sample_path in (False, True):
+        calls = client.pages_sync(ask, [0, 50], sample_path=sample_path)
+        assert all(c.ok for c in calls), [c.error_text for c in calls]
+        assert [c.value.agents for c in calls] == [50, 10]
+        rows.append([r for c in calls for r in c.value.rows])
+    assert rows[0] == rows[1]  # with and without /1.1
+    inside = [
+        r
+        for r in rows[0]
+        if r.interval_start >= local(day) and r.interval_end <= local(day + timedelta(days=1))
+    ]
+    assert len({r.interval_start for r in inside}) == 100  # 25 hours of 15 minutes
+    assert compare(inside, spans) == []
+    # A planted error is found: one span a minute longer.
+    u, b, s, e = spans[0]
+    assert len(compare(inside, [(u, b, s, e + timedelta(minutes=1)), *spans[1:]])) >= 1
