@@ -346,3 +346,13 @@ def test_e_mail_follows_the_pii_policy_and_a_refetch_replaces_the_day(
     server.spans = {a: s[::2] for a, s in server.spans.items()}  # Kore restated the day
     assert run(server, tmp_db, clock, days=[NORMAL]).stopped == "complete"
     assert stored(tmp_db, NORMAL) == truth(server, NORMAL)
+
+
+def test_a_missing_smartassist_analytics_scope_is_named_and_the_day_stays_open(
+    server: StatusDetailsServer, tmp_db: str
+) -> None:
+    server.missing_scope = True
+    outcome = run(server, tmp_db, clock_after(NORMAL), days=[NORMAL])
+    assert outcome.failed and outcome.error_kind == "scope_missing"
+    assert "SmartAssist Analytics" in outcome.error_text
+    assert one(tmp_db, "SELECT completed_at FROM status_history_fetches") == (None,)
