@@ -404,6 +404,51 @@ SETTINGS: dict[str, Setting] = {
             "ask callvolume for per-skill rows (includeSkillBreakdown)",
         ),
         _s("KORE_CALLVOLUME_CRON", "cron", "*/15 * * * *", "contact volume sync schedule (UTC)"),
+        # --- Exact status history (Agent Status Details v3) ---
+        _s(
+            "KORE_STATUS_HISTORY_ASK",
+            "choice",
+            "utc",
+            "how a local day is asked: utc (offset 0, the UTC dates it touches) or local_noon",
+            choices=("utc", "local_noon"),
+        ),
+        _s(
+            "KORE_STATUS_HISTORY_DATE_FIELD",
+            "choice",
+            "range",
+            "dateFilter fields sent: range (startDate/endDate) or date (the docs' sample)",
+            choices=("range", "date"),
+        ),
+        _s(
+            "KORE_STATUS_HISTORY_PAGE_SIZE",
+            "int",
+            50,
+            "agents asked per status details page (limit)",
+            minimum=1,
+            maximum=50,
+        ),
+        _s(
+            "KORE_STATUS_HISTORY_PAGES_PER_RUN",
+            "int",
+            60,
+            "status details pages one run may fetch; the rest resumes next run",
+            minimum=1,
+            maximum=1000,
+        ),
+        _s(
+            "KORE_STATUS_HISTORY_DAYS_BACK",
+            "int",
+            7,
+            "closed days back the history sync looks for missing ones",
+            minimum=1,
+            maximum=366,
+        ),
+        _s(
+            "KORE_STATUS_HISTORY_CRON",
+            "cron",
+            "15 0 * * *",
+            "nightly fetch of yesterday's status history (reporting zone)",
+        ),
         # --- Coverage ---
         _s(
             "AVAILABILITY_TIME_ZONE",

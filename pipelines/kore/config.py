@@ -173,9 +173,13 @@ class KoreSettings:
         bot = quote(self.bot_id.strip(), safe="")
         return f"{base}/{API_PREFIX}/{bot}/{path.lstrip('/')}"
 
-    def analytics_url(self, path: str) -> str:
+    def analytics_url(self, path: str, version: str = "") -> str:
         """The URL of the analytics API ``path`` (``callvolume``, say) for this account; the
-        account ID is quoted so it cannot alter the path."""
+        account ID is quoted so it cannot alter the path. ``version`` ("1.1") goes between
+        ``analytics`` and ``account``, as Historical Agent Status Summary's path has it."""
         base = self.host.strip().rstrip("/")
         account = quote(self.account_id.strip(), safe="")
-        return f"{base}/{ANALYTICS_PREFIX}/{account}/{path.lstrip('/')}"
+        prefix = ANALYTICS_PREFIX
+        if version:
+            prefix = prefix.replace("/analytics/", f"/analytics/{quote(version, safe='')}/")
+        return f"{base}/{prefix}/{account}/{path.lstrip('/')}"

@@ -99,6 +99,7 @@ class Endpoint:
     # The analytics family lives under .../public/analytics/account/{accountId}/ and names the
     # bot in an ``iId`` header instead of the account in ``accountId``.
     analytics: bool = False
+    analytics_version: str = ""  # "1.1": .../analytics/1.1/account/{accountId}/
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,10 @@ class KoreTransport:
     ):
         self.settings = settings
         self.endpoint = endpoint
-        url = settings.analytics_url if endpoint.analytics else settings.api_url
-        self.url = url(endpoint.path)
+        if endpoint.analytics:
+            self.url = settings.analytics_url(endpoint.path, endpoint.analytics_version)
+        else:
+            self.url = settings.api_url(endpoint.path)
         self.path = urlsplit(self.url).path
         self._transport = transport
         # Per tick: one answer at a time past an eighth of the cap is read, parsed and packed.

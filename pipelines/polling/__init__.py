@@ -3,11 +3,13 @@
 :func:`poll` picks the acquisition (``acquire``): a membership tick (``membership``: one
 availability request for every agent, membership from Kore's listing) or a per-scope tick
 (``per_scope``: one request per scope). :func:`sync_volume` fetches Kore's contact volume
-(``volume``) since its watermark. Shared by the Dagster asset, the demo and the
+(``volume``) since its watermark; :func:`sync_history` Kore's exact status history of
+closed days (``history``). Shared by the Dagster asset, the demo and the
 benchmarks, so all three exercise the same path.
 """
 
 from pipelines.polling.acquire import MODES, poll
+from pipelines.polling.history import HistoryOutcome, HistorySettings, sync_history
 from pipelines.polling.membership import Cadence, ListingRefused, run_membership_tick
 from pipelines.polling.per_scope import (
     TickOutcome,
@@ -25,6 +27,8 @@ from pipelines.polling.volume import VolumeOutcome, VolumeSettings, sync_volume
 __all__ = [
     "MODES",
     "Cadence",
+    "HistoryOutcome",
+    "HistorySettings",
     "ListingRefused",
     "TickOutcome",
     "VolumeOutcome",
@@ -39,5 +43,6 @@ __all__ = [
     "sends_frame",
     "status_counts",
     "status_rank",
+    "sync_history",
     "sync_volume",
 ]
