@@ -6,7 +6,8 @@ exactly Poisson with mean ``rate x 0.25 h``. A queue's size follows the agents s
 each agent's capacity is shared equally among the queues it serves at the start, and
 ``load`` says how busy that capacity is at the queue's weekday peak (1.0 is about fully
 used; above 1 the queue is short at its peak). The default catalogue has hand-tuned queues
-(Support short at its morning peak, Retention comfortably over); generated catalogues draw
+(Support loaded beyond its agents through most of the day, so its skills are short
+on average in the demo; Retention comfortably over); generated catalogues draw
 their shapes and loads from a hash of the queue id.
 """
 
@@ -82,7 +83,7 @@ class QueueProfile:
 _DEFAULTS: dict[str, tuple[float, float, float, tuple[tuple[float, float, float], ...], float]] = {
     "qu-billing": (1.1, 360, 240, ((10.0, 1.5, 1.0), (14.0, 1.5, 0.8)), 0.8),
     "qu-sales": (1.0, 300, 150, ((12.0, 2.0, 0.7), (16.5, 2.0, 1.0)), 0.8),
-    "qu-support": (1.25, 480, 300, ((10.5, 1.4, 1.0), (14.5, 1.6, 0.9)), 0.8),
+    "qu-support": (1.9, 480, 300, ((10.5, 2.4, 1.0), (14.5, 2.6, 0.9)), 0.8),
     "qu-retention": (0.6, 540, 200, ((11.0, 2.5, 1.0), (15.0, 2.0, 0.7)), 0.8),
 }
 _SHAPES = (

@@ -70,11 +70,10 @@ def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
         difference = r["avg_on_queue"] - r["avg_required"]
         assert math.isclose(r["avg_net_staffing"], difference, abs_tol=1e-9), r["scope_key"]
         assert r["intervals_met"] <= r["intervals_judged"]
-    # Some short, some over: over on average somewhere, short in intervals somewhere. (The
-    # simulated centre is over-staffed on average in every scope today; when its tuning makes
-    # a scope short on average, tighten this to avg_net_staffing < 0.)
+    # Some short, some over, on average over the judged intervals: the simulator's support
+    # queue is loaded beyond its agents (pipelines/simulator/profile.py), the others are not.
     assert (judged["avg_net_staffing"] > 0).any(), "no scope is over on the demo day"
-    assert (judged["shortfall_agent_hours"] > 0).any(), "no scope is ever short on the demo day"
+    assert (judged["avg_net_staffing"] < 0).any(), "no scope is short on the demo day"
     assert "Short on average (net < 0):" in done.stdout
     assert "Over on average (net > 0):" in done.stdout
     # The requirement of the scopes without a target comes from Kore's contact volume.
