@@ -11,11 +11,10 @@ app without "WFM Integration". Every request body is kept in ``requests``.
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.loopback import JsonRouteServer
 
 __all__ = ["VolumeServer", "volume_rows"]
 
@@ -78,7 +77,7 @@ def volume_rows(
     return rows
 
 
-class VolumeServer:
+class VolumeServer(JsonRouteServer):
     """The server; use as a context manager. ``base_url`` is what KORE_HOST should be."""
 
     def __init__(self, account: str = "acct-1", bot: str = "st-bot", org: str = "o-org"):
@@ -86,23 +85,11 @@ class VolumeServer:
         self.rows: list[dict[str, Any]] = []
         self.missing_scope = False
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__(PATH.format(account=account))
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def __enter__(self) -> VolumeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def answer(self, headers: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def answer(
+        self, headers: Any, query: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
         """(status, JSON) for one request, as Kore documents it."""
         if not headers.get("auth"):
             return 401, {"errors": [{"msg": "error verifying the jwt: jwt must be provided"}]}
@@ -131,24 +118,3 @@ class VolumeServer:
             page = [{k: v for k, v in r.items() if k != "skillBreakdown"} for r in page]
         more = skip + limit < len(chosen)
         return 200, {"hasMore": more, "CallVolumeUpdate": page, "totalCount": len(chosen)}
-
-
-def _handler(server: VolumeServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path != PATH.format(account=server.account):
-                status, answer = 404, {"errors": [{"msg": "no such route", "code": 404}]}
-            else:
-                status, answer = server.answer(self.headers, json.loads(raw or b"{}"))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

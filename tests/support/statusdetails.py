@@ -15,13 +15,11 @@ Every request (query and body) is kept in ``requests``.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.support.loopback import JsonRouteServer
 
 __all__ = ["PATH", "StatusDetailsServer", "day_of_spans", "hms"]
 
@@ -34,7 +32,7 @@ def hms(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-class StatusDetailsServer:
+class StatusDetailsServer(JsonRouteServer):
     """The server; use as a context manager. ``base_url`` is what KORE_HOST should be."""
 
     def __init__(self, account: str = "acct-1", bot: str = "st-bot"):
@@ -44,21 +42,7 @@ class StatusDetailsServer:
         self.missing_scope = False
         self.mangle: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def __enter__(self) -> StatusDetailsServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(PATH.format(account=account))
 
     def answer(
         self, headers: Any, query: dict[str, str], body: dict[str, Any]
@@ -112,29 +96,6 @@ class StatusDetailsServer:
         if self.mangle is not None:
             self.mangle(answer, body)
         return 200, answer
-
-
-def _handler(server: StatusDetailsServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            parts = urlsplit(self.path)
-            if parts.path != PATH.format(account=server.account):
-                status, answer = 404, {"errors": [{"msg": "no such route", "code": 404}]}
-            else:
-                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                status, answer = server.answer(self.headers, query, json.loads(raw or b"{}"))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
 
 
 def day_of_spans(
