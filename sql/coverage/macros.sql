@@ -15,6 +15,30 @@ SELECT
 FROM scopes AS s
 CROSS JOIN range(0, intervals) AS g(i);
 
+-- The grid's cells as the rows of a planner's file see them (requirement rules, schedules):
+-- the cell's local date, ISO weekday (1 = Monday) and local minute of day. A file row
+-- matches a cell when local_row_matches (below) holds.
+CREATE OR REPLACE TEMP MACRO coverage_local_cells(day_start, day_end, step_minutes, intervals,
+    time_zone)
+AS TABLE
+SELECT
+    scope_key,
+    interval_start,
+    local_start,
+    CAST(local_start AS DATE) AS local_date,
+    isodow(local_start) AS local_weekday,
+    hour(local_start) * 60 + minute(local_start) AS local_minute
+FROM coverage_grid(day_start, day_end, step_minutes, intervals, time_zone);
+
+-- A file row in LOCAL wall time (a day_date OR an ISO weekday, minutes [start, end)) matches
+-- a cell of coverage_local_cells. On a spring-forward day the skipped hour has no cells; on
+-- a fall-back day both cells of the repeated hour match.
+CREATE OR REPLACE TEMP MACRO local_row_matches(day_date, weekday, start_minute, end_minute,
+    local_date, local_weekday, local_minute) AS
+    (day_date = local_date OR weekday = local_weekday)
+    AND start_minute <= local_minute
+    AND local_minute < end_minute;
+
 -- Membership mode (ticks.mode = 'membership'): a tick asks once for all agents and lands ONE
 -- answer, scope 'all'; it observes every skill and queue at once, each with the agents whose
 -- membership (table membership, validity [valid_from, valid_to)) held at the answer's

@@ -42,14 +42,8 @@ WITH rules AS (
     FROM coverage_rules_input
 ),
 cells AS (
-    SELECT
-        scope_key,
-        interval_start,
-        local_start,
-        CAST(local_start AS DATE) AS local_date,
-        isodow(local_start) AS local_weekday,
-        hour(local_start) * 60 + minute(local_start) AS local_minute
-    FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone)
+    SELECT *
+    FROM coverage_local_cells($day_start, $day_end, $step_minutes, $intervals, $time_zone)
 ),
 candidates AS (
     SELECT
@@ -67,9 +61,8 @@ candidates AS (
     FROM cells AS c
     JOIN rules AS r
       ON r.scope_key = c.scope_key
-     AND (r.day_date = c.local_date OR r.weekday = c.local_weekday)
-     AND r.start_minute <= c.local_minute
-     AND c.local_minute < r.end_minute
+     AND local_row_matches(r.day_date, r.weekday, r.start_minute, r.end_minute,
+         c.local_date, c.local_weekday, c.local_minute)
     UNION ALL
     SELECT
         c.scope_key,
