@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipelines.kore.client import Call, KoreClient, run_sync
 from pipelines.kore.errors import KoreInvalidResponseError
-from pipelines.kore.payload import load_json_body, text_or_none
+from pipelines.kore.payload import flag, page_items, text_or_none
 from pipelines.kore.planner import PRIORITY_MEMBERSHIP
 from pipelines.kore.transport import Endpoint, Request
 
@@ -103,14 +103,6 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def _refs(agent: Mapping[str, Any], key: str, id_keys: tuple[str, ...]) -> tuple[list[Ref], int]:
     items = agent.get(key)
     if items is None:
@@ -164,18 +156,7 @@ def parse_agent(item: Any, index: int) -> tuple[ListedAgent, int]:
 
 def parse_agents_page(text: str, page: int | None = None) -> tuple[AgentsPage, str]:
     """A page of the listing and the text to store (the body itself)."""
-    data = load_json_body(text, PAYLOAD)
-    if not isinstance(data, dict):
-        raise KoreInvalidResponseError(
-            f"expected a JSON object with 'results', got {type(data).__name__}"
-        )
-    results = data.get("results")
-    if results is None:
-        results = []
-        if not any(k in data for k in ("hasMore", "totalPages", "totalResults")):
-            raise KoreInvalidResponseError(f"the object has no 'results' list; not {PAYLOAD}")
-    if not isinstance(results, list):
-        raise KoreInvalidResponseError(f"'results' should be a list, got {type(results).__name__}")
+    data, results = page_items(text, PAYLOAD, "results", ("hasMore", "totalPages", "totalResults"))
     agents: list[ListedAgent] = []
     skipped = 0
     for index, item in enumerate(results):
@@ -183,7 +164,7 @@ def parse_agents_page(text: str, page: int | None = None) -> tuple[AgentsPage, s
         agents.append(agent)
         skipped += missing
     total_pages = _count(data.get("totalPages"))
-    has_more = _flag(data.get("hasMore"))
+    has_more = flag(data.get("hasMore"))
     if has_more is None:
         # Not said: more pages if the total says so, or if the page came back full.
         limit = _count(data.get("limit"))
@@ -198,7 +179,7 @@ def parse_agents_page(text: str, page: int | None = None) -> tuple[AgentsPage, s
         total_results=_count(data.get("totalResults")),
         agents=tuple(agents),
         skipped=skipped,
-        has_more_given=_flag(data.get("hasMore")) is not None,
+        has_more_given=flag(data.get("hasMore")) is not None,
     )
     return parsed, text
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from pipelines.kore.client import Call, KoreClient, run_sync
 from pipelines.kore.errors import KoreConfigError, KoreInvalidResponseError
-from pipelines.kore.payload import load_json_body, text_or_none
+from pipelines.kore.payload import flag, page_items, text_or_none
 from pipelines.kore.planner import PRIORITY_LATER
 from pipelines.kore.transport import Endpoint, Request
 
@@ -199,36 +199,17 @@ def _queue_rows(item: Any, index: int) -> list[VolumeRow]:
     return rows
 
 
-def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def parse_volume_page(text: str) -> tuple[VolumePage, str]:
     """A Contact Volume page and the text to store (the body itself, every field kept)."""
-    data = load_json_body(text, PAYLOAD)
-    if not isinstance(data, dict):
-        raise KoreInvalidResponseError(
-            f"expected a JSON object with 'CallVolumeUpdate', got {type(data).__name__}"
-        )
-    updates = data.get("CallVolumeUpdate", data.get("callVolumeUpdate"))
-    if updates is None:
-        if not any(key in data for key in ("hasMore", "totalCount")):
-            raise KoreInvalidResponseError(f"the object has no 'CallVolumeUpdate'; not {PAYLOAD}")
-        updates = []
-    if not isinstance(updates, list):
-        raise KoreInvalidResponseError(
-            f"'CallVolumeUpdate' should be a list, got {type(updates).__name__}"
-        )
+    data, updates = page_items(
+        text, PAYLOAD, "CallVolumeUpdate", ("hasMore", "totalCount"), ("callVolumeUpdate",)
+    )
     rows: list[VolumeRow] = []
     for index, item in enumerate(updates):
         rows.extend(_queue_rows(item, index))
     total = data.get("totalCount")
     total_count = total if isinstance(total, int) and not isinstance(total, bool) else None
-    page = VolumePage(_flag(data.get("hasMore")), total_count, len(updates), tuple(rows))
+    page = VolumePage(flag(data.get("hasMore")), total_count, len(updates), tuple(rows))
     return page, text
 
 

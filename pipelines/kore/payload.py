@@ -14,7 +14,7 @@ from typing import Any
 from pipelines.kore.errors import KoreInvalidResponseError
 from pipelines.kore.transport import kore_errors
 
-__all__ = ["load_json_body", "text_or_none"]
+__all__ = ["flag", "load_json_body", "page_items", "text_or_none"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -70,4 +70,42 @@ def text_or_none(value: Any) -> str | None:
         return value if value.strip() else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    return None
+
+
+def page_items(
+    text: str,
+    payload: str,
+    key: str,
+    paging_keys: tuple[str, ...] = ("hasMore",),
+    aliases: tuple[str, ...] = (),
+) -> tuple[dict[str, Any], list[Any]]:
+    """A paged answer read as JSON: the page object and its list under ``key``.
+
+    Every paged endpoint answers an object holding a list and its paging fields; an empty
+    page may leave the list out, so a missing list is an empty page when a paging field is
+    there, and a wrong answer otherwise. ``aliases`` are other spellings of ``key`` seen in
+    Kore's documentation, read when ``key`` is absent.
+    """
+    data = load_json_body(text, payload)
+    if not isinstance(data, dict):
+        raise KoreInvalidResponseError(
+            f"expected a JSON object with {key!r}, got {type(data).__name__}"
+        )
+    items = next((data[k] for k in (key, *aliases) if data.get(k) is not None), None)
+    if items is None:
+        if not any(k in data for k in paging_keys):
+            raise KoreInvalidResponseError(f"the object has no {key!r} list; not {payload}")
+        items = []
+    if not isinstance(items, list):
+        raise KoreInvalidResponseError(f"{key!r} should be a list, got {type(items).__name__}")
+    return data, items
+
+
+def flag(value: Any) -> bool | None:
+    """A JSON boolean, or the text "true"/"false" in any case; anything else None (unsaid)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
     return None

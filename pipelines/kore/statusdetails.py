@@ -41,7 +41,7 @@ from typing import Any
 
 from pipelines.kore.client import Call, KoreClient, run_sync
 from pipelines.kore.errors import KoreInvalidResponseError
-from pipelines.kore.payload import load_json_body, text_or_none
+from pipelines.kore.payload import flag, page_items, text_or_none
 from pipelines.kore.planner import PRIORITY_LATER
 from pipelines.kore.statusdays import ASK_MODES, DATE_FIELDS, DayAsk, inverted_offset, plan_day
 from pipelines.kore.transport import Endpoint, Request
@@ -179,35 +179,16 @@ def _agent(item: Any, index: int) -> AgentHistory:
     return AgentHistory(agent_id, text_or_none(item.get("userId")), email, entries)
 
 
-def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_status_page(text: str) -> tuple[StatusPage, str]:
     """A page and the text to store (the body itself: events and unknown fields kept)."""
-    data = load_json_body(text, PAYLOAD)
-    if not isinstance(data, dict):
-        raise KoreInvalidResponseError(
-            f"expected a JSON object with 'data', got {type(data).__name__}"
-        )
-    items = data.get("data")
-    if items is None:
-        if "hasMore" not in data:
-            raise KoreInvalidResponseError(f"the object has no 'data'; not {PAYLOAD}")
-        items = []
-    if not isinstance(items, list):
-        raise KoreInvalidResponseError(f"'data' should be a list, got {type(items).__name__}")
+    data, items = page_items(text, PAYLOAD, "data")
     agents = tuple(_agent(item, n) for n, item in enumerate(items))
     page = StatusPage(
-        _flag(data.get("hasMore")), _int(data.get("limit")), _int(data.get("offset")), agents
+        flag(data.get("hasMore")), _int(data.get("limit")), _int(data.get("offset")), agents
     )
     return page, text
 
