@@ -35,7 +35,7 @@ Two different measurements, each said plainly in the output:
    signed bias in the same unit. Each round is a different weekday, so the spread is over
    days.
 
-Target (issue 11): membership mode at 70 and 200 scopes as accurate as 1-minute polling
+Target: membership mode at 70 and 200 scopes as accurate as 1-minute polling
 (about 2 %) with at most 3 requests per minute. Printed, not enforced.
 """
 

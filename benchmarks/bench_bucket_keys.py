@@ -1,4 +1,4 @@
-"""Answers with many distinct bucket keys (issue 14, item 3): one scope answering 20k, 50k and
+"""Answers with many distinct bucket keys: one scope answering 20k, 50k and
 100k keys (one agent each) beside two healthy scopes, as a whole tick over a loopback server
 (refused at MAX_STATUS_BUCKETS now; 9, 46 and 237 s before), and the parser and tally with the
 limit lifted, per key, to show the work is linear in the body (the tally before was keys x

@@ -1,4 +1,4 @@
-"""The daily report as scopes grow (issue 14, item 10): time and HTML size at 400 and 1,500
+"""The daily report as scopes grow: time and HTML size at 400 and 1,500
 scopes with the HTML bounded to MAX_SCOPES_IN_HTML scopes, against the unbounded page (every
 scope drawn) as the baseline at the smaller size. A day of 96 intervals per scope is written
 straight into the coverage tables of a migrated DuckDB file; the report reads it back."""

@@ -95,7 +95,7 @@ Coverage grid (``coverage_intervals``): every row of ``scopes`` x every interval
       other status together) = agent-seconds in that status / observed seconds: the
       time-weighted average head count over the observed part of the cell.
     - ``staffed`` = avg_available + avg_busy; ``occupancy`` = avg_busy / staffed (NULL when
-      staffed = 0). Both count every BUSY, as before issue 12.
+      staffed = 0). Both count every BUSY, as they did before on-queue was defined.
     - ``avg_busy_productive`` (productive or unknown BUSY) and ``avg_busy_other``
       (non-productive BUSY), which add up to avg_busy; ``avg_on_queue`` = avg_available +
       avg_busy_productive; ``avg_logged_in`` = every status but OFFLINE (custom statuses

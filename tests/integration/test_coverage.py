@@ -857,7 +857,7 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
     ]
     # Net staffing judges ON-QUEUE agents (AVAILABLE + productive BUSY; x's BUSY at 09:55 has
     # no capacity data, so it counts as productive): 09:45 has 1.3333 available + 300 / 900
-    # BUSY = 1.6667 on queue (before issue 12 it was judged on the 1.3333 available).
+    # BUSY = 1.6667 on queue (once it was judged on the 1.3333 available).
     # available / on queue / gap / met per cell: 2 / 2 / 0 / met; 1 / 1 / -1 / not;
     # 3 / 3 / +1 / met; 1.3333 / 1.6667 / -0.3333 / not; unobserved 10:00: NULLs.
     expected = [
@@ -889,9 +889,9 @@ def test_coverage_vs_requirement_and_daily_summary_by_hand(con) -> None:
     a = summary["skill:a"]
     # 96 cells; observed 4; with a requirement 5; met 2 of the 4 judged -> 0.5.
     # shortfall (on queue) = (1 + 0.3333) x 0.25 h = 0.3333 agent-hours; worst gap -1 at 09:15;
-    # every average over the 4 judged cells (issue 12: the same set): available
+    # every average over the 4 judged cells (the same set): available
     # (2 + 1 + 3 + 1.3333) / 4 = 1.8333; required 2 (the unobserved 10:00 cell is not judged;
-    # before issue 12 it was averaged in: 1.8).
+    # once it was averaged in: 1.8).
     assert (a["intervals"], a["intervals_observed"], a["intervals_with_requirement"]) == (96, 4, 5)
     assert a["intervals_met"] == 2
     assert a["share_met"] == pytest.approx(0.5)
@@ -1113,7 +1113,7 @@ def test_coverage_target_check_flags_scopes_above_the_unmet_share(con) -> None:
         {"scope_key": "skill:a", "judged": 4, "unmet": 2, "unmet_share": 0.5},
         {"scope_key": "skill:b", "judged": 0, "unmet": 0, "unmet_share": None},
     ]
-    # Judged on queue (issue 12): 09:45 has 1.3333 idle + 0.3333 BUSY on queue.
+    # Judged on queue: 09:45 has 1.3333 idle + 0.3333 BUSY on queue.
     assert outcome.metadata["worst_intervals"] == [
         {
             "scope_key": "skill:a",

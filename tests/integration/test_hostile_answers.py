@@ -1,4 +1,4 @@
-"""One scope's hostile answer ends that scope only (issue 14, item 1): a real HTTP server on
+"""One scope's hostile answer ends that scope only: a real HTTP server on
 127.0.0.1 answers each scope its own way, and every other scope of the tick still lands."""
 
 from __future__ import annotations

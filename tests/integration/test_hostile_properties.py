@@ -1,6 +1,6 @@
 """Property: whatever one scope's server sends (generated status, headers and body, served by
 a real loopback server), the other scopes of the tick land, and the tick's Python memory stays
-within a bound (issue 14, "done means"). Few, deterministic examples in `make test`; `make
+within a bound. Few, deterministic examples in `make test`; `make
 fuzz` runs many (HOSTILE_EXAMPLES) and prints what the hostile scope came back as."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """One scope's hostile answer, landed: what raw_responses keeps for it, and that the other
-scopes of the tick land beside it (issue 14, items 1, 3 and 15), over a loopback server."""
+scopes of the tick land beside it, over a loopback server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Text from the API in Dagster Markdown and in the log (issue 14, items 6 and 7): status keys
+"""Text from the API in Dagster Markdown and in the log: status keys
 and error texts with ``|``, line breaks, ``#`` and links are escaped by the one renderer, and
 an e-mail address in a server's error message reaches neither the log, the metadata nor the
 warehouse. Served by a loopback server; the tick's metadata is the ingest asset's own."""

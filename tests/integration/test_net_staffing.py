@@ -1,4 +1,4 @@
-"""Net staffing (issue 12) on hand-made days in a real DuckDB file, every figure by hand.
+"""Net staffing on hand-made days in a real DuckDB file, every figure by hand.
 
 Ticks go through the real ingest (warehouse.write_tick), so channelCapacity lands in
 channel_capacity as it does from Kore. Times are UTC; cells are 15 minutes; max gap 120 s;

@@ -1,4 +1,4 @@
-"""The simulator under hostile requests (issue 14, item 14): debug endpoints refuse cross-site
+"""The simulator under hostile requests: debug endpoints refuse cross-site
 requests, the request-body cap holds for chunked bodies, a malformed ``exp`` is a 401."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Memory per tick (issue 14, item 5), measured as a child process's peak resident memory.
+"""Memory per tick, measured as a child process's peak resident memory.
 
 Eleven scopes answer just under the answer cap (lowered to 8 MiB so the test is quick; the
 figures scale with the cap). Answers are read one large answer at a time, parsed to a tally

@@ -269,7 +269,7 @@ def test_pii_policy_hashes_stably_and_drops_or_keeps(tmp_db: str) -> None:
 def test_contact_data_behind_json_escapes_and_in_error_texts_is_never_stored(
     tmp_db: str,
 ) -> None:
-    """Issue 14, item 7: a JSON-escaped key ("\\u0065mailId" is "emailId") and an e-mail
+    """A JSON-escaped key ("\\u0065mailId" is "emailId") and an e-mail
     address inside a server's error text are protected like any other contact value."""
     victim = "victim@example.com"
     body = '{"AVAILABLE": [{"_id": "a-1", "userId": "u-1", "\\u0065mailId": "' + victim + '"}]}'

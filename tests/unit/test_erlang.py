@@ -300,7 +300,7 @@ def test_formula_validation_names_argument(call, argument: str) -> None:
         call()
 
 
-# --- bounded search (issue 14, item 4) ---------------------------------------------------------
+# --- bounded search ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("contacts", [1e12, 1e300, 1e308, 1.7e308])

@@ -1,4 +1,4 @@
-"""Every Markdown metadata value is made by the one renderer (issue 14, item 6).
+"""Every Markdown metadata value is made by the one renderer.
 
 Dagster renders ``MetadataValue.md`` as Markdown, and its cells hold text from the API, files
 and settings. This walks the package's code: each ``MetadataValue.md(...)`` must take the

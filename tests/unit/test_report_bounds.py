@@ -1,4 +1,4 @@
-"""The report as scopes grow (issue 14, item 10): it takes no writer slot, and its HTML draws
+"""The report as scopes grow: it takes no writer slot, and its HTML draws
 at most MAX_SCOPES_IN_HTML scopes, worst shortfall first, leaving every scope in the CSV."""
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_load_targets_exact_rules() -> None:
 
 
 def test_load_forecast_exact_rules_and_erlang_head_counts() -> None:
-    """required_agents is the ON-QUEUE requirement (before shrinkage, issue 12); the row's
+    """required_agents is the ON-QUEUE requirement (before shrinkage); the row's
     planned shrinkage only gives scheduled_required."""
     weekly = erlang.required_agents(100, 180, 180 * 60, 0.8, 20)
     dated = erlang.required_agents(200, 180, 120 * 60, 0.8, 20, max_occupancy=0.85)
@@ -428,7 +428,7 @@ def test_malformed_rows_name_file_line_and_column(
     assert isinstance(caught.value, ValueError)
 
 
-# --- plausible ranges (issue 14, item 4) --------------------------------------------------------
+# --- plausible ranges --------------------------------------------------------
 # Each cell is checked while the file is read, before any SQL: 1e12 contacts held the DuckDB
 # writer for minutes, 1e300 raised a bare OverflowError, a target of 1e308 broke the charts.
 F_ROW = "queue:qu-support,tue,08:00,{contacts},{aht},{level},{target},{occupancy},{shrinkage},\n"
