@@ -71,6 +71,9 @@ _ROUTES: dict[str, tuple[re.Pattern[str], str, str]] = {
 }
 _ANALYTICS = frozenset({"callvolume", "agentstatusdetails", "userstatus"})
 _MAX_BODY_BYTES = 1 << 20
+# After refusing a body: how much of the rest is read and dropped, and for how long at most.
+_LINGER_BYTES = 16 << 20
+_LINGER_SECONDS = 5.0
 
 
 def _chunk_size(line: bytes) -> int | None:
@@ -113,31 +116,43 @@ class _Handler(BaseHTTPRequestHandler):
                 line = self.rfile.readline(1024)
                 size = _chunk_size(line)
                 if size is None:  # "-1", "-0x5", garbage: no size to trust, no cap to keep
-                    self.close_connection = True
-                    self._send_json(400, errors("invalid chunk size", 400))
-                    return None
+                    return self._refuse_body(400, "invalid chunk size")
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
                 size_total += size
                 if size_total > _MAX_BODY_BYTES:
-                    self.close_connection = True
-                    self._send_json(413, errors("request body too large", 413))
-                    return None
+                    return self._refuse_body(413, "request body too large")
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(1024)
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            self.close_connection = True
-            self._send_json(400, errors("invalid Content-Length", 400))
-            return None
+            return self._refuse_body(400, "invalid Content-Length")
         if length > _MAX_BODY_BYTES:
-            self.close_connection = True
-            self._send_json(413, errors("request body too large", 413))
-            return None
+            return self._refuse_body(413, "request body too large")
         return self.rfile.read(length) if length > 0 else b""
+
+    def _refuse_body(self, status: int, msg: str) -> None:
+        """Answer a body that will not be read, then close the way HTTP servers do.
+
+        Closing a socket with unread input sends a reset, which can destroy the answer before
+        the client reads it; so the sending side is shut first and what the client still sends
+        is read and dropped, bounded in bytes and time.
+        """
+        self.close_connection = True
+        self._fail(status, msg)
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_SECONDS)
+            left = _LINGER_BYTES
+            while left > 0 and (data := self.connection.recv(min(1 << 16, left))):
+                left -= len(data)
+        except OSError:
+            pass  # the client is gone or slow: it had its chance to read the answer
+        return None
 
     def _send_bytes(
         self,
