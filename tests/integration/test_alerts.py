@@ -162,7 +162,8 @@ def test_one_alert_per_episode_then_a_recovery_in_every_format(
     alert = hooks["json"].received[0]
     assert alert["event"] == "alert" and alert["scope_key"] == "all"
     assert alert["on_queue"] == 1 and alert["current_interval"]["required"] == 3
-    assert alert["current_interval"]["net_staffing"] == -2 and alert["short_in"] == "current and next"
+    assert alert["current_interval"]["net_staffing"] == -2
+    assert alert["short_in"] == "current and next"
     assert datetime.fromisoformat(alert["alerted_at"]) == opened_at
     recovery = hooks["json"].received[1]
     assert recovery["event"] == "recovery" and recovery["worst_net_staffing"] == -2
@@ -187,7 +188,7 @@ def test_one_alert_per_episode_then_a_recovery_in_every_format(
         paths = write_daily_report(con, opened_at.date(), tmp_path / "reports", "UTC", 15)
     page = paths.html.read_text(encoding="utf-8")
     section = page.split('<section id="alerts">', 1)[1].split("</section>", 1)[0]
-    assert section.count("<tr data-scope-key=\"all\">") == 6
+    assert section.count('<tr data-scope-key="all">') == 6
     assert section.count("delivered 200") == 6
 
     # No URL, nor its token, in any log record, table or report; httpx's request lines were
