@@ -228,6 +228,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_a_refusing_one_is_not(
 ) -> None:
     hooks["slack"].statuses = [500, 503]  # then 200
     hooks["json"].statuses = [404]  # a webhook that is gone: permanent
+    hooks["teams"].statuses = [302]  # a redirect is never followed: permanent
     require(tmp_db)
     sensor = Sensor(tmp_db, instance)
     for _ in range(2):
@@ -243,12 +244,32 @@ def test_a_failing_receiver_is_retried_with_backoff_and_a_refusing_one_is_not(
         ("slack", 1, "http_error", 500, True),
         ("slack", 2, "http_error", 503, True),
         ("slack", 3, "delivered", 200, False),
-        ("teams", 1, "delivered", 200, False),
+        ("teams", 1, "refused", 302, False),
     ]
     assert rows(tmp_db, "SELECT destination, status FROM alert_messages ORDER BY 1") == [
         ("json", "failed"),
         ("slack", "delivered"),
-        ("teams", "delivered"),
+        ("teams", "failed"),
+    ]
+    assert [len(r.received) for r in hooks.values()] == [3, 1, 1]
+
+
+def test_the_rate_limit_per_destination_holds_later_messages_back(
+    hooks: dict[str, WebhookReceiver],
+    instance: DagsterInstance,
+    tmp_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AVAILABILITY_ALERT_RATE_LIMIT_PER_MINUTE", "1")
+    require(tmp_db, all_agents=3, s1_agents=5)  # both scopes short: two alerts at once
+    sensor = Sensor(tmp_db, instance)
+    for _ in range(3):
+        poll(tmp_db, on_queue=0)
+        sensor()
+    assert [len(r.received) for r in hooks.values()] == [1, 1, 1]
+    assert rows(tmp_db, "SELECT status, count(*) FROM alert_messages GROUP BY 1 ORDER BY 1") == [
+        ("delivered", 3),
+        ("pending", 3),
     ]
 
 
