@@ -110,23 +110,33 @@ def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+g}" if value < 0 else f"{value:g}"
 
 
+def _agents(value: float) -> str:
+    return f"{value:g} agent{'' if value == 1 else 's'}"
+
+
+def _local(at: str, f: dict[str, Any]) -> str:
+    """An ISO instant of the facts as local wall-clock time (seconds)."""
+    return datetime.fromisoformat(at).astimezone(ZoneInfo(f["time_zone"])).strftime("%H:%M:%S")
+
+
 def _headline(f: dict[str, Any]) -> str:
     current, following = f["current_interval"], f["next_interval"]
+    now, later = current["local_start"][-5:], following["local_start"][-5:]
     if f["event"] == "recovery":
         return (
-            f"Recovered: {f['scope_name']} ({f['scope_key']}) has {f['on_queue']:g} agents on "
+            f"Recovered: {f['scope_name']} ({f['scope_key']}) has {_agents(f['on_queue'])} on "
             f"queue, required {_num(current['required'])} (net {_num(current['net_staffing'])}); "
             f"worst net staffing in the episode {_num(f['worst_net_staffing'])}"
         )
     where = {
-        "current": f"the {current['local_start'][-5:]} interval",
-        "next": f"the next interval ({following['local_start'][-5:]})",
-        "current and next": f"the {current['local_start'][-5:]} and next interval",
+        "current": f"the {now} interval",
+        "next": f"the next interval ({later})",
+        "current and next": f"the {now} interval and the next ({later})",
     }.get(f["short_in"], "an interval")
     needed = current["required"] if f["short_in"] != "next" else following["required"]
     net = current["net_staffing"] if f["short_in"] != "next" else following["net_staffing"]
     return (
-        f"Short-staffed: {f['scope_name']} ({f['scope_key']}) has {f['on_queue']:g} agents "
+        f"Short-staffed: {f['scope_name']} ({f['scope_key']}) has {_agents(f['on_queue'])} "
         f"on queue for {where}, required {_num(needed)} (net {_num(net)}; "
         f"threshold {f['threshold']})"
     )
@@ -134,7 +144,7 @@ def _headline(f: dict[str, Any]) -> str:
 
 def _lines(f: dict[str, Any]) -> list[tuple[str, str]]:
     current, following = f["current_interval"], f["next_interval"]
-    return [
+    lines = [
         ("Scope", f"{f['scope_name']} ({f['scope_key']})"),
         ("On queue", f"{f['on_queue']:g}"),
         (
@@ -145,9 +155,11 @@ def _lines(f: dict[str, Any]) -> list[tuple[str, str]]:
             f"Next ({following['local_start'][-5:]})",
             f"required {_num(following['required'])}, net {_num(following['net_staffing'])}",
         ),
-        ("Short since", f["short_since"]),
-        ("Threshold", f["threshold"]),
+        ("Short since", _local(f["short_since"], f)),
     ]
+    if f["event"] == "recovery":
+        lines.append(("Recovered at", _local(f["ended_at"], f)))
+    return [*lines, ("Threshold", f["threshold"])]
 
 
 def _slack_escape(text: str) -> str:

@@ -3,6 +3,7 @@ that never show, and the episode rules on figures built by hand."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ from pipelines.alerts import (
     RulesError,
     ScopeRule,
     Threshold,
+    bodies,
 )
-from pipelines.alerts.episodes import step
+from pipelines.alerts.episodes import judge, step
 from pipelines.alerts.figures import Interval, ScopeFigures, Snapshot, intervals_at
 from pipelines.alerts.rules import AlertRules, load_rules
 from pipelines.settings import SettingsError
@@ -143,3 +145,16 @@ def test_intervals_follow_the_grid_across_midnight() -> None:
     )
     assert str(current.day) == "2026-12-02" and str(following.day) == "2026-12-03"
     assert isinstance(following, Interval)
+
+
+def test_outside_text_cannot_ping_a_slack_channel_and_json_keeps_it_as_is() -> None:
+    t0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    found = ScopeFigures("all", "<!channel> & Co", t0, 1, 3, "target", 3)
+    judged = judge(found, ScopeRule(Threshold(1)))
+    facts = bodies.facts(
+        "alert", "e-1", judged, snapshot(found), "UTC", short_since=t0, alerted_at=t0
+    )
+    slack = bodies.slack(facts)
+    assert "<!channel>" not in json.dumps(slack)
+    assert "&lt;!channel&gt; &amp; Co" in slack["text"]
+    assert json.loads(bodies.render("json", facts))["scope_name"] == "<!channel> & Co"
