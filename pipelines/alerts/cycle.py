@@ -15,6 +15,7 @@ Without any requirement for today's local day nothing is judged and the evaluati
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,8 +33,10 @@ from pipelines.warehouse import connect
 
 __all__ = ["Evaluation", "evaluate"]
 
-# A reader or a brief write waits this long for a poll's transaction at most.
-LOCK_WAIT_S = 15.0
+# A reader or a brief write waits this long for a poll's transaction at most. With the delivery
+# deadline counted from the evaluation's start (at most 30 s), one attempt in flight (at most
+# 15 s) and the last write's wait, an evaluation ends within Dagster's 60 s sensor limit.
+LOCK_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def evaluate(
 ) -> Evaluation:
     """Run one evaluation against the DuckDB file at ``database``; see the module docstring."""
     now = clock()
+    deadline = time.monotonic() + config.deadline_s
     if not Path(database).is_file():
         return Evaluation(cursor, skipped=f"no DuckDB file at {database} yet: nothing polled")
     with connect(database, read_only=True, lock_timeout_s=LOCK_WAIT_S) as con:
@@ -147,7 +151,7 @@ def evaluate(
         )  # fmt: skip
         for q in queued
     ]
-    attempts, sent = deliver(pending, config, snapshot.recent_attempts, clock)
+    attempts, sent = deliver(pending, config, snapshot.recent_attempts, clock, deadline)
     if attempts or sent:
         with connect(database, lock_timeout_s=LOCK_WAIT_S) as con:
             record(con, attempts=attempts, sent=sent)

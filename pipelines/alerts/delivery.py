@@ -12,6 +12,8 @@ honoured up to the cap), 5xx, timeouts and connection errors are tried again aft
 backoff, in this evaluation if the pause ends before its deadline, else in a later one; any
 other answer is a permanent refusal. A destination stops when its rate limit for the last
 minute is spent or its next message is waiting for a retry: later messages wait with it.
+Delivery is at least once: attempts are recorded after the posts, so an evaluation that dies
+in between posts its messages again next time.
 
 Webhook URLs are bearer credentials. httpx logs every request's URL at INFO on the ``httpx``
 logger; :class:`RedactWebhooks` rewrites those records, and every error text kept is
@@ -218,8 +220,8 @@ async def _all(
     config: AlertSettings,
     recent: dict[str, int],
     clock: Callable[[], datetime],
+    deadline: float,
 ) -> tuple[list[Attempt], list[Sent]]:
-    deadline = time.monotonic() + config.deadline_s
     results = await asyncio.gather(
         *(
             _destination(
@@ -243,8 +245,10 @@ def deliver(
     config: AlertSettings,
     recent: dict[str, int],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: float | None = None,
 ) -> tuple[list[Attempt], list[Sent]]:
-    """Post every destination's pending messages, in order, within the evaluation's deadline.
+    """Post every destination's pending messages, in order; no attempt starts after
+    ``deadline`` (``time.monotonic()``; default: AVAILABILITY_ALERT_DEADLINE_SECONDS from now).
 
     A message queued for a destination that is no longer configured is dropped (its URL is
     gone); one whose destination URL changed goes to the new URL (the attempt records the new
@@ -264,5 +268,6 @@ def deliver(
             due.setdefault(by_name[message.destination], []).append(message)
     if not due:
         return [], dropped
-    attempts, sent = asyncio.run(_all(due, config, recent, clock))
+    deadline = time.monotonic() + config.deadline_s if deadline is None else deadline
+    attempts, sent = asyncio.run(_all(due, config, recent, clock, deadline))
     return attempts, dropped + sent

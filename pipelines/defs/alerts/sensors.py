@@ -5,12 +5,14 @@ a run-worker and a step process, about 5 CPU-seconds on this 2-core machine (the
 "Performance" section measures 2.85 s of wall time for a trivial run), every minute an
 alert is pending, on the machine that also polls every minute; one evaluation in the sensor
 costs a few tens of milliseconds when nothing changes. A sensor must answer within Dagster's
-sensor timeout (60 s by default), so delivery is bounded well inside it: no attempt starts
-after AVAILABILITY_ALERT_DEADLINE_SECONDS (at most 30) and each attempt ends within
-AVAILABILITY_ALERT_TIMEOUT_SECONDS (at most 15); what is left is posted by the next
-evaluation. The sensor runs in the daemon's sensor loop, not in the scheduler that starts
-the poll runs, and it holds the DuckDB file only for one read and two brief writes, never
-while a webhook answers, so a failing or hanging receiver never delays a poll.
+sensor timeout (60 s by default), so delivery is bounded inside it: no attempt starts later
+than AVAILABILITY_ALERT_DEADLINE_SECONDS (at most 30) after the evaluation began, each attempt
+ends within AVAILABILITY_ALERT_TIMEOUT_SECONDS (at most 15), and a lock wait is at most 10 s;
+what is left is posted by the next evaluation. The settings and the rules file are read at
+every evaluation, so an edit applies at the next one. The sensor runs in the daemon's sensor
+loop, not in the scheduler that starts the poll runs, and it holds the DuckDB file only for
+one read and two brief writes, never while a webhook answers, so a failing or hanging
+receiver never delays a poll.
 
 The streaks (consecutive polls short or not) are the sensor's cursor; the episodes, messages
 and attempts are DuckDB tables (migration 013), listed in each day's report.
