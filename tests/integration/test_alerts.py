@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,12 +21,13 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, SensorResult, build_sensor_context
 
-from pipelines.alerts.figures import intervals_at
+from pipelines.alerts import AlertSettings
+from pipelines.alerts.figures import intervals_at, read_snapshot
 from pipelines.defs.alerts.sensors import shortfall_alerts
 from pipelines.report import write_daily_report
 from pipelines.resources import WarehouseResource
-from pipelines.warehouse import connect, registered
-from tests.support.membership import per_scope_tick
+from pipelines.warehouse import connect, membership, registered
+from tests.support.membership import listing, membership_tick, per_scope_tick
 from tests.support.webhooks import WebhookReceiver
 
 URL_SETTINGS = {
@@ -340,3 +342,21 @@ def test_without_requirements_for_today_nothing_is_judged_and_the_sensor_says_so
     assert "no staffing requirements for" in (result.skip_reason.skip_message or "")
     assert rows(tmp_db, "SELECT count(*) FROM alert_episodes") == [(0,)]
     assert all(not r.received for r in hooks.values())
+
+
+def test_on_queue_is_counted_as_coverage_counts_it_in_membership_mode(tmp_db: str) -> None:
+    """Membership-mode ticks count every skill through the membership valid then; productive
+    BUSY (used capacity) and BUSY without capacity data are on queue, idle BUSY and AWAY not."""
+    t = datetime.now(UTC) - timedelta(seconds=30)
+    statuses = {"a1": "AVAILABLE", "a2": "BUSY", "a3": "BUSY", "a4": "BUSY", "a5": "AWAY"}
+    with connect(tmp_db) as con:
+        membership.apply_membership(
+            con, "acct", t - timedelta(hours=1), listing(("a2", "skill:s1"), ("a3", "skill:s1"))
+        )
+        membership_tick(con, t, statuses, used={"a2": 1, "a3": 0})
+    require(tmp_db)
+    config = replace(AlertSettings.from_env(), time_zone="UTC", interval_minutes=15)
+    with connect(tmp_db, read_only=True) as con:
+        found = read_snapshot(con, datetime.now(UTC), config)
+    on_queue = {f.scope_key: (f.on_queue, f.required) for f in found.figures}
+    assert on_queue == {"all": (3.0, 3.0), "skill:s1": (1.0, 1.0)}  # a1, a2, a4; a2
