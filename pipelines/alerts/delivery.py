@@ -121,7 +121,7 @@ async def _post(client: httpx.AsyncClient, url: str, body: str, limit_s: float) 
             response = await client.send(request, stream=True)
             try:
                 answer = b""
-                async for chunk in response.aiter_raw():
+                async for chunk in response.aiter_bytes():
                     answer += chunk
                     if len(answer) >= MAX_ANSWER_BYTES:
                         break
@@ -131,7 +131,7 @@ async def _post(client: httpx.AsyncClient, url: str, body: str, limit_s: float) 
         return _Answer("timeout", error=f"no complete answer within {limit_s:g} s")
     except httpx.TimeoutException as exc:
         return _Answer("timeout", error=f"{type(exc).__name__}: {exc}")
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # any failure ends this attempt, never the evaluation
         return _Answer("connection", error=f"{type(exc).__name__}: {exc}")
     status = response.status_code
     text = answer[:MAX_ANSWER_BYTES].decode("utf-8", "replace").strip()[:300]
