@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, SensorResult, build_sensor_context
 
-from pipelines.alerts import AlertSettings
+from pipelines.alerts import AlertSettings, evaluate
 from pipelines.alerts.figures import intervals_at, read_snapshot
 from pipelines.defs.alerts.sensors import shortfall_alerts
 from pipelines.report import write_daily_report
@@ -360,3 +360,32 @@ def test_on_queue_is_counted_as_coverage_counts_it_in_membership_mode(tmp_db: st
         found = read_snapshot(con, datetime.now(UTC), config)
     on_queue = {f.scope_key: (f.on_queue, f.required) for f in found.figures}
     assert on_queue == {"all": (3.0, 3.0), "skill:s1": (1.0, 1.0)}  # a1, a2, a4; a2
+
+
+def test_a_retry_waits_for_its_backoff_across_evaluations(
+    hooks: dict[str, WebhookReceiver],
+    instance: DagsterInstance,
+    tmp_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AVAILABILITY_ALERT_BACKOFF_SECONDS", "60")  # beyond this evaluation
+    hooks["slack"].statuses = [503]
+    require(tmp_db)
+    sensor = Sensor(tmp_db, instance)
+    for _ in range(2):
+        poll(tmp_db, on_queue=0)
+        sensor()
+    sensor()  # the retry is not due yet: nothing is sent
+    assert len(hooks["slack"].received) == 1
+    assert rows(tmp_db, "SELECT status FROM alert_messages WHERE destination = 'slack'") == [
+        ("pending",)
+    ]
+    # An evaluation a minute later (the clock moved on) sends it.
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    evaluate(tmp_db, sensor.cursor, AlertSettings.from_env(), clock=lambda: later)
+    assert rows(
+        tmp_db,
+        "SELECT attempt, outcome, retry_at - started_at >= INTERVAL 60 SECOND FROM alert_attempts "
+        "WHERE destination = 'slack' ORDER BY attempt",
+    ) == [(1, "http_error", True), (2, "delivered", None)]
+    assert len(hooks["slack"].received) == 2
