@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from pipelines.alerts.report import load_alerts
 from pipelines.report.formatting import num
 from pipelines.warehouse import fetch_all, fetch_df
 
@@ -69,6 +70,7 @@ class DayData:
     summary: pd.DataFrame  # ranked by shortfall, as load_summary returns it
     points: list[Point]  # every scope x interval, ordered by scope then time
     export: list[tuple[Any, ...]]  # the CSV rows, in csv_export.CSV_COLUMNS order
+    alerts: list[tuple[Any, ...]] = field(default_factory=list)  # pipelines.alerts.report
 
 
 def load_summary(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
@@ -87,6 +89,7 @@ def load_day(con: duckdb.DuckDBPyConnection, day: date) -> DayData:
             summary=load_summary(cursor, day),
             points=_load_points(cursor, day),
             export=fetch_all(cursor, "report/export.sql", day=day),
+            alerts=load_alerts(cursor, day),
         )
 
 

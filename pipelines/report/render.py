@@ -13,6 +13,7 @@ installed wheel as well as from a checkout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pandas as pd
 
+from pipelines.alerts.report import AlertLine
 from pipelines.report import charts, tables
 from pipelines.report.axis import build_axis
 from pipelines.report.data import Point
@@ -61,6 +63,7 @@ def render_html(
     generated: datetime,
     summary: pd.DataFrame,
     points: list[Point],
+    alerts: Sequence[AlertLine] = (),
 ) -> str:
     """The whole page for one day; ``expected`` is the intervals a full day has per scope."""
     context: dict[str, Any] = {
@@ -71,6 +74,7 @@ def render_html(
         "generated": generated.strftime("%Y-%m-%d %H:%M:%S"),
         "expected": expected,
         "no_data": summary.empty and not points,
+        "alerts": list(alerts),  # the day's shortfall alerts (templates/alerts.html.j2)
     }
     if not context["no_data"]:
         context.update(_day_context(summary, points, zone, interval_minutes, time_zone, expected))

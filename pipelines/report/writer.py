@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from pipelines.alerts.report import alert_lines
 from pipelines.report.axis import expected_intervals
 from pipelines.report.csv_export import render_csv
 from pipelines.report.data import DayData, Point, load_day
@@ -114,6 +115,7 @@ def write_report(
         generated=generated,
         summary=summary,
         points=points,
+        alerts=alert_lines(data.alerts, time_zone),
     )
     table = render_csv(data.export)
 

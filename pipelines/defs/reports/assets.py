@@ -40,6 +40,7 @@ def coverage_report(
             "csv_path": MetadataValue.path(str(paths.csv)),
             "scopes": MetadataValue.int(len(data.summary)),
             "scopes_left_out_of_html": MetadataValue.int(left_out),
+            "shortfall_alerts": MetadataValue.int(len({row[0] for row in data.alerts})),
             "summary": MetadataValue.md(summary_markdown(summary)),
         }
     )

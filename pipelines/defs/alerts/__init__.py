@@ -1,0 +1,1 @@
+"""The alerts stage: the shortfall alert sensor (pipelines.alerts does the work)."""
