@@ -97,10 +97,11 @@ class RetentionOutcome:
 
 
 def archive_file(root: Path, table: str, day: date) -> Path:
-    """The one Parquet file of a table's local day: ``<root>/<table>/day=<day>/<table>.parquet``
-    (hive style, so ``read_parquet('<root>/<table>/*/*.parquet', hive_partitioning = true)``
-    reads every day with its ``day`` column)."""
-    return root / table / f"day={day.isoformat()}" / f"{table}.parquet"
+    """The one Parquet file of a table's local day,
+    ``<root>/<table>/local_day=<day>/<table>.parquet``: hive style, so
+    ``read_parquet('<root>/<table>/*/*.parquet', hive_partitioning = true)`` reads every day
+    with a ``local_day`` column (not ``day``: status_history_pages has a column of that name)."""
+    return root / table / f"local_day={day.isoformat()}" / f"{table}.parquet"
 
 
 def due(con: duckdb.DuckDBPyConnection, policy: RawRetention, now: datetime) -> list[tuple]:
@@ -124,7 +125,7 @@ def _sync(path: Path) -> None:
 def _pending(root: Path) -> list[tuple[Path, Path, str]]:
     """Temporary files left by earlier runs: (temporary, final, attempt ID)."""
     found = []
-    for tmp in root.glob(f"*/day=*/*.parquet.*{_TMP}"):
+    for tmp in root.glob(f"*/local_day=*/*.parquet.*{_TMP}"):
         final_name, attempt, _ = tmp.name.rsplit(".", 2)
         found.append((tmp, tmp.with_name(final_name), attempt))
     return found

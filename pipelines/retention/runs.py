@@ -64,6 +64,22 @@ def _run_file(instance: DagsterInstance, run_id: str) -> str | None:
     return path_for_shard(run_id) if callable(path_for_shard) else None
 
 
+def _remove_run_file(instance: DagsterInstance, run_id: str) -> bool:
+    """Remove the emptied per-run SQLite file, where the storage keeps one. The storage
+    remembers which files it created its tables in; it is told to forget this one, so a later
+    read of the (deleted) run in this process finds no file rather than a file without tables."""
+    path = _run_file(instance, run_id)
+    if not path or not os.path.exists(path):
+        return False
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + suffix)
+    initialized = getattr(instance.event_log_storage, "_initialized_dbs", None)
+    if isinstance(initialized, set):
+        initialized.discard(run_id)
+    return True
+
+
 def purge_runs(
     instance: DagsterInstance, cutoff: datetime, keep: frozenset[str] = frozenset()
 ) -> RunPurge:
@@ -82,11 +98,7 @@ def purge_runs(
             instance.delete_run(run_id)
             with contextlib.suppress(NotImplementedError):
                 instance.compute_log_manager.delete_logs(prefix=[run_id])
-            path = _run_file(instance, run_id)
-            if path and os.path.exists(path):
-                for suffix in ("", "-wal", "-shm"):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(path + suffix)
+            if _remove_run_file(instance, run_id):
                 outcome.run_files_removed += 1
             outcome.runs_deleted += 1
     outcome.unfinished_kept = runs_past_age(instance, cutoff, finished=False)

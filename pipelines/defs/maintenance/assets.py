@@ -76,7 +76,7 @@ def run_history_retention(
     context: AssetExecutionContext, retention: RetentionResource
 ) -> MaterializeResult:
     cutoff = datetime.now(UTC) - timedelta(days=retention.run_days)
-    outcome = purge_runs(context.instance, cutoff, keep=frozenset({context.run_id}))
+    outcome = purge_runs(context.instance, cutoff, keep=frozenset({context.run.run_id}))
     if outcome.unfinished_kept:
         context.log.warning(
             f"{len(outcome.unfinished_kept)} run(s) older than the cutoff are not finished "
