@@ -64,7 +64,8 @@ Hook = Callable[[str, str, date], None]
 class RawRetention:
     """How long raw rows stay and where they go: ``days`` whole local days before today are
     kept (a row of day D goes once D < today - days), in ``time_zone``; ``mode`` is
-    ``archive`` (Parquet files under ``archive_dir``) or ``drop``."""
+    ``archive`` (Parquet files under ``archive_dir``) or ``drop``. In drop mode the folder, if
+    given, is still checked for files an earlier archive run left mid-way."""
 
     days: int
     time_zone: str
@@ -189,11 +190,12 @@ def _retire_day(
     start, end = day_bounds(day, policy.time_zone)
     bounds = {"time_zone": policy.time_zone, "day_start": start, "day_end": end}
     attempt = uuid.uuid4().hex
-    final = archive_file(policy.archive_dir, table, day) if policy.archive_dir else None
+    archiving = policy.mode == "archive"
+    final = archive_file(policy.archive_dir, table, day) if archiving else None
     archived = None
     execute(con, "retention/macros.sql")
     with transaction(con):
-        if policy.mode == "archive":
+        if archiving:
             archived = _archive(con, table, bounds, final, attempt)
             if archived is None:
                 return None

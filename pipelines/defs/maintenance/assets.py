@@ -52,7 +52,7 @@ def raw_retention(
                 for table in RAW_TABLES
             },
             "files_written": [str(f) for f in outcome.files_written],
-            "archive_folder": str(policy.archive_dir) if policy.archive_dir else "",
+            "archive_folder": str(policy.archive_dir) if policy.mode == "archive" else "",
             "parquet_bytes_written": MetadataValue.int(int(days["file_bytes"].fillna(0).sum())),
             **before.as_metadata("before"),
             **after.as_metadata("after"),

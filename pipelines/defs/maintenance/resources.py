@@ -33,7 +33,7 @@ class RetentionResource(ConfigurableResource):
             days=self.raw_days,
             time_zone=self.time_zone,
             mode=self.mode,
-            archive_dir=folder if self.mode == "archive" else None,
+            archive_dir=folder,
         )
 
 
