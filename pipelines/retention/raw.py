@@ -2,7 +2,7 @@
 
 One table and one local day at a time, each in its own connection and transaction:
 
-1. archive mode: the day's rows that may go (:mod:`sql/retention/macros.sql` says which) are
+1. archive mode: the day's rows that may go (``sql/retention/macros.sql`` says which) are
    copied to ``<final>.<attempt>.tmp`` with DuckDB's ``COPY … (FORMAT parquet, COMPRESSION
    zstd)``; when the day was archived before, the old file and the new rows are merged into
    that name instead. The file is read back (a file cut short cannot be read), its rows

@@ -16,10 +16,13 @@ from dagster import (
     materialize,
 )
 
+from pipelines import settings
 from pipelines.coverage.calendar import day_bounds, local_date
+from pipelines.defs.common import daily_partitions
 from pipelines.defs.maintenance.assets import raw_retention, run_history_retention
 from pipelines.defs.maintenance.checks import no_raw_rows_past_retention, no_runs_past_retention
 from pipelines.defs.maintenance.resources import RetentionResource
+from pipelines.defs.maintenance.schedules import retention_nightly
 from pipelines.resources import WarehouseResource
 from pipelines.retention import archive_file, purge_runs
 from pipelines.warehouse import connect
@@ -112,3 +115,15 @@ def test_the_retention_assets_materialize_with_their_checks(tmp_db: str, tmp_pat
     assert checks == {"no_raw_rows_past_retention": True, "no_runs_past_retention": True}
     with connect(tmp_db, read_only=True) as con:
         assert con.execute("SELECT tick_id FROM raw_responses").fetchall() == [(f"tick-{kept}",)]
+
+
+def test_the_nightly_retention_runs_after_the_history_fetch_and_the_finalize_rebuild() -> None:
+    def at(name: str) -> tuple[int, int]:
+        minute, hour, *rest = settings.default(name).split()
+        assert rest == ["*", "*", "*"], name
+        return int(hour), int(minute)
+
+    retention = at("AVAILABILITY_RETENTION_CRON")
+    assert retention > at("KORE_STATUS_HISTORY_CRON")
+    assert retention > at("AVAILABILITY_FINALIZE_CRON")
+    assert retention_nightly.execution_timezone == daily_partitions.timezone
