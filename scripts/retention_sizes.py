@@ -4,7 +4,8 @@ Writes ``--days`` local days of polls (``--agents`` agents, the 11 scopes of
 ``config/scopes.toml``, one tick a minute, per-scope acquisition) into a fresh DuckDB file
 under ``--work``: the synthetic-history tool writes ticks and snapshots, and every
 ``raw_responses`` row gets the body the simulator's HTTP API would have answered at that
-instant (PII hashed, as stored by default). Coverage is built for every day, then:
+instant (PII hashed, as stored by default); ``--membership`` lands only the ``all`` scope, as a
+membership-mode tick does. Coverage is built for every day, then:
 
 1. sizes before: the file, DuckDB's used blocks, and each big table copied alone into a file
    of its own (its stored size);
@@ -14,7 +15,7 @@ instant (PII hashed, as stored by default). Coverage is built for every day, the
 4. one more day of polls on the retained file: freed blocks are reused.
 
 Prints a JSON summary. Takes several minutes and about 10 GB of disk at 200 agents, 3 days.
-``python scripts/retention_sizes.py --work /tmp/retention-sizes``.
+``python scripts/retention_sizes.py --work <an empty folder>``.
 """
 
 from __future__ import annotations
@@ -170,12 +171,17 @@ def main() -> int:
         "--steady", type=int, default=0, metavar="DAYS", help="DAYS days, retention after each"
     )
     parser.add_argument("--keep", type=int, default=3)
+    parser.add_argument(
+        "--membership", action="store_true", help="one answer of every agent a tick (scope all)"
+    )
     args = parser.parse_args()
     if args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
     db = str(args.work / "availability.duckdb")
     scopes = load_scopes(DEFAULT_SCOPES)
+    if args.membership:  # what a membership-mode tick lands: one answer, scope `all`
+        scopes = [s for s in scopes if s.key == "all"]
     days = [args.first_day + timedelta(days=i) for i in range(args.days)]
     result: dict[str, Any] = {"agents": args.agents, "scopes": len(scopes), "days": args.days,
                               "time_zone": args.zone}  # fmt: skip
