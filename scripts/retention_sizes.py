@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -175,9 +174,9 @@ def main() -> int:
         "--membership", action="store_true", help="one answer of every agent a tick (scope all)"
     )
     args = parser.parse_args()
-    if args.work.exists():
-        shutil.rmtree(args.work)
-    args.work.mkdir(parents=True)
+    if args.work.exists() and any(args.work.iterdir()):
+        parser.error(f"{args.work} is not empty; the measurement needs a folder of its own")
+    args.work.mkdir(parents=True, exist_ok=True)
     db = str(args.work / "availability.duckdb")
     scopes = load_scopes(DEFAULT_SCOPES)
     if args.membership:  # what a membership-mode tick lands: one answer, scope `all`
