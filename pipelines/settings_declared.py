@@ -524,6 +524,42 @@ SETTINGS: dict[str, Setting] = {
             False,
             "allow a plain http:// webhook to a host that is not this machine",
         ),
+        # --- Retention ---
+        _s(
+            "AVAILABILITY_RAW_RETENTION_DAYS",
+            "int",
+            14,
+            "whole local days before today raw bodies stay in DuckDB",
+            minimum=1,
+            maximum=3660,
+        ),
+        _s(
+            "AVAILABILITY_RAW_RETENTION_MODE",
+            "choice",
+            "archive",
+            "raw bodies past their age: archive (Parquet per table and day) or drop",
+            choices=("archive", "drop"),
+        ),
+        _s(
+            "AVAILABILITY_RAW_ARCHIVE_DIR",
+            "path",
+            None,
+            "where archived raw bodies go",
+        ),
+        _s(
+            "AVAILABILITY_RUN_RETENTION_DAYS",
+            "int",
+            14,
+            "days of finished Dagster runs and their event logs kept",
+            minimum=1,
+            maximum=3660,
+        ),
+        _s(
+            "AVAILABILITY_RETENTION_CRON",
+            "cron",
+            "0 2 * * *",
+            "nightly retention, after the history fetch and finalize (reporting zone)",
+        ),
         # --- Local tools ---
         _s(
             "DAGSTER_PORT",
