@@ -283,6 +283,13 @@ def test_scheduled_polls_and_a_coverage_partition_on_postgres(deployment: Deploy
     )
     d.say(f"duckdb coverage_intervals for {day}: {cells} rows (scopes x intervals = {expected})")
     assert cells == expected
+    daemons = graphql(
+        d.webserver_url,
+        "{ instance { daemonHealth { allDaemonStatuses { daemonType required healthy } } } }",
+    )["instance"]["daemonHealth"]["allDaemonStatuses"]
+    healthy = sorted(x["daemonType"] for x in daemons if x["required"] and x["healthy"])
+    d.say(f"daemons heartbeating into PostgreSQL, healthy: {', '.join(healthy)}")
+    assert {"SCHEDULER", "QUEUED_RUN_COORDINATOR"} <= set(healthy), daemons
     d.check_alive()
     d.say("done; stopping the three process groups and PostgreSQL")
 
