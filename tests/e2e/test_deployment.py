@@ -16,18 +16,12 @@ on observable state (run rows in PostgreSQL, the webserver answering).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import suppress
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,10 +29,20 @@ from typing import Any
 import pytest
 
 from pipelines.coverage import CoverageSettings, interval_count
+from pipelines.defs.common import DUCKDB_POOL
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_SCOPES, PROJECT_ROOT
 from pipelines.simulator import SimulatorServer
-from tests.support.browser_support import free_port, read_db, rows, tail
+from tests.support.browser_support import free_port, read_db, rows
+from tests.support.deployment import (
+    Deployment,
+    Group,
+    graphql,
+    overlapping_writer_steps,
+    stop_groups,
+    wait_for_location,
+    wait_for_runs,
+)
 from tests.support.postgres import Postgres, missing_reason, running_postgres
 
 REASON = missing_reason()
@@ -52,48 +56,12 @@ LOCATION = "kore_availability"
 REPOSITORY = "__repository__"
 POLL_SCHEDULE = "poll_availability_every_minute"
 COVERAGE_JOB = "refresh_coverage"
-DUCKDB_POOL = "duckdb_writer"
 ZONE = "UTC"
 SCHEDULED_POLLS = 2
 # Bounds, not sleeps: two cron minutes plus the runs on a busy 2-core machine.
 STARTUP_S = 90.0
 POLLS_S = 170.0
 COVERAGE_S = 120.0
-FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
-
-
-@dataclass
-class Group:
-    """One deployment process, started in a session (process group) of its own."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"{self.name} exited with {self.process.returncode}:\n{tail(self.log, 60)}"
-            )
-
-
-@dataclass
-class Deployment:
-    webserver_url: str
-    groups: list[Group]
-    postgres: Postgres
-    database: str
-    began: float
-
-    def say(self, message: str) -> None:
-        print(f"[deploy +{time.monotonic() - self.began:5.1f}s] {message}", flush=True)
-
-    def check_alive(self) -> None:
-        for group in self.groups:
-            group.check_alive()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {g.name} (tail) ---\n{tail(g.log, 30)}" for g in self.groups)
 
 
 @pytest.fixture
@@ -163,22 +131,6 @@ def deployment(
         deployment.say(f"process groups stopped in {time.monotonic() - stopped:.1f}s")
 
 
-def stop_groups(processes: list[subprocess.Popen[bytes]], grace: float = 20.0) -> None:
-    """SIGTERM every group at once, wait up to ``grace`` for the leaders, then SIGKILL what is
-    left of each group (the daemon's `dagster api grpc` child, a run worker)."""
-    for process in processes:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-    for process in processes:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def process_env(extra: dict[str, str]) -> dict[str, str]:
     """The caller's environment minus its pipeline and Dagster settings, plus the test's.
 
@@ -207,7 +159,7 @@ def test_scheduled_polls_and_a_coverage_partition_on_postgres(deployment: Deploy
         d.say(
             f"{group.name}: pid {group.process.pid}, process group {os.getpgid(group.process.pid)}"
         )
-    wait_for_location(d)
+    wait_for_location(d, LOCATION, STARTUP_S)
     d.say(f"webserver {d.webserver_url} serves {LOCATION} from the code server")
 
     answer = graphql(
@@ -307,70 +259,6 @@ def scheduled_runs_sql() -> tuple[str, tuple[Any, ...]]:
     )
 
 
-def overlapping_writer_steps(postgres: Postgres) -> list[tuple[str, str]]:
-    """Pairs of steps of different runs whose start-to-end spans overlap, among the steps in
-    the `duckdb_writer` pool (every step of these jobs but the report, a reader)."""
-    spans = postgres.query(
-        "SELECT run_id, step_key, min(timestamp) FILTER (WHERE dagster_event_type = "
-        "'STEP_START'), max(timestamp) FILTER (WHERE dagster_event_type IN "
-        "('STEP_SUCCESS', 'STEP_FAILURE')) FROM event_logs WHERE step_key IS NOT NULL "
-        "AND step_key <> 'coverage_report' GROUP BY run_id, step_key"
-    )
-    return [
-        (f"{a[0][:8]}:{a[1]}", f"{b[0][:8]}:{b[1]}")
-        for i, a in enumerate(spans)
-        for b in spans[i + 1 :]
-        if a[0] != b[0] and a[2] and b[2] and a[3] and b[3] and a[2] < b[3] and b[2] < a[3]
-    ]
-
-
-def wait_for_location(d: Deployment) -> None:
-    """Until the webserver answers and shows the code location loaded from the code server."""
-    query = """{ workspaceOrError { __typename ... on Workspace { locationEntries {
-        name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
-    deadline = time.monotonic() + STARTUP_S
-    last: Any = None
-    while time.monotonic() < deadline:
-        d.check_alive()
-        try:
-            entries = graphql(d.webserver_url, query)["workspaceOrError"]["locationEntries"]
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            last = exc
-        else:
-            last = entries
-            loaded = [e for e in entries if e["name"] == LOCATION]
-            if loaded and loaded[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation":
-                return
-            if loaded and loaded[0]["loadStatus"] == "LOADED":
-                # Loaded with an error: the code server answered but could not load the code;
-                # reload, since it may simply not have been up when the webserver first asked.
-                graphql(
-                    d.webserver_url,
-                    "mutation($n: String!) { reloadRepositoryLocation(repositoryLocationName: $n)"
-                    " { __typename } }",
-                    {"n": LOCATION},
-                )
-        time.sleep(1.0)
-    raise TimeoutError(f"the location did not load in {STARTUP_S:.0f}s ({last}):\n{d.logs()}")
-
-
-def wait_for_runs(
-    d: Deployment, sql: tuple[str, tuple[Any, ...]], count: int, timeout: float
-) -> list[tuple[Any, ...]]:
-    """Until ``count`` of the selected runs have finished (any outcome); PostgreSQL is polled,
-    not DuckDB, so the test never holds the file a run is writing."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = d.postgres.query(*sql)
-        finished = [r for r in found if r[1] in FINISHED]
-        if len(finished) >= count:
-            return finished[:count]
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{len(finished)} of {count} runs finished: {found}\n{d.logs()}")
-        d.check_alive()
-        time.sleep(1.0)
-
-
 def tick_day(d: Deployment) -> date:
     """The local day of the first scheduled poll: today's partition, built from it."""
     ((day,),) = read_db(
@@ -407,17 +295,3 @@ def launch_coverage(d: Deployment, day: date) -> str:
 
 def repository_selector() -> dict[str, str]:
     return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-
-
-def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One GraphQL call to the webserver (loopback only); raises on GraphQL errors."""
-    request = urllib.request.Request(
-        f"{url}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        body = json.loads(answer.read())
-    if body.get("errors"):
-        raise RuntimeError(f"GraphQL errors: {body['errors']}")
-    return dict(body["data"])
