@@ -9,10 +9,14 @@ from pipelines.markdown import markdown_table
 from pipelines.polling import TickOutcome, poll
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
+# The schedule slot of a scheduled run: Dagster 1.13's scheduler writes the hidden tag
+# (`.dagster/…`); the unprefixed name is kept for runs tagged by hand the older way.
+SLOT_TAGS = (".dagster/scheduled_execution_time", "dagster/scheduled_execution_time")
+
 
 def tick_id_for(context: AssetExecutionContext) -> str:
     """Deterministic per schedule slot or per run lineage, so a re-run replaces its tick."""
-    scheduled = context.run.tags.get("dagster/scheduled_execution_time")
+    scheduled = next((context.run.tags[t] for t in SLOT_TAGS if t in context.run.tags), None)
     if scheduled:
         return f"sched-{scheduled}"
     return f"run-{context.run.root_run_id or context.run.run_id}"
