@@ -330,6 +330,21 @@ SETTINGS: dict[str, Setting] = {
             "agents scheduled per scope and interval (CSV)",
         ),
         _s(
+            "AVAILABILITY_NONPRODUCTIVE_BUSY",
+            "text",
+            "Training,Login Prep,Meeting",
+            "custom BUSY status names (history's secondaryStatus, comma-separated, any case) "
+            "that are not on queue",
+        ),
+        _s(
+            "AVAILABILITY_RECONCILIATION_THRESHOLD",
+            "float",
+            0.05,
+            "the reconciliation check warns when polls are off the exact history by more than "
+            "this share of its mean",
+            minimum=0,
+        ),
+        _s(
             "AVAILABILITY_COMPLETENESS_THRESHOLD",
             "float",
             0.9,

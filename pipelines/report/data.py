@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.coverage.finalized import DayBasis, day_basis, reconciliation
 from pipelines.report.formatting import num
 from pipelines.warehouse import fetch_all, fetch_df
 
@@ -69,6 +70,8 @@ class DayData:
     summary: pd.DataFrame  # ranked by shortfall, as load_summary returns it
     points: list[Point]  # every scope x interval, ordered by scope then time
     export: list[tuple[Any, ...]]  # the CSV rows, in csv_export.CSV_COLUMNS order
+    basis: DayBasis | None = None  # finalized (exact history) or provisional (polls)
+    reconciliation: pd.DataFrame | None = None  # completeness and polls vs exact, per scope
 
 
 def load_summary(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
@@ -87,6 +90,8 @@ def load_day(con: duckdb.DuckDBPyConnection, day: date) -> DayData:
             summary=load_summary(cursor, day),
             points=_load_points(cursor, day),
             export=fetch_all(cursor, "report/export.sql", day=day),
+            basis=day_basis(cursor, day),
+            reconciliation=reconciliation(cursor, day),
         )
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from pipelines.report import charts, tables
 from pipelines.report.axis import build_axis
 from pipelines.report.data import Point
+from pipelines.report.finalization import finalization_context
 from pipelines.report.formatting import num, pct
 
 __all__ = ["render_html"]
@@ -61,6 +62,7 @@ def render_html(
     generated: datetime,
     summary: pd.DataFrame,
     points: list[Point],
+    finalization: dict[str, Any] | None = None,
 ) -> str:
     """The whole page for one day; ``expected`` is the intervals a full day has per scope."""
     context: dict[str, Any] = {
@@ -71,6 +73,7 @@ def render_html(
         "generated": generated.strftime("%Y-%m-%d %H:%M:%S"),
         "expected": expected,
         "no_data": summary.empty and not points,
+        **(finalization or finalization_context(None, None)),
     }
     if not context["no_data"]:
         context.update(_day_context(summary, points, zone, interval_minutes, time_zone, expected))

@@ -21,6 +21,7 @@ import pandas as pd
 from pipelines.report.axis import expected_intervals
 from pipelines.report.csv_export import render_csv
 from pipelines.report.data import DayData, Point, load_day
+from pipelines.report.finalization import finalization_context
 from pipelines.report.render import render_html
 
 __all__ = [
@@ -114,6 +115,7 @@ def write_report(
         generated=generated,
         summary=summary,
         points=points,
+        finalization=finalization_context(data.basis, data.reconciliation),
     )
     table = render_csv(data.export)
 

@@ -74,6 +74,16 @@ CREATE TABLE staffing_requirements (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
     required_agents DOUBLE, source VARCHAR, scheduled_required DOUBLE,
     service_level_expected DOUBLE);
+CREATE TABLE coverage_bases (day DATE, scope_key VARCHAR, basis VARCHAR, decided_at TIMESTAMPTZ);
+CREATE TABLE coverage_reconciliation (
+    day DATE, scope_key VARCHAR, basis VARCHAR, cells INTEGER, cells_polled INTEGER,
+    cells_fully_polled INTEGER, polled_share DOUBLE, cells_covered INTEGER,
+    observed_share DOUBLE, cells_repaired INTEGER, cells_compared INTEGER,
+    mean_available DOUBLE, mae_available DOUBLE, mae_available_share DOUBLE,
+    mean_on_queue DOUBLE, mae_on_queue DOUBLE, mae_on_queue_share DOUBLE,
+    built_at TIMESTAMPTZ);
+CREATE TABLE membership (valid_from TIMESTAMPTZ);
+CREATE TABLE agent_status_spans (day DATE, basis VARCHAR, span_end TIMESTAMPTZ);
 """
 
 SALES = "<Sales & Co>"
