@@ -283,12 +283,6 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
             maximum=366,
         ),
-        _s(
-            "KORE_STATUS_HISTORY_CRON",
-            "cron",
-            "15 0 * * *",
-            "nightly fetch of yesterday's status history (reporting zone)",
-        ),
         # --- Coverage ---
         _s(
             "AVAILABILITY_TIME_ZONE",
