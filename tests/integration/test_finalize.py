@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, build_schedule_context, materialize
 
+from pipelines.definitions import defs
 from pipelines.defs.coverage.assets import (
     agent_status_spans,
     coverage_intervals,
@@ -27,7 +28,6 @@ from pipelines.defs.coverage.schedules import (
 )
 from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.reports.assets import coverage_report
-from pipelines.definitions import defs
 from pipelines.resources import CoverageResource, KoreResource, WarehouseResource
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
