@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from pipelines import coverage
+from pipelines.coverage.finalized import check_reconciliation
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
@@ -102,3 +104,39 @@ def test_a_day_without_complete_history_stays_provisional(
     ]
     # Exact spans carry the custom status name; poll-based ones cannot.
     assert spans == [("finalized", True), ("provisional", False)]
+
+
+def _drop_members(rows: pd.DataFrame) -> pd.DataFrame:
+    """Membership drift: the listing loses two of the Sales skill's members."""
+    sales = rows.index[rows["scope_key"] == "skill:sk-sales"][:2]
+    return rows.drop(index=sales)
+
+
+@pytest.mark.parametrize(
+    ("planted", "over"),
+    [("clean", []), ("dropped_agents", ["all"]), ("membership_drift", ["skill:sk-sales"])],
+)
+def test_reconciliation_warns_on_planted_drift_and_passes_on_clean_data(
+    simulator_factory: Start, tmp_db: str, planted: str, over: list[str]
+) -> None:
+    server = simulator_factory(
+        clock=lambda: NOW, rate_limit_per_minute=None, agents=AGENTS, seed=SEED
+    )
+    day = date(2026, 10, 20)
+    seed_days(tmp_db, day, agents=AGENTS, seed=SEED, zone=ZONE)
+    if planted == "dropped_agents":  # a poller that lost three agents of the 'all' answer
+        with connect(tmp_db) as con:
+            con.execute(
+                "DELETE FROM snapshots WHERE scope_key = 'all' AND agent_id IN "
+                "(SELECT DISTINCT agent_id FROM snapshots ORDER BY agent_id LIMIT 3)"
+            )
+    fetch_history(server, tmp_db, day)
+    apply_listing(server, tmp_db, NOW, _drop_members if planted == "membership_drift" else None)
+    build(tmp_db, day)
+    with connect(tmp_db, read_only=True) as con:
+        outcome = check_reconciliation(con, day, threshold=0.05)
+    assert outcome.passed == (not over)
+    assert [row["scope_key"] for row in outcome.metadata["over"]] == over
+    assert outcome.metadata["scopes_compared"] == len(load_scopes(DEFAULT_SCOPES))
+    if not over:  # one poll a minute: a few percent off the exact figures, under 5 %
+        assert 0 < outcome.metadata["worst_share"] < 0.05

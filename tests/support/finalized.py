@@ -5,9 +5,12 @@ model (same roster and seed); the truth per cell is ``Simulator.timeline``."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
+
+import pandas as pd
 
 from pipelines import coverage
 from pipelines.coverage import CoverageSettings, day_bounds
@@ -41,9 +44,15 @@ def fetch_history(server: SimulatorServer, database: str, day: date) -> HistoryO
     return outcome
 
 
-def apply_listing(server: SimulatorServer, database: str, at: datetime) -> int:
+def apply_listing(
+    server: SimulatorServer,
+    database: str,
+    at: datetime,
+    edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> int:
     """Read Kore's agents listing from the simulator and apply it as the membership at ``at``
-    (the account is the one the history is fetched for); return the agents listed."""
+    (the account is the one the history is fetched for), after ``edit`` (a planted drift);
+    return the agents listed."""
     settings = simulator_settings(server.env())
     client = KoreAgentsClient(settings, planner=RequestPlanner(":memory:", 600))
     (first,) = client.list_pages_sync([1])
@@ -51,8 +60,9 @@ def apply_listing(server: SimulatorServer, database: str, at: datetime) -> int:
     calls = [first, *client.list_pages_sync(next_pages(first.value))]
     assert all(c.ok for c in calls), [c.error_text for c in calls]
     agents = [a for c in calls for a in c.value.agents]
+    rows = membership_rows(agents)
     with connect(database) as con:
-        apply_membership(con, settings.account_id, at, membership_rows(agents))
+        apply_membership(con, settings.account_id, at, edit(rows) if edit else rows)
     return len(agents)
 
 
