@@ -74,7 +74,7 @@ def build(database: str, day: date, now: datetime = NOW) -> None:
 
 
 def truth_cells(
-    server: SimulatorServer, day: date, members: dict[str, list[str]]
+    server: SimulatorServer, day: date, members: dict[str, list[str]], zone: str = ZONE
 ) -> dict[tuple[str, datetime], dict[str, float]]:
     """Per (scope, cell start): the time-weighted figures of the model's exact timeline.
 
@@ -82,7 +82,7 @@ def truth_cells(
     reports it; exactly the BUSY statuses other than the non-productive custom ones); busy
     other = the rest of BUSY; logged in = every status but OFFLINE."""
     sim = server.simulator
-    start, end = day_bounds(day, ZONE)
+    start, end = day_bounds(day, zone)
     spans = sim.timeline(start, end)
     step = timedelta(minutes=15)
     seconds: dict[tuple[str, datetime], dict[str, float]] = defaultdict(lambda: defaultdict(float))
