@@ -10,11 +10,12 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from pipelines.coverage.build import query_rows
 from pipelines.coverage.calendar import as_day
 from pipelines.coverage.checks import CheckOutcome
 from pipelines.warehouse import fetch_all, fetch_df
 
-__all__ = ["DayBasis", "check_reconciliation", "day_basis", "reconciliation"]
+__all__ = ["DayBasis", "check_reconciliation", "day_basis", "identity", "reconciliation"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ def day_basis(con: duckdb.DuckDBPyConnection, day: date) -> DayBasis:
     """The basis of ``day`` as its last spans build decided it."""
     ((finalized, provisional, before),) = fetch_all(con, "coverage/day_basis.sql", day=as_day(day))
     return DayBasis(int(finalized), int(provisional), bool(before))
+
+
+def identity(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
+    """How the day's history agents meet the agents listing, joined by ``agent_id`` (history
+    ``aId`` = the listing's ``id``): ``history_agents``, ``by_agent_id``, ``by_user_id_only``
+    (listed under their user ID but another agent ID: their skills and queues are missed) and
+    ``unlisted``. Needs the coverage macros (``build.query_rows`` defines them)."""
+    columns, rows = query_rows(con, "coverage/identity.sql", {"day": as_day(day)})
+    return {name: int(value) for name, value in zip(columns, rows[0], strict=True)}
 
 
 def reconciliation(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipelines import coverage
-from pipelines.coverage.finalized import check_reconciliation
+from pipelines.coverage.finalized import check_reconciliation, identity
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
@@ -140,3 +140,40 @@ def test_reconciliation_warns_on_planted_drift_and_passes_on_clean_data(
     assert outcome.metadata["scopes_compared"] == len(load_scopes(DEFAULT_SCOPES))
     if not over:  # one poll a minute: a few percent off the exact figures, under 5 %
         assert 0 < outcome.metadata["worst_share"] < 0.05
+
+
+def _other_agent_ids(rows: pd.DataFrame) -> pd.DataFrame:
+    """A listing that names agents by another ID than history's aId (same user IDs)."""
+    return rows.assign(agent_id="x-" + rows["agent_id"])
+
+
+@pytest.mark.parametrize("mismatch", [False, True])
+def test_history_and_listing_agents_join_by_agent_id(
+    simulator_factory: Start, tmp_db: str, mismatch: bool
+) -> None:
+    server = simulator_factory(
+        clock=lambda: NOW, rate_limit_per_minute=None, agents=AGENTS, seed=SEED
+    )
+    day = date(2026, 10, 20)
+    seed_days(tmp_db, day, agents=AGENTS, seed=SEED, zone=ZONE)
+    fetch_history(server, tmp_db, day)
+    apply_listing(server, tmp_db, NOW, _other_agent_ids if mismatch else None)
+    build(tmp_db, day)
+    with connect(tmp_db) as con:
+        found = identity(con, day)
+        sales = con.execute(
+            "SELECT count(DISTINCT agent_id) FROM agent_status_spans WHERE day = ? "
+            "AND scope_key = 'skill:sk-sales' AND status <> 'OFFLINE'",
+            [day],
+        ).fetchall()[0][0]
+    agents = found["history_agents"]  # those with a logged-in span that day
+    assert AGENTS - 3 <= agents <= AGENTS
+    # Unmatched, the listed IDs have no history (logged out all day) and the skill no one in it.
+    if mismatch:  # the user IDs still meet: the mismatch is named
+        assert found == {"history_agents": agents, "by_agent_id": 0,
+                         "by_user_id_only": agents, "unlisted": 0}  # fmt: skip
+        assert sales == 0
+    else:
+        assert found == {"history_agents": agents, "by_agent_id": agents,
+                         "by_user_id_only": 0, "unlisted": 0}  # fmt: skip
+        assert sales > 0

@@ -9,7 +9,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines import coverage
-from pipelines.coverage.finalized import DayBasis, day_basis, reconciliation
+from pipelines.coverage.finalized import DayBasis, day_basis, identity, reconciliation
 from pipelines.defs.common import COVERAGE_ASSET, partition_day
 from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.ingest.assets import availability_snapshots
@@ -39,11 +39,14 @@ def agent_status_spans(
         rows = coverage.build_spans(con, day, settings)
         preview = fetch_df(con, "metadata/spans_by_status.sql", day=day)
         basis = day_basis(con, day)
+        agents = identity(con, day) if basis.finalized else None
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
             "row_count": MetadataValue.int(rows),
             **basis_metadata(basis),
+            # history agents joined to the agents listing by agent_id (aId = the listing's id)
+            **({"history_agents": MetadataValue.json(agents)} if agents else {}),
             "hours_by_status": MetadataValue.md(markdown_table(preview)),
         }
     )
