@@ -67,3 +67,21 @@ CREATE TABLE coverage_reconciliation (
     mae_on_queue_share    DOUBLE,
     built_at              TIMESTAMPTZ NOT NULL
 );
+
+-- The cross-check of one account's local day against Kore's Historical Agent Status Summary
+-- (userstatus, PT15M): per agent (user ID: the summary names no aId), interval of the day and
+-- status (AVAILABLE, BUSY, AWAY: the summary leaves OFFLINE out), the seconds the summary
+-- states and the seconds of the stored exact spans; differs = more than 1 s apart (the
+-- summary's "919 sec" is rounded). Replaced whole per (account, day).
+CREATE TABLE status_summary_checks (
+    account_id       VARCHAR NOT NULL,
+    day              DATE NOT NULL,
+    user_id          VARCHAR NOT NULL,
+    interval_start   TIMESTAMPTZ NOT NULL,
+    interval_end     TIMESTAMPTZ NOT NULL,
+    bucket           VARCHAR NOT NULL,
+    summary_seconds  DOUBLE NOT NULL,
+    span_seconds     DOUBLE NOT NULL,
+    differs          BOOLEAN NOT NULL,
+    checked_at       TIMESTAMPTZ NOT NULL
+);
