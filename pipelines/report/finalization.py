@@ -57,7 +57,8 @@ def finalization_context(basis: DayBasis | None, frame: pd.DataFrame | None) -> 
             mae_available=_mae(r["mae_available"], r["mae_available_share"]),
             mae_on_queue=_mae(r["mae_on_queue"], r["mae_on_queue_share"]),
         )
-        for r in (frame.to_dict("records") if frame is not None else [])
+        # A provisional day has nothing exact to compare with: the completeness above says it.
+        for r in (frame.to_dict("records") if frame is not None and label != "provisional" else [])
     ]
     return {
         "basis": label,
