@@ -313,6 +313,9 @@ def test_html_is_self_contained_and_escaped(db, tmp_path):
     # Sections in the promised order.
     order = [text.index(f'id="{s}"') for s in ("summary", "ranking", "scopes", "heatmap")]
     assert order == sorted(order) and order[-1] < text.index('id="completeness"')
+    # Built from polls (no coverage_bases row says otherwise): provisional, and no
+    # reconciliation table, since nothing exact was compared.
+    assert 'data-basis="provisional"' in text and "reconciliation-table" not in text
 
 
 def test_summary_table_matches_the_daily_summary_and_ranks_by_shortfall(db, tmp_path):
