@@ -33,7 +33,9 @@ Net staffing, in one paragraph (the definitions below say it exactly)
 Settings (:class:`CoverageSettings`)
     ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``
     (AVAILABILITY_INTERVAL_MINUTES: 5, 15, 30 or 60), ``max_gap_seconds``
-    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval).
+    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval),
+    ``nonproductive_busy`` (AVAILABILITY_NONPRODUCTIVE_BUSY: the exact history's custom BUSY
+    names that are not on queue).
 
 Partition
     One LOCAL calendar day in ``time_zone``: the UTC range [local midnight, next local
