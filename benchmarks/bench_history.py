@@ -7,7 +7,11 @@ day is fetched as the asset does (waiting for the planner's next slot rather tha
 once per way of asking (KORE_STATUS_HISTORY_ASK utc and local_noon). Printed per way: pages,
 requests, 429s, rows, raw page bytes stored, minutes of the account's budget the requests are
 (requests / the 59 a minute left after availability), minutes waited for slots (model time),
-wall seconds (this machine, shared: a figure, not a target). Nothing is asserted.
+wall seconds (this machine, shared: a figure, not a target). Then the day is rebuilt
+finalized from the fetched history (asked in UTC) for every scope of the scopes file, with the
+model's membership as the listing and two polls before midnight (scopes and agents): spans
+(spans.sql then spans_history.sql) and the grid with its reconciliation (intervals.sql,
+reconcile.sql), rows and wall seconds. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -19,10 +23,18 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
+
+from pipelines import coverage
+from pipelines.coverage import CoverageSettings, day_bounds
+from pipelines.coverage.finalized import day_basis
 from pipelines.kore import RequestPlanner
 from pipelines.polling.history import HistorySettings, sync_history
+from pipelines.scopes import load_scopes
+from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorConfig, SimulatorServer
-from pipelines.warehouse import PiiPolicy, connect
+from pipelines.simulator.history import seed_history
+from pipelines.warehouse import PiiPolicy, apply_membership, connect, membership
 from tests.support.kore import simulator_settings
 
 NOW = datetime(2026, 10, 21, 12, 0, tzinfo=UTC)
@@ -68,6 +80,8 @@ def main() -> None:
                     ((size,),) = con.execute(
                         "SELECT sum(length(body)) FROM status_history_pages"
                     ).fetchall()
+                if ask == "utc":
+                    rebuilt = rebuild(server, database)
             after = server.requests_by_route().get("agentstatusdetails", {})
             limited = after.get(429, 0) - before.get(429, 0)
             waited = (at[0] - start).total_seconds() / 60
@@ -77,6 +91,38 @@ def main() -> None:
                 f"{size / 1e6:>7.1f}  {share:>10.2f}  {waited:>10.1f}  {wall:>6.1f}  "
                 f"({outcome.stopped})"
             )
+    print(rebuilt)
+
+
+def rebuild(server: SimulatorServer, database: str) -> str:
+    """Build the fetched day finalized; the line to print."""
+    zone = server.simulator.config.time_zone
+    start, _ = day_bounds(DAY, zone)
+    scopes = load_scopes(DEFAULT_SCOPES)
+    rows = [
+        (a, server.simulator.agent(a).user_id, s.key, s.kind, s.ref_id, s.name)
+        for s in scopes
+        if s.kind in ("skill", "queue")
+        for a in server.simulator.scope_members(s.key, start)
+    ]
+    listing = pd.DataFrame(rows, columns=list(membership.MEMBERSHIP_COLUMNS))
+    settings = CoverageSettings(time_zone=zone)
+    with connect(database) as con:
+        seed_history(
+            con, start=start - timedelta(minutes=2), end=start, agents=len(server.simulator.roster),
+            seed=server.simulator.config.seed, scopes=scopes, time_zone=zone,
+        )  # fmt: skip
+        apply_membership(con, simulator_settings(server.env()).account_id, start, listing)
+        began = time.perf_counter()
+        spans = coverage.build_spans(con, DAY, settings, NOW)
+        middle = time.perf_counter()
+        cells = coverage.build_coverage(con, DAY, settings, NOW)
+        done = time.perf_counter()
+        basis = day_basis(con, DAY)
+    return (
+        f"rebuild ({basis.label}, {basis.finalized} scopes): {spans} spans in "
+        f"{middle - began:.1f} s, {cells} cells in {done - middle:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pydantic import Field
 from pipelines import coverage, settings
 from pipelines.coverage.requirements import load_requirements
 from pipelines.coverage.schedules import load_schedules
+from pipelines.coverage.settings import status_names
 from pipelines.demand import DemandSettings
 from pipelines.kore import KoreSettings
 from pipelines.scopes import Scope, load_scopes
@@ -169,12 +170,21 @@ class CoverageResource(ConfigurableResource):
     max_unmet_share: float = Field(
         default=0.2, description="AVAILABILITY_MAX_UNMET_SHARE: warn above this share"
     )
+    nonproductive_busy: str = Field(
+        default="Training,Login Prep,Meeting",
+        description="AVAILABILITY_NONPRODUCTIVE_BUSY: custom BUSY names not on queue",
+    )
+    reconciliation_threshold: float = Field(
+        default=0.05,
+        description="AVAILABILITY_RECONCILIATION_THRESHOLD: warn above this share of the mean",
+    )
 
     def settings(self) -> coverage.CoverageSettings:
         return coverage.CoverageSettings(
             time_zone=self.time_zone,
             interval_minutes=self.interval_minutes,
             max_gap_seconds=self.max_gap_seconds,
+            nonproductive_busy=status_names(self.nonproductive_busy),
         )
 
     def rules(self, known_scopes: list[str]) -> pd.DataFrame:
@@ -245,6 +255,8 @@ def coverage_resource_from_env() -> CoverageResource:
         schedules_file=settings.get("AVAILABILITY_SCHEDULES_FILE") or "",
         completeness_threshold=settings.get("AVAILABILITY_COMPLETENESS_THRESHOLD"),
         max_unmet_share=settings.get("AVAILABILITY_MAX_UNMET_SHARE"),
+        nonproductive_busy=settings.get("AVAILABILITY_NONPRODUCTIVE_BUSY"),
+        reconciliation_threshold=settings.get("AVAILABILITY_RECONCILIATION_THRESHOLD"),
     )
 
 

@@ -283,12 +283,6 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
             maximum=366,
         ),
-        _s(
-            "KORE_STATUS_HISTORY_CRON",
-            "cron",
-            "15 0 * * *",
-            "nightly fetch of yesterday's status history (reporting zone)",
-        ),
         # --- Coverage ---
         _s(
             "AVAILABILITY_TIME_ZONE",
@@ -328,6 +322,21 @@ SETTINGS: dict[str, Setting] = {
             "path",
             None,
             "agents scheduled per scope and interval (CSV)",
+        ),
+        _s(
+            "AVAILABILITY_NONPRODUCTIVE_BUSY",
+            "text",
+            "Training,Login Prep,Meeting",
+            "custom BUSY status names (history's secondaryStatus, comma-separated, any case) "
+            "that are not on queue",
+        ),
+        _s(
+            "AVAILABILITY_RECONCILIATION_THRESHOLD",
+            "float",
+            0.05,
+            "the reconciliation check warns when polls are off the exact history by more than "
+            "this share of its mean",
+            minimum=0,
         ),
         _s(
             "AVAILABILITY_COMPLETENESS_THRESHOLD",

@@ -12,6 +12,8 @@ The package, one thing per module:
 * ``settings``: :class:`CoverageSettings`, the grid's time zone, interval and max gap;
 * ``build``: the per-day rebuilds of the tables below, each one SQL file in ``sql/coverage/``;
 * ``checks``: the data checks, each one function plus one SQL file in ``sql/checks/``;
+* ``finalized``: the day's basis (finalized from exact history or provisional from polls),
+  completeness before and after finalization, and the reconciliation check;
 * ``requirements_files`` and ``requirements``: the targets and forecast files, read,
   validated and turned into requirement rules; ``requirements_ranges``: the plausible range
   of every number in them; ``erlang``: the Erlang C sizing they use; ``erlang_a``: Erlang A
@@ -31,7 +33,9 @@ Net staffing, in one paragraph (the definitions below say it exactly)
 Settings (:class:`CoverageSettings`)
     ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``
     (AVAILABILITY_INTERVAL_MINUTES: 5, 15, 30 or 60), ``max_gap_seconds``
-    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval).
+    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval),
+    ``nonproductive_busy`` (AVAILABILITY_NONPRODUCTIVE_BUSY: the exact history's custom BUSY
+    names that are not on queue).
 
 Partition
     One LOCAL calendar day in ``time_zone``: the UTC range [local midnight, next local
@@ -151,6 +155,46 @@ Coverage against requirement (``coverage_vs_requirement``, ``coverage_daily_summ
     avg_net_staffing, avg_scheduled (over the judged cells that have a schedule).
 
     Days built before migration 008 hold NULL in the net staffing columns until rebuilt.
+
+Finalized and provisional (``basis`` on every span, coverage and summary row)
+    A local day whose exact status history is complete (Kore's Agent Status Details, table
+    ``agent_status_history``: some account's fetch of the day has ``completed_at`` and
+    ``covers_day``) is FINALIZED for 'all', every named agent list and every skill and queue
+    whose membership that account knows (any ``membership`` row); today, days without complete
+    history and the other scopes stay PROVISIONAL (the polls, as above). ``coverage_bases``
+    records each scope's basis when the day's spans are built; :mod:`.finalized` reads it.
+    For a finalized scope:
+
+    - Spans are the exact spans clipped to the day (``secondary_status`` = Kore's custom
+      status name, ``observations`` 0). Time of the day no span covers is OFFLINE (Kore may
+      leave logged-out time out) for every agent with a span that day or a membership valid
+      in it. 'all' holds every agent of the history; a named list its IDs; a skill or queue
+      its members while their membership was valid, matched by ``agent_id`` (Kore's ``aId`` =
+      the listing's ``id`` = the availability ``_id``). Membership rows of the account's FIRST
+      listing are taken to hold since ever: before the first refresh the first listing is all
+      that is known (a backfill before the first poll counts with it; the report says so).
+    - BUSY is productive unless its custom status name, trimmed and in any case, is one of
+      ``AVAILABILITY_NONPRODUCTIVE_BUSY`` (default Training, Login Prep, Meeting); never
+      unknown, so ``busy_capacity_known`` is 1 wherever someone was BUSY.
+    - The whole cell is observed (``observed_share`` 1): cells the poller missed are
+      repaired. ``min_available`` / ``max_available`` / ``zero_available_share`` are over the
+      exact AVAILABLE head count through the cell; ``observations`` still counts the polls.
+    - The poll-based spans are kept in ``coverage_polled_spans``; every coverage row holds what
+      the polls alone saw: ``polled_seconds`` (the cell's time inside poll windows),
+      ``polled_available`` and ``polled_on_queue`` (poll-based averages over that time; on a
+      provisional row they equal ``avg_available`` and ``avg_on_queue``).
+
+Completeness and reconciliation (``coverage_reconciliation``, per day and scope)
+    Over the cells that had begun when built: before finalization ``cells_polled`` (any time
+    inside poll windows), ``cells_fully_polled``, ``polled_share`` (mean share of cell time
+    inside poll windows); after, ``cells_covered`` (observed time) and ``observed_share``;
+    ``cells_repaired`` = finalized cells the polls saw in part or not at all. For a finalized
+    scope, over ``cells_compared`` = its cells fully inside poll windows: ``mean_available`` /
+    ``mean_on_queue`` (exact means), ``mae_available`` / ``mae_on_queue`` = mean |poll-based -
+    exact| agents, and ``mae_*_share`` = MAE / exact mean (NULL when the mean is 0). The check
+    ``polls_agree_with_history`` warns when either share passes
+    ``AVAILABILITY_RECONCILIATION_THRESHOLD`` (default 0.05): membership drift, clock skew or
+    a broken poller.
 
 Every ``build_*`` replaces its day atomically: one transaction deletes the day's rows and
 inserts the new ones, so a failure leaves the previous version in place.

@@ -17,7 +17,7 @@ import pandas as pd
 from pipelines.coverage import requirements, schedules
 from pipelines.coverage.calendar import as_day, day_bounds, interval_count
 from pipelines.coverage.settings import CoverageSettings
-from pipelines.warehouse import execute, transaction
+from pipelines.warehouse import execute, fetch_all, transaction
 from pipelines.warehouse.sql import query
 
 __all__ = [
@@ -47,10 +47,16 @@ _RULES_VIEW = "coverage_rules_input"
 _SCHEDULES_VIEW = "coverage_schedules_input"
 
 
-def day_params(day: date | str, settings: CoverageSettings) -> dict[str, Any]:
-    """Every parameter the coverage SQL files take for one day (each file binds what it uses)."""
+def day_params(
+    day: date | str, settings: CoverageSettings, now: datetime | None = None
+) -> dict[str, Any]:
+    """Every parameter the coverage SQL files take for one day (each file binds what it uses);
+    ``now`` (default: the current time) is when the build happens."""
     day = as_day(day)
     start, end = day_bounds(day, settings.time_zone)
+    now = datetime.now(UTC) if now is None else now
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     return {
         "day": day,
         "day_start": start,
@@ -60,20 +66,27 @@ def day_params(day: date | str, settings: CoverageSettings) -> dict[str, Any]:
         "step_minutes": settings.interval_minutes,
         "intervals": interval_count(day, settings),
         "time_zone": settings.time_zone,
+        "nonproductive_busy": list(settings.nonproductive_busy),
+        "now": now,
     }
 
 
 def _run_atomically(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], *more: str
 ) -> dict[str, int]:
-    """Run a statement group in one transaction; return rows inserted per target table.
+    """Run one or more statement groups in one transaction; return rows inserted per target
+    table (summed over the groups).
 
-    Either every statement of the group takes effect or none does, so a crash or error in a
-    rebuild leaves the previous rows of the day in place.
+    Either every statement takes effect or none does, so a crash or error in a rebuild leaves
+    the previous rows of the day in place.
     """
     execute(con, "coverage/macros.sql")
+    inserted: dict[str, int] = {}
     with transaction(con):
-        return execute(con, name, **params)
+        for each in (name, *more):
+            for table, rows in execute(con, each, **params).items():
+                inserted[table] = inserted.get(table, 0) + rows
+    return inserted
 
 
 def query_rows(
@@ -86,18 +99,38 @@ def query_rows(
     return columns, cursor.fetchall()
 
 
-def build_spans(con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings) -> int:
-    """Replace the day's agent_status_spans; return the number of spans written."""
-    inserted = _run_atomically(con, "coverage/spans.sql", day_params(day, settings))
-    return inserted["agent_status_spans"]
+def build_spans(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    settings: CoverageSettings,
+    now: datetime | None = None,
+) -> int:
+    """Replace the day's agent_status_spans; return the number of spans the day holds.
 
-
-def build_coverage(con: duckdb.DuckDBPyConnection, day: date, settings: CoverageSettings) -> int:
-    """Replace the day's coverage_intervals and coverage_status_intervals; return grid cells.
-
-    Reads the day's agent_status_spans (build them first) and the poll windows.
+    Spans come from polls (spans.sql); the scopes the day is finalized for (its exact history
+    is complete and their members are known) take the exact spans instead
+    (spans_history.sql), and coverage_bases records each scope's basis.
     """
-    inserted = _run_atomically(con, "coverage/intervals.sql", day_params(day, settings))
+    params = day_params(day, settings, now)
+    _run_atomically(con, "coverage/spans.sql", params, "coverage/spans_history.sql")
+    ((spans,),) = fetch_all(con, "coverage/day_spans.sql", day=params["day"])
+    return int(spans)
+
+
+def build_coverage(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    settings: CoverageSettings,
+    now: datetime | None = None,
+) -> int:
+    """Replace the day's coverage_intervals, coverage_status_intervals and
+    coverage_reconciliation; return grid cells.
+
+    Reads the day's agent_status_spans and coverage_bases (build them first) and the poll
+    windows; cells starting at or after ``now`` are left out of the reconciliation.
+    """
+    params = day_params(day, settings, now)
+    inserted = _run_atomically(con, "coverage/intervals.sql", params, "coverage/reconcile.sql")
     return inserted["coverage_intervals"]
 
 
@@ -174,10 +207,7 @@ def build_coverage_vs_requirement(
     them first). Cells starting at or after ``now`` (default: the current time) are future
     cells: marked ``is_future`` and never judged.
     """
-    now = datetime.now(UTC) if now is None else now
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    params = day_params(day, settings) | {"now": now}
+    params = day_params(day, settings, now)
     inserted = _run_atomically(con, "coverage/vs_requirement.sql", params)
     return inserted["coverage_vs_requirement"]
 

@@ -16,7 +16,17 @@ from pipelines import settings
 from pipelines.coverage.calendar import INTERVAL_MINUTES_CHOICES
 from pipelines.settings import SettingsError
 
-__all__ = ["CoverageSettings", "CoverageSettingsError"]
+__all__ = ["NONPRODUCTIVE_BUSY", "CoverageSettings", "CoverageSettingsError", "status_names"]
+
+
+def status_names(text: str) -> tuple[str, ...]:
+    """Comma-separated status names as compared with history's secondaryStatus: trimmed, lower
+    case, empty ones dropped, duplicates once, in order."""
+    return tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+
+
+# The simulator's and Kore's usual non-productive custom BUSY statuses.
+NONPRODUCTIVE_BUSY = status_names(settings.SETTINGS["AVAILABILITY_NONPRODUCTIVE_BUSY"].default)
 
 
 class CoverageSettingsError(ValueError):
@@ -29,14 +39,23 @@ class CoverageSettings:
 
     ``time_zone`` (AVAILABILITY_TIME_ZONE, IANA name), ``interval_minutes``
     (AVAILABILITY_INTERVAL_MINUTES: 5, 15, 30 or 60), ``max_gap_seconds``
-    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval).
+    (AVAILABILITY_MAX_GAP_SECONDS, default 120 = 2 x the 60 s poll interval),
+    ``nonproductive_busy`` (AVAILABILITY_NONPRODUCTIVE_BUSY: the custom BUSY status names of
+    the exact history that are not on queue, kept trimmed and lower case).
     """
 
     time_zone: str = "UTC"
     interval_minutes: int = 15
     max_gap_seconds: float = 120.0
+    nonproductive_busy: tuple[str, ...] = NONPRODUCTIVE_BUSY
 
     def __post_init__(self) -> None:
+        names = self.nonproductive_busy
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise CoverageSettingsError(
+                f"AVAILABILITY_NONPRODUCTIVE_BUSY must be a list of status names, got {names!r}"
+            )
+        object.__setattr__(self, "nonproductive_busy", status_names(",".join(names)))
         if not isinstance(self.time_zone, str) or not self.time_zone.strip():
             raise CoverageSettingsError(
                 f"AVAILABILITY_TIME_ZONE must be an IANA time zone name, got {self.time_zone!r}"
@@ -77,6 +96,9 @@ class CoverageSettings:
                 time_zone=settings.get("AVAILABILITY_TIME_ZONE", environ),
                 interval_minutes=settings.get("AVAILABILITY_INTERVAL_MINUTES", environ),
                 max_gap_seconds=settings.get("AVAILABILITY_MAX_GAP_SECONDS", environ),
+                nonproductive_busy=status_names(
+                    settings.get("AVAILABILITY_NONPRODUCTIVE_BUSY", environ)
+                ),
             )
         except SettingsError as exc:
             raise CoverageSettingsError(str(exc)) from None

@@ -11,8 +11,9 @@ optional cross-check of the exact spans of Agent Status Details.
 
 The page's path has ``/1.1`` (the sample omits it: :data:`USERSTATUS` asks the documented path;
 :data:`USERSTATUS_SAMPLE` the sample's). The summary names agents by ``userId`` only, so it is
-compared with ``agent_status_history.user_id``. Not stored yet: :func:`compare` says where
-its ``AgentStatus`` seconds and the spans disagree, for the reconciliation still to come.
+compared with ``agent_status_history.user_id``: :func:`compare` says where its
+``AgentStatus`` seconds and the spans disagree, and :mod:`pipelines.polling.summary_check`
+stores both totals per agent, interval and status (``status_summary_checks``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.alerts.report import load_alerts
+from pipelines.coverage.finalized import DayBasis, day_basis, reconciliation
 from pipelines.report.formatting import num
 from pipelines.warehouse import fetch_all, fetch_df
 
@@ -71,6 +72,8 @@ class DayData:
     points: list[Point]  # every scope x interval, ordered by scope then time
     export: list[tuple[Any, ...]]  # the CSV rows, in csv_export.CSV_COLUMNS order
     alerts: list[tuple[Any, ...]] = field(default_factory=list)  # pipelines.alerts.report
+    basis: DayBasis | None = None  # finalized (exact history) or provisional (polls)
+    reconciliation: pd.DataFrame | None = None  # completeness and polls vs exact, per scope
 
 
 def load_summary(con: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
@@ -90,6 +93,8 @@ def load_day(con: duckdb.DuckDBPyConnection, day: date) -> DayData:
             points=_load_points(cursor, day),
             export=fetch_all(cursor, "report/export.sql", day=day),
             alerts=load_alerts(cursor, day),
+            basis=day_basis(cursor, day),
+            reconciliation=reconciliation(cursor, day),
         )
 
 

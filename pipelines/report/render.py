@@ -27,6 +27,7 @@ from pipelines.alerts.report import AlertLine
 from pipelines.report import charts, tables
 from pipelines.report.axis import build_axis
 from pipelines.report.data import Point
+from pipelines.report.finalization import finalization_context
 from pipelines.report.formatting import num, pct
 
 __all__ = ["render_html"]
@@ -64,6 +65,7 @@ def render_html(
     summary: pd.DataFrame,
     points: list[Point],
     alerts: Sequence[AlertLine] = (),
+    finalization: dict[str, Any] | None = None,
 ) -> str:
     """The whole page for one day; ``expected`` is the intervals a full day has per scope."""
     context: dict[str, Any] = {
@@ -75,6 +77,7 @@ def render_html(
         "expected": expected,
         "no_data": summary.empty and not points,
         "alerts": list(alerts),  # the day's shortfall alerts (templates/alerts.html.j2)
+        **(finalization or finalization_context(None, None)),
     }
     if not context["no_data"]:
         context.update(_day_context(summary, points, zone, interval_minutes, time_zone, expected))

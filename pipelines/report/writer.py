@@ -22,6 +22,7 @@ from pipelines.alerts.report import alert_lines
 from pipelines.report.axis import expected_intervals
 from pipelines.report.csv_export import render_csv
 from pipelines.report.data import DayData, Point, load_day
+from pipelines.report.finalization import finalization_context
 from pipelines.report.render import render_html
 
 __all__ = [
@@ -116,6 +117,7 @@ def write_report(
         summary=summary,
         points=points,
         alerts=alert_lines(data.alerts, time_zone),
+        finalization=finalization_context(data.basis, data.reconciliation),
     )
     table = render_csv(data.export)
 

@@ -5,12 +5,20 @@
 --
 -- Time is handled as integer microseconds since the epoch (epoch_us) so that the cell a
 -- moment falls in is arithmetic, (us - day start) // step, instead of a join on ranges.
+--
+-- The basis of each scope is coverage_bases (written with the spans, spans_history.sql). A
+-- provisional scope is observed inside its poll windows; a finalized scope is observed all
+-- day (its spans are exact), cut into pieces where its AVAILABLE head count changes so that
+-- min/max available and the zero-available share are exact too. For every scope the grid
+-- also keeps what the polls alone saw: polled_seconds, and the poll-based available and
+-- on-queue averages (from coverage_polled_spans for a finalized scope).
 
 DELETE FROM coverage_intervals WHERE day = $day;
 
 DELETE FROM coverage_status_intervals WHERE day = $day;
 
--- Per grid cell: observed time, AVAILABLE head counts at the polls seen, polls inside.
+-- Per grid cell: observed time, AVAILABLE head counts over the observed pieces, polls inside,
+-- time inside poll windows.
 CREATE OR REPLACE TEMP TABLE coverage_cells_work AS
 WITH bounds AS (
     SELECT
@@ -18,20 +26,13 @@ WITH bounds AS (
         epoch_us($day_end) AS end_us,
         $step_minutes * 60000000::BIGINT AS step_us
 ),
-windows AS (
-    -- Observation windows clipped to the day.
-    SELECT
-        scope_key,
-        epoch_us(observed_at) AS poll_us,
-        epoch_us(greatest(observed_at, $day_start)) AS from_us,
-        epoch_us(least(window_end, $day_end)) AS to_us
-    FROM coverage_poll_windows($lookback_start, $day_end, $max_gap)
-    WHERE least(window_end, $day_end) > greatest(observed_at, $day_start)
+finalized AS (
+    SELECT scope_key FROM coverage_bases WHERE day = $day AND basis = 'finalized'
 ),
 available_steps AS (
     -- The AVAILABLE head count of a scope as a step function of time, from the spans: +1 at
-    -- each AVAILABLE span's start, -1 at its end. Spans are unions of poll windows, so the
-    -- value at a window's start is the count at that window's poll (constant over it).
+    -- each AVAILABLE span's start, -1 at its end. Poll-based spans are unions of poll windows,
+    -- so the value at a window's start is the count at that window's poll (constant over it).
     SELECT
         scope_key,
         at_us,
@@ -50,6 +51,40 @@ available_steps AS (
         GROUP BY scope_key, at_us
     )
 ),
+windows AS (
+    -- Poll observation windows clipped to the day (chosen for a provisional scope) ...
+    SELECT
+        w.scope_key,
+        epoch_us(w.observed_at) AS poll_us,
+        epoch_us(greatest(w.observed_at, $day_start)) AS from_us,
+        epoch_us(least(w.window_end, $day_end)) AS to_us,
+        true AS polled,
+        f.scope_key IS NULL AS chosen
+    FROM coverage_poll_windows($lookback_start, $day_end, $max_gap) AS w
+    LEFT JOIN finalized AS f
+      ON f.scope_key = w.scope_key
+    WHERE least(w.window_end, $day_end) > greatest(w.observed_at, $day_start)
+    UNION ALL
+    -- ... and, for a finalized scope, the whole day cut where its AVAILABLE count changes.
+    SELECT
+        p.scope_key,
+        NULL AS poll_us,
+        p.at_us AS from_us,
+        coalesce(lead(p.at_us) OVER (PARTITION BY p.scope_key ORDER BY p.at_us), b.end_us)
+            AS to_us,
+        false AS polled,
+        true AS chosen
+    FROM (
+        SELECT f.scope_key, b.start_us AS at_us
+        FROM finalized AS f, bounds AS b
+        UNION
+        SELECT a.scope_key, a.at_us
+        FROM available_steps AS a
+        SEMI JOIN finalized AS f
+          ON f.scope_key = a.scope_key, bounds AS b
+        WHERE a.at_us > b.start_us AND a.at_us < b.end_us
+    ) AS p, bounds AS b
+),
 counted_windows AS (
     SELECT w.*, coalesce(a.available, 0) AS available
     FROM windows AS w
@@ -61,7 +96,8 @@ window_cells AS (
     SELECT
         scope_key,
         i,
-        poll_us,
+        polled,
+        chosen,
         available,
         least(to_us, b.start_us + (i + 1) * b.step_us, b.end_us)
             - greatest(from_us, b.start_us + i * b.step_us) AS overlap_us,
@@ -78,11 +114,13 @@ cells AS (
     SELECT
         scope_key,
         i,
-        sum(overlap_us) AS observed_us,
-        sum(CASE WHEN available = 0 THEN overlap_us ELSE 0 END) AS zero_available_us,
-        min(available) AS min_available,
-        max(available) AS max_available,
-        count(*) FILTER (WHERE poll_inside) AS observations
+        sum(overlap_us) FILTER (WHERE chosen) AS observed_us,
+        sum(CASE WHEN available = 0 THEN overlap_us ELSE 0 END) FILTER (WHERE chosen)
+            AS zero_available_us,
+        min(available) FILTER (WHERE chosen) AS min_available,
+        max(available) FILTER (WHERE chosen) AS max_available,
+        count(*) FILTER (WHERE polled AND poll_inside) AS observations,
+        sum(overlap_us) FILTER (WHERE polled) AS polled_us
     FROM window_cells
     GROUP BY scope_key, i
 )
@@ -97,12 +135,18 @@ SELECT
     c.zero_available_us,
     c.min_available,
     c.max_available,
-    coalesce(c.observations, 0) AS observations
+    coalesce(c.observations, 0) AS observations,
+    coalesce(c.polled_us, 0) AS polled_us,
+    CASE WHEN f.scope_key IS NULL THEN 'provisional' ELSE 'finalized' END AS basis
 FROM coverage_grid($day_start, $day_end, $step_minutes, $intervals, $time_zone) AS g
 LEFT JOIN cells AS c
-  ON c.scope_key = g.scope_key AND c.i = g.i;
+  ON c.scope_key = g.scope_key AND c.i = g.i
+LEFT JOIN (SELECT scope_key FROM coverage_bases WHERE day = $day AND basis = 'finalized') AS f
+  ON f.scope_key = g.scope_key;
 
--- Agent-microseconds per cell, status and busy_productive flag (NULL except for BUSY).
+-- Agent-microseconds per cell, status and busy_productive flag (NULL except for BUSY); polled
+-- = false for the spans the grid counts (agent_status_spans), true for the poll-based spans
+-- of finalized scopes (coverage_polled_spans).
 CREATE OR REPLACE TEMP TABLE coverage_status_cells_work AS
 WITH bounds AS (
     SELECT
@@ -113,6 +157,7 @@ WITH bounds AS (
 span_cells AS (
     SELECT
         s.scope_key,
+        s.polled,
         s.status,
         s.busy_productive,
         s.i,
@@ -121,6 +166,7 @@ span_cells AS (
     FROM (
         SELECT
             scope_key,
+            polled,
             status,
             busy_productive,
             from_us,
@@ -130,32 +176,45 @@ span_cells AS (
         FROM (
             SELECT
                 scope_key,
+                false AS polled,
                 status,
                 busy_productive,
                 epoch_us(span_start) AS from_us,
                 epoch_us(span_end) AS to_us
             FROM agent_status_spans
             WHERE day = $day
+            UNION ALL
+            SELECT
+                scope_key,
+                true AS polled,
+                status,
+                busy_productive,
+                epoch_us(span_start) AS from_us,
+                epoch_us(span_end) AS to_us
+            FROM coverage_polled_spans
+            WHERE day = $day
         ), bounds AS b
     ) AS s, bounds AS b
 )
-SELECT scope_key, i, status, busy_productive, sum(overlap_us) AS agent_us
+SELECT scope_key, polled, i, status, busy_productive, sum(overlap_us) AS agent_us
 FROM span_cells
 GROUP BY ALL;
 
 -- Long form: agent-seconds per status per cell, every status kept (custom ones too).
 INSERT INTO coverage_status_intervals
-    (day, scope_key, interval_start, status, avg_agents, agent_seconds)
+    (day, scope_key, interval_start, status, avg_agents, agent_seconds, basis)
 SELECT
     $day AS day,
     c.scope_key,
     c.interval_start,
     s.status,
     s.agent_us / c.observed_us AS avg_agents,
-    s.agent_us / 1e6 AS agent_seconds
+    s.agent_us / 1e6 AS agent_seconds,
+    c.basis
 FROM (
     SELECT scope_key, i, status, sum(agent_us) AS agent_us
     FROM coverage_status_cells_work
+    WHERE NOT polled
     GROUP BY scope_key, i, status
 ) AS s
 JOIN coverage_cells_work AS c
@@ -169,8 +228,21 @@ INSERT INTO coverage_intervals
      observed_share, avg_available, avg_busy, avg_away, avg_offline, avg_other, staffed,
      min_available, max_available, occupancy, zero_available_share, observations,
      avg_busy_productive, avg_busy_other, avg_on_queue, avg_logged_in, shrinkage,
-     busy_capacity_known)
-WITH per_status AS (
+     busy_capacity_known, basis, polled_seconds, polled_available, polled_on_queue)
+WITH polled_status AS (
+    -- What the polls alone saw of a finalized scope (its poll-based spans).
+    SELECT
+        scope_key,
+        i,
+        sum(agent_us) FILTER (WHERE status = 'AVAILABLE') / 1e6 AS available_s,
+        sum(agent_us) FILTER (
+            WHERE status = 'AVAILABLE' OR (status = 'BUSY' AND coalesce(busy_productive, true))
+        ) / 1e6 AS on_queue_s
+    FROM coverage_status_cells_work
+    WHERE polled
+    GROUP BY scope_key, i
+),
+per_status AS (
     SELECT
         scope_key,
         i,
@@ -191,6 +263,7 @@ WITH per_status AS (
         ) / 1e6 AS other_s,
         sum(agent_us) FILTER (WHERE status <> 'OFFLINE') / 1e6 AS logged_in_s
     FROM coverage_status_cells_work
+    WHERE NOT polled
     GROUP BY scope_key, i
 ),
 figures AS (
@@ -215,10 +288,16 @@ figures AS (
         coalesce(p.busy_other_s, 0) AS busy_other_s,
         coalesce(p.busy_known_s, 0) AS busy_known_s,
         coalesce(p.logged_in_s, 0) AS logged_in_s,
-        c.observed_us
+        c.observed_us,
+        c.basis,
+        c.polled_us,
+        coalesce(q.available_s, 0) AS polled_available_s,
+        coalesce(q.on_queue_s, 0) AS polled_on_queue_s
     FROM coverage_cells_work AS c
     LEFT JOIN per_status AS p
       ON p.scope_key = c.scope_key AND p.i = c.i
+    LEFT JOIN polled_status AS q
+      ON q.scope_key = c.scope_key AND q.i = c.i
 )
 SELECT
     $day AS day,
@@ -247,7 +326,14 @@ SELECT
     CASE WHEN observed THEN logged_in_s / observed_seconds END AS avg_logged_in,
     CASE WHEN observed AND logged_in_s > 0
          THEN 1 - (available_s + busy_productive_s) / logged_in_s END AS shrinkage,
-    CASE WHEN observed AND busy_s > 0 THEN busy_known_s / busy_s END AS busy_capacity_known
+    CASE WHEN observed AND busy_s > 0 THEN busy_known_s / busy_s END AS busy_capacity_known,
+    basis,
+    polled_us / 1e6 AS polled_seconds,
+    CASE WHEN basis = 'provisional' AND observed THEN available_s / observed_seconds
+         WHEN polled_us > 0 THEN polled_available_s * 1e6 / polled_us END AS polled_available,
+    CASE WHEN basis = 'provisional' AND observed
+         THEN (available_s + busy_productive_s) / observed_seconds
+         WHEN polled_us > 0 THEN polled_on_queue_s * 1e6 / polled_us END AS polled_on_queue
 FROM figures;
 
 DROP TABLE coverage_status_cells_work;

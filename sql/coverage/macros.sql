@@ -178,3 +178,183 @@ FROM (
     FROM coverage_membership_points(lookback_start, day_end)
 )
 WINDOW by_scope AS (PARTITION BY scope_key ORDER BY observed_at);
+
+-- Finalized coverage: a local day whose exact status history is complete (an account's fetch
+-- of the day completed and covered the whole local day, migration 010) is counted from
+-- agent_status_history instead of polls, for every scope whose members are known.
+
+-- The accounts whose history of the local day for_day is complete.
+CREATE OR REPLACE TEMP MACRO coverage_history_accounts(for_day)
+AS TABLE
+SELECT DISTINCT account_id
+FROM status_history_fetches
+WHERE day = for_day AND completed_at IS NOT NULL AND covers_day;
+
+-- Membership for history: the membership rows of the period, except that the rows of the
+-- account's first listing (its earliest valid_from) are taken to hold since ever
+-- (valid_from NULL): before the first refresh nothing better is known than that listing, so a
+-- backfill over days before it counts their skills and queues with it (the report says so).
+CREATE OR REPLACE TEMP MACRO coverage_history_membership(day_start, day_end)
+AS TABLE
+SELECT account_id, agent_id, user_id, scope_key, valid_from, valid_to
+FROM (
+    SELECT
+        m.account_id,
+        m.agent_id,
+        m.user_id,
+        m.scope_key,
+        CASE WHEN m.valid_from > f.first_from THEN m.valid_from END AS valid_from,
+        m.valid_to
+    FROM membership AS m
+    JOIN (SELECT account_id, min(valid_from) AS first_from FROM membership GROUP BY account_id)
+        AS f
+      ON f.account_id = m.account_id
+    SEMI JOIN scopes AS s
+      ON s.scope_key = m.scope_key
+)
+WHERE (valid_from IS NULL OR valid_from < day_end)
+  AND (valid_to IS NULL OR valid_to > day_start);
+
+-- The scopes a day is finalized for: none unless some account's history of the day is
+-- complete; then 'all', every named agent list, and every skill and queue whose membership an
+-- account with complete history knows (a scope whose members have all left is finalized with
+-- zero agents, as the polls observe it). Other skills and queues (per-scope acquisition
+-- without the agents listing) stay provisional.
+CREATE OR REPLACE TEMP MACRO coverage_finalized_scopes(for_day)
+AS TABLE
+SELECT s.scope_key
+FROM scopes AS s
+WHERE EXISTS (SELECT 1 FROM coverage_history_accounts(for_day))
+  AND (
+      s.kind IN ('all', 'agents')
+      OR s.scope_key IN (
+          SELECT m.scope_key
+          FROM membership AS m
+          SEMI JOIN coverage_history_accounts(for_day) AS a
+            ON a.account_id = m.account_id
+      )
+  );
+
+-- The exact spans of one day per finalized scope: agent_status_history of the accounts with
+-- complete history, clipped to the day, with the time of the day no span covers counted as
+-- OFFLINE (Kore may leave logged-out time out) for every agent that has a span that day or a
+-- membership valid in it. A BUSY span is productive unless its custom status name
+-- (secondary_status, compared trimmed and lower case) is one of nonproductive (a list of lower
+-- case names, AVAILABILITY_NONPRODUCTIVE_BUSY); never unknown. Agents are matched to the
+-- membership listing by agent_id (Kore's aId = the listing's id = the availability _id).
+-- 'all' holds every agent, a named list its listed IDs, a skill or queue its members while
+-- their membership was valid (coverage_history_membership).
+CREATE OR REPLACE TEMP MACRO coverage_history_spans(for_day, day_start, day_end, nonproductive)
+AS TABLE
+WITH accounts AS (
+    SELECT * FROM coverage_history_accounts(for_day)
+),
+exact AS (
+    SELECT
+        h.account_id,
+        h.agent_id,
+        h.user_id,
+        h.bucket AS status,
+        h.secondary_status,
+        greatest(h.span_start, day_start) AS span_start,
+        least(h.span_end, day_end) AS span_end
+    FROM agent_status_history AS h
+    SEMI JOIN accounts AS a
+      ON a.account_id = h.account_id
+    WHERE h.day = for_day AND least(h.span_end, day_end) > greatest(h.span_start, day_start)
+),
+members AS (
+    SELECT m.*
+    FROM coverage_history_membership(day_start, day_end) AS m
+    SEMI JOIN accounts AS a
+      ON a.account_id = m.account_id
+),
+agents AS (
+    SELECT account_id, agent_id, max(user_id) AS user_id
+    FROM (
+        SELECT account_id, agent_id, user_id FROM exact
+        UNION ALL
+        SELECT account_id, agent_id, user_id FROM members
+    )
+    GROUP BY account_id, agent_id
+),
+gaps AS (
+    -- Before each span: from the latest end of the agent's earlier spans (or the day start);
+    -- after the last: to the day end.
+    SELECT
+        account_id,
+        agent_id,
+        coalesce(
+            max(span_end) OVER (
+                PARTITION BY account_id, agent_id
+                ORDER BY span_start, span_end
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ),
+            day_start
+        ) AS gap_start,
+        span_start AS gap_end
+    FROM exact
+    UNION ALL
+    SELECT a.account_id, a.agent_id, coalesce(max(e.span_end), day_start), day_end
+    FROM agents AS a
+    LEFT JOIN exact AS e
+      ON e.account_id = a.account_id AND e.agent_id = a.agent_id
+    GROUP BY a.account_id, a.agent_id
+),
+spans AS (
+    SELECT
+        account_id,
+        agent_id,
+        status,
+        secondary_status,
+        CASE WHEN status = 'BUSY'
+             THEN NOT list_contains(nonproductive, lower(trim(coalesce(secondary_status, ''))))
+        END AS busy_productive,
+        span_start,
+        span_end
+    FROM exact
+    UNION ALL
+    SELECT account_id, agent_id, 'OFFLINE', NULL, NULL, gap_start, gap_end
+    FROM gaps
+    WHERE gap_end > gap_start
+),
+finalized AS (
+    SELECT s.scope_key, s.kind, s.agent_ids
+    FROM scopes AS s
+    SEMI JOIN coverage_finalized_scopes(for_day) AS f
+      ON f.scope_key = s.scope_key
+)
+SELECT
+    f.scope_key,
+    x.agent_id,
+    a.user_id,
+    x.status,
+    x.busy_productive,
+    x.secondary_status,
+    x.span_start,
+    x.span_end
+FROM spans AS x
+JOIN agents AS a
+  ON a.account_id = x.account_id AND a.agent_id = x.agent_id
+JOIN finalized AS f
+  ON f.kind = 'all' OR (f.kind = 'agents' AND list_contains(f.agent_ids, x.agent_id))
+UNION ALL
+SELECT
+    m.scope_key,
+    x.agent_id,
+    a.user_id,
+    x.status,
+    x.busy_productive,
+    x.secondary_status,
+    greatest(x.span_start, coalesce(m.valid_from, x.span_start)) AS span_start,
+    least(x.span_end, coalesce(m.valid_to, x.span_end)) AS span_end
+FROM spans AS x
+JOIN agents AS a
+  ON a.account_id = x.account_id AND a.agent_id = x.agent_id
+JOIN members AS m
+  ON m.account_id = x.account_id
+ AND m.agent_id = x.agent_id
+ AND (m.valid_from IS NULL OR m.valid_from < x.span_end)
+ AND (m.valid_to IS NULL OR m.valid_to > x.span_start)
+SEMI JOIN finalized AS f
+  ON f.scope_key = m.scope_key AND f.kind NOT IN ('all', 'agents');

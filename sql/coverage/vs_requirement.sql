@@ -6,7 +6,8 @@
 -- Net staffing compares like with like: required ON-QUEUE agents (before shrinkage) against
 -- actual on-queue agents (avg_on_queue = AVAILABLE + productive BUSY, time-weighted over the
 -- observed part of the cell). A cell is JUDGED when it has a requirement, observed time and
--- is not a future cell; met is NULL for every other cell.
+-- is not a future cell; met is NULL for every other cell. basis (finalized: exact history;
+-- provisional: polls) is the coverage row's.
 
 DELETE FROM coverage_vs_requirement WHERE day = $day;
 
@@ -17,7 +18,7 @@ DELETE FROM coverage_daily_summary WHERE day = $day;
 INSERT INTO coverage_vs_requirement
     (day, scope_key, interval_start, local_start, required_agents, staffed, available, gap,
      met, observed_share, on_queue, idle_available, logged_in, scheduled, net_staffing,
-     requirement_source, is_future)
+     requirement_source, is_future, basis)
 SELECT
     c.day,
     c.scope_key,
@@ -35,7 +36,8 @@ SELECT
     s.scheduled_agents AS scheduled,
     c.avg_on_queue - r.required_agents AS net_staffing,
     r.source AS requirement_source,
-    c.interval_start >= $now AS is_future
+    c.interval_start >= $now AS is_future,
+    c.basis
 FROM coverage_intervals AS c
 LEFT JOIN (SELECT * FROM staffing_requirements WHERE day = $day) AS r
   ON r.scope_key = c.scope_key AND r.interval_start = c.interval_start
@@ -51,7 +53,7 @@ INSERT INTO coverage_daily_summary
     (day, scope_key, intervals, intervals_observed, intervals_with_requirement, intervals_met,
      share_met, shortfall_agent_hours, worst_interval_start, worst_local_start, worst_gap,
      avg_available, avg_required, intervals_judged, avg_on_queue, avg_idle_available,
-     avg_net_staffing, avg_scheduled, surplus_agent_hours)
+     avg_net_staffing, avg_scheduled, surplus_agent_hours, basis)
 SELECT
     $day AS day,
     v.scope_key,
@@ -76,7 +78,8 @@ SELECT
     avg(v.net_staffing) FILTER (WHERE v.met IS NOT NULL) AS avg_net_staffing,
     avg(v.scheduled) FILTER (WHERE v.met IS NOT NULL) AS avg_scheduled,
     coalesce(sum(greatest(v.on_queue - v.required_agents, 0) * c.hours)
-        FILTER (WHERE v.met IS NOT NULL), 0) AS surplus_agent_hours
+        FILTER (WHERE v.met IS NOT NULL), 0) AS surplus_agent_hours,
+    min(v.basis) AS basis
 FROM coverage_vs_requirement AS v
 JOIN (
     SELECT

@@ -74,6 +74,16 @@ CREATE TABLE staffing_requirements (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
     required_agents DOUBLE, source VARCHAR, scheduled_required DOUBLE,
     service_level_expected DOUBLE);
+CREATE TABLE coverage_bases (day DATE, scope_key VARCHAR, basis VARCHAR, decided_at TIMESTAMPTZ);
+CREATE TABLE coverage_reconciliation (
+    day DATE, scope_key VARCHAR, basis VARCHAR, cells INTEGER, cells_polled INTEGER,
+    cells_fully_polled INTEGER, polled_share DOUBLE, cells_covered INTEGER,
+    observed_share DOUBLE, cells_repaired INTEGER, cells_compared INTEGER,
+    mean_available DOUBLE, mae_available DOUBLE, mae_available_share DOUBLE,
+    mean_on_queue DOUBLE, mae_on_queue DOUBLE, mae_on_queue_share DOUBLE,
+    built_at TIMESTAMPTZ);
+CREATE TABLE membership (valid_from TIMESTAMPTZ);
+CREATE TABLE agent_status_spans (day DATE, basis VARCHAR, span_end TIMESTAMPTZ);
 """
 
 SALES = "<Sales & Co>"
@@ -303,6 +313,9 @@ def test_html_is_self_contained_and_escaped(db, tmp_path):
     # Sections in the promised order.
     order = [text.index(f'id="{s}"') for s in ("summary", "ranking", "scopes", "heatmap")]
     assert order == sorted(order) and order[-1] < text.index('id="completeness"')
+    # Built from polls (no coverage_bases row says otherwise): provisional, and no
+    # reconciliation table, since nothing exact was compared.
+    assert 'data-basis="provisional"' in text and "reconciliation-table" not in text
 
 
 def test_summary_table_matches_the_daily_summary_and_ranks_by_shortfall(db, tmp_path):

@@ -117,13 +117,12 @@ def test_the_retention_assets_materialize_with_their_checks(tmp_db: str, tmp_pat
         assert con.execute("SELECT tick_id FROM raw_responses").fetchall() == [(f"tick-{kept}",)]
 
 
-def test_the_nightly_retention_runs_after_the_history_fetch_and_the_finalize_rebuild() -> None:
+def test_the_nightly_retention_runs_after_the_finalize_run() -> None:
     def at(name: str) -> tuple[int, int]:
         minute, hour, *rest = settings.default(name).split()
         assert rest == ["*", "*", "*"], name
         return int(hour), int(minute)
 
     retention = at("AVAILABILITY_RETENTION_CRON")
-    assert retention > at("KORE_STATUS_HISTORY_CRON")
     assert retention > at("AVAILABILITY_FINALIZE_CRON")
     assert retention_nightly.execution_timezone == daily_partitions.timezone

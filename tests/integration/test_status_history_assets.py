@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dagster import DagsterInstance, build_schedule_context, materialize
+from dagster import DagsterInstance, materialize
 
 from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.history.checks import (
@@ -15,7 +15,6 @@ from pipelines.defs.history.checks import (
     overlaps_on,
     spans_never_overlap,
 )
-from pipelines.defs.history.schedules import fetch_status_history_nightly
 from pipelines.resources import KoreResource, WarehouseResource
 from pipelines.warehouse import connect
 from tests.support.statusdetails import StatusDetailsServer, day_of_spans
@@ -102,11 +101,3 @@ def test_a_day_not_yet_closed_is_refused(tmp_db: str) -> None:
         )
         assert not server.requests
     assert not result.success
-
-
-def test_the_nightly_schedule_asks_for_yesterday() -> None:
-    context = build_schedule_context(
-        scheduled_execution_time=datetime(2026, 6, 11, 0, 15, tzinfo=UTC)
-    )
-    [request] = fetch_status_history_nightly(context)
-    assert request.partition_key == "2026-06-10"

@@ -19,6 +19,7 @@ from pipelines.kore import RequestPlanner
 from pipelines.kore.statusdays import plan_day
 from pipelines.kore.userstatus import KoreUserStatusClient, compare
 from pipelines.polling.history import HistorySettings, sync_history
+from pipelines.polling.summary_check import check_day
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.status_details import primary_status, secondary_status
 from pipelines.warehouse import PiiPolicy, connect
@@ -134,3 +135,37 @@ def test_the_summary_agrees_with_the_stored_spans_per_agent_and_interval(
     # A planted error is found: one span a minute longer.
     u, b, s, e = spans[0]
     assert len(compare(inside, [(u, b, s, e + timedelta(minutes=1)), *spans[1:]])) >= 1
+
+
+def test_the_summary_check_is_stored_and_finds_a_planted_difference(
+    simulator_factory: Start, tmp_db: str
+) -> None:
+    server = simulator_factory(clock=lambda: NOW, rate_limit_per_minute=None, agents=20)
+    day = date(2026, 3, 8)  # 23 hours
+    assert fetch(server, tmp_db, day, "utc").stopped == "complete"
+
+    def check() -> Any:
+        return check_day(
+            partial(connect, tmp_db),
+            simulator_settings(server.env()),
+            HistorySettings(time_zone=ZONE),
+            day,
+            planner=RequestPlanner(":memory:", 60, clock=NOW.timestamp),
+            clock=lambda: NOW,
+        )
+
+    clean = check()
+    assert clean.error_text is None and clean.pages == 1
+    assert clean.differing == 0 and clean.rows > 20 * 10 and 15 < clean.users <= 20
+    with connect(tmp_db) as con:
+        intervals = con.execute(
+            "SELECT count(DISTINCT interval_start) FROM status_summary_checks"
+        ).fetchall()[0][0]
+        assert intervals == 92  # every quarter hour of the local day, none outside it
+        con.execute(
+            "UPDATE agent_status_history SET span_end = span_end + INTERVAL 2 MINUTE "
+            "WHERE (agent_id, span_start) IN (SELECT (agent_id, span_start) "
+            "FROM agent_status_history WHERE bucket = 'BUSY' ORDER BY ALL LIMIT 1)"
+        )
+    planted = check()
+    assert planted.differing >= 1 and planted.rows >= clean.rows

@@ -5,10 +5,13 @@ Every asset here is partitioned by LOCAL day in the reporting time zone (a DST d
 replaced in one transaction. Their checks are in checks.py beside this module.
 """
 
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines import coverage
+from pipelines.coverage.finalized import DayBasis, day_basis, identity, reconciliation
 from pipelines.defs.common import COVERAGE_ASSET, partition_day
+from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.ingest.assets import availability_snapshots
 from pipelines.markdown import markdown_table
 from pipelines.report import summary_markdown
@@ -17,24 +20,47 @@ from pipelines.warehouse import fetch_all, fetch_df
 
 
 @asset(
-    deps=[availability_snapshots],
-    description="Per (agent, scope): consecutive spans of one status; unobserved time excluded.",
+    # The exact history of the day, when complete, replaces the polls ("finalized"); as a dep
+    # it orders the nightly finalize (history first, then the rebuild).
+    deps=[availability_snapshots, agent_status_history],
+    description=(
+        "Per (agent, scope): consecutive spans of one status; from the exact status history "
+        "when the day's history is complete (finalized), else from polls (provisional), "
+        "unobserved time excluded."
+    ),
     **COVERAGE_ASSET,
 )
 def agent_status_spans(
     context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
 ) -> MaterializeResult:
     day = partition_day(context)
+    settings = coverage_config.settings()
     with warehouse.connection() as con:
-        rows = coverage.build_spans(con, day, coverage_config.settings())
+        rows = coverage.build_spans(con, day, settings)
         preview = fetch_df(con, "metadata/spans_by_status.sql", day=day)
+        basis = day_basis(con, day)
+        agents = identity(con, day) if basis.finalized else None
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
             "row_count": MetadataValue.int(rows),
+            **basis_metadata(basis),
+            # history agents joined to the agents listing by agent_id (aId = the listing's id)
+            **({"history_agents": MetadataValue.json(agents)} if agents else {}),
             "hours_by_status": MetadataValue.md(markdown_table(preview)),
         }
     )
+
+
+def basis_metadata(basis: DayBasis) -> dict[str, object]:
+    """The day's basis: 'finalized' (every scope from exact history), 'provisional' or 'partly
+    finalized', with the scopes of each."""
+    return {
+        "basis": basis.label,
+        "scopes_finalized": MetadataValue.int(basis.finalized),
+        "scopes_provisional": MetadataValue.int(basis.provisional),
+        "membership_before_first_listing": basis.before_first_listing,
+    }
 
 
 @asset(
@@ -53,14 +79,45 @@ def coverage_intervals(
     with warehouse.connection() as con:
         rows = coverage.build_coverage(con, day, settings)
         ((observed,),) = fetch_all(con, "metadata/intervals_observed.sql", day=day)
+        basis = day_basis(con, day)
+        reconciled = reconciliation(con, day)
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
             "row_count": MetadataValue.int(rows),
             "intervals_per_scope": MetadataValue.int(coverage.interval_count(day, settings)),
             "mean_observed_share": MetadataValue.float(round(float(observed or 0.0), 4)),
+            **basis_metadata(basis),
+            **completeness_metadata(reconciled),
         }
     )
+
+
+def completeness_metadata(reconciled: pd.DataFrame) -> dict[str, object]:
+    """Completeness before finalization (cells the polls saw) and after (cells covered), the
+    cells history repaired, and per scope the polls' difference from the exact figures."""
+    totals = reconciled[["cells", "cells_polled", "cells_covered", "cells_repaired"]].sum()
+    shown = reconciled[
+        [
+            "scope_key",
+            "basis",
+            "cells",
+            "cells_polled",
+            "cells_covered",
+            "cells_repaired",
+            "cells_compared",
+            "mae_available",
+            "mae_available_share",
+            "mae_on_queue_share",
+        ]
+    ].round(4)
+    return {
+        "cells_started": MetadataValue.int(int(totals["cells"])),
+        "cells_observed_by_polls": MetadataValue.int(int(totals["cells_polled"])),
+        "cells_covered": MetadataValue.int(int(totals["cells_covered"])),
+        "cells_repaired_from_history": MetadataValue.int(int(totals["cells_repaired"])),
+        "reconciliation": MetadataValue.md(markdown_table(shown)),
+    }
 
 
 @asset(
@@ -110,13 +167,16 @@ def coverage_vs_requirement(
     context: AssetExecutionContext, warehouse: WarehouseResource, coverage_config: CoverageResource
 ) -> MaterializeResult:
     day = partition_day(context)
+    settings = coverage_config.settings()
     with warehouse.connection() as con:
-        rows = coverage.build_coverage_vs_requirement(con, day, coverage_config.settings())
+        rows = coverage.build_coverage_vs_requirement(con, day, settings)
         summary = coverage.summary_table(con, day)
+        basis = day_basis(con, day)
     return MaterializeResult(
         metadata={
             "day": day.isoformat(),
             "row_count": MetadataValue.int(rows),
+            "basis": basis.label,
             "scopes": MetadataValue.int(len(summary)),
             "summary": MetadataValue.md(summary_markdown(summary)),
         }

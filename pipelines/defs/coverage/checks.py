@@ -1,9 +1,11 @@
 """Checks of the coverage assets, per day partition: spans do not overlap, the grid is
-complete, intervals were observed (warning), coverage meets its target (warning)."""
+complete, intervals were observed (warning), polls agree with the exact history on a finalized
+day (warning), coverage meets its target (warning)."""
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
 
 from pipelines import coverage
+from pipelines.coverage.finalized import check_reconciliation
 from pipelines.defs.common import DUCKDB_POOL, check_result, daily_partitions, partition_day
 from pipelines.defs.coverage.assets import (
     agent_status_spans,
@@ -59,5 +61,24 @@ def coverage_meets_target(
     with warehouse.connection(read_only=True) as con:
         outcome = coverage.check_coverage_target(
             con, partition_day(context), coverage_config.max_unmet_share
+        )
+    return check_result(outcome, AssetCheckSeverity.WARN)
+
+
+@asset_check(
+    asset=coverage_intervals, partitions_def=daily_partitions, pool=DUCKDB_POOL, blocking=False
+)
+def polls_agree_with_history(
+    context: AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    coverage_config: CoverageResource,
+) -> AssetCheckResult:
+    """Warns when, on a finalized day, the poll-based available or on-queue agents of a scope
+    are off the exact history by more than AVAILABILITY_RECONCILIATION_THRESHOLD (default 5 %)
+    of the exact mean (MAE over the cells the polls saw whole): membership drift, clock skew
+    or a broken poller. Passes on provisional days (nothing exact to compare with)."""
+    with warehouse.connection(read_only=True) as con:
+        outcome = check_reconciliation(
+            con, partition_day(context), coverage_config.reconciliation_threshold
         )
     return check_result(outcome, AssetCheckSeverity.WARN)

@@ -1,10 +1,13 @@
-"""The coverage job (one local day: spans, grid, demand, requirements, coverage, report) and its two
-schedules: today's refresh as polls land, and the rebuild of the last days after midnight."""
+"""The coverage job (one local day: spans, grid, demand, requirements, coverage, report), the
+finalize job (the same after the day's exact status history), and their two schedules: today's
+refresh as polls land, and the nightly finalize after midnight, the one path by which a closed
+day becomes finalized: yesterday's history first, then its rebuild, in one run."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     RunRequest,
     ScheduleEvaluationContext,
@@ -15,19 +18,50 @@ from dagster import (
 from pipelines import settings
 from pipelines.coverage.calendar import local_date
 from pipelines.defs.common import daily_partitions
+from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.ingest.schedules import schedule_status
 
 TIME_ZONE = daily_partitions.timezone
 LOOKBACK_DAYS = settings.get("AVAILABILITY_LOOKBACK_DAYS")
 
+# The day-partitioned demand assets (forecast and requirements from Kore's contact volume)
+# feed staffing_requirements, so they are rebuilt with it; contact_volume itself is not
+# partitioned and syncs on its own schedule.
+COVERAGE_SELECTION = AssetSelection.groups("coverage", "reports") | AssetSelection.keys(
+    "demand_forecast", "demand_requirements"
+)
+
+# The same assets by key, for a finalize run that rebuilds without fetching history (a run
+# request names keys, not a selection).
+COVERAGE_KEYS = tuple(
+    AssetKey(name)
+    for name in (
+        "agent_status_spans",
+        "coverage_intervals",
+        "staffing_requirements",
+        "coverage_vs_requirement",
+        "coverage_report",
+        "demand_forecast",
+        "demand_requirements",
+    )
+)
+
 coverage_job = define_asset_job(
     "refresh_coverage",
-    # The day-partitioned demand assets (forecast and requirements from Kore's contact volume)
-    # feed staffing_requirements, so they are rebuilt with it; contact_volume itself is not
-    # partitioned and syncs on its own schedule.
-    selection=AssetSelection.groups("coverage", "reports")
-    | AssetSelection.keys("demand_forecast", "demand_requirements"),
+    selection=COVERAGE_SELECTION,
     description="Rebuild one local day: spans, grid, demand, requirements, coverage, report.",
+)
+
+# agent_status_history is upstream of agent_status_spans, so in one run Dagster fetches the
+# day's exact history first and rebuilds the day from it after; a failed fetch skips the
+# rebuild (the day keeps its provisional figures) and fails the run, which says why.
+finalize_job = define_asset_job(
+    "finalize_coverage",
+    selection=COVERAGE_SELECTION | AssetSelection.assets(agent_status_history),
+    description=(
+        "Finalize one closed local day: fetch its exact status history from Kore, then "
+        "rebuild spans, grid, demand, requirements, coverage and report from it."
+    ),
 )
 
 
@@ -46,19 +80,29 @@ def refresh_coverage_today(context: ScheduleEvaluationContext) -> RunRequest:
 
 @schedule(
     name="finalize_coverage_after_midnight",
-    job=coverage_job,
+    job=finalize_job,
     cron_schedule=settings.get("AVAILABILITY_FINALIZE_CRON"),
     execution_timezone=TIME_ZONE,
     default_status=schedule_status(),
     description=(
-        "After midnight, rebuilds the previous AVAILABILITY_LOOKBACK_DAYS days (default 2) so "
-        "late polls and yesterday's last intervals are in the final figures."
+        "After midnight: fetches yesterday's exact status history and rebuilds yesterday from "
+        "it (finalized), then rebuilds the AVAILABILITY_LOOKBACK_DAYS - 1 days before "
+        "(coverage only: their history was fetched the night after each) so late polls are in."
     ),
 )
 def finalize_coverage(context: ScheduleEvaluationContext) -> list[RunRequest]:
     today = local_date(context.scheduled_execution_time, TIME_ZONE)
-    return [
-        RunRequest(run_key=f"final-{day.isoformat()}-{today.isoformat()}", partition_key=key)
-        for day in (today - timedelta(days=n) for n in range(1, LOOKBACK_DAYS + 1))
-        if (key := day.isoformat()) >= daily_partitions.start.date().isoformat()
-    ]
+    requests = []
+    for n in range(1, LOOKBACK_DAYS + 1):
+        key = (today - timedelta(days=n)).isoformat()
+        if key < daily_partitions.start.date().isoformat():
+            continue
+        requests.append(
+            RunRequest(
+                run_key=f"final-{key}-{today.isoformat()}",
+                partition_key=key,
+                # yesterday: the whole job, history first; the days before: the rebuild only
+                asset_selection=None if n == 1 else list(COVERAGE_KEYS),
+            )
+        )
+    return requests

@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 from pipelines.defs.common import daily_partitions, partition_day
 from pipelines.kore import KoreConfigError
 from pipelines.polling import HistoryOutcome, HistorySettings, sync_history
+from pipelines.polling.summary_check import check_day
 from pipelines.resources import KoreResource, WarehouseResource
 from pipelines.settings import SettingsError
 from pipelines.warehouse.history import day_summary
@@ -85,4 +86,36 @@ def agent_status_history(
             description=f"status history of {day} is not complete: {outcome.stopped}{said}",
             metadata=metadata,
         )
+    return MaterializeResult(metadata=metadata)
+
+
+@asset(
+    group_name="history",
+    kinds={"duckdb", "python"},
+    partitions_def=daily_partitions,
+    deps=[agent_status_history],
+    description=(
+        "Cross-check of one day's exact history with Kore.ai's Historical Agent Status Summary "
+        "(userstatus, PT15M): per agent, interval and status, Kore's stated seconds beside the "
+        "stored spans' (status_summary_checks). Not in the nightly finalize: it costs as many "
+        "requests as the history itself."
+    ),
+)
+def status_summary_check(
+    context: AssetExecutionContext, kore: KoreResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    day = partition_day(context)
+    try:
+        outcome = check_day(warehouse.connection, kore.settings(), HistorySettings.from_env(), day)
+    except (KoreConfigError, SettingsError) as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    metadata = {
+        "pages": MetadataValue.int(outcome.pages),
+        "requests": MetadataValue.int(outcome.requests),
+        "rows": MetadataValue.int(outcome.rows),
+        "rows_differing": MetadataValue.int(outcome.differing),
+        "users": MetadataValue.int(outcome.users),
+    }
+    if outcome.error_text is not None:
+        raise Failure(description=f"summary of {day}: {outcome.error_text}", metadata=metadata)
     return MaterializeResult(metadata=metadata)

@@ -12,7 +12,7 @@ from dagster import (
 )
 
 from pipelines.defs.common import DUCKDB_POOL, daily_partitions, partition_day
-from pipelines.defs.history.assets import agent_status_history
+from pipelines.defs.history.assets import agent_status_history, status_summary_check
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import fetch_df
@@ -61,6 +61,26 @@ def disagreements_on(warehouse: WarehouseResource, day: date) -> AssetCheckResul
         severity=AssetCheckSeverity.WARN,
         metadata={
             "disagreements": MetadataValue.int(len(off)),
+            "examples": MetadataValue.md(markdown_table(off.head(20))),
+        },
+    )
+
+
+@asset_check(
+    asset=status_summary_check, partitions_def=daily_partitions, pool=DUCKDB_POOL, blocking=False
+)
+def summary_agrees_with_spans(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    """Kore's summary seconds equal the stored spans' (within 1 s) for every agent, interval
+    and status (a warning: the exact spans are what coverage uses)."""
+    with warehouse.connection(read_only=True) as con:
+        off = fetch_df(con, "history/summary_differs.sql", day=partition_day(context))
+    return AssetCheckResult(
+        passed=off.empty,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "rows_differing": MetadataValue.int(len(off)),
             "examples": MetadataValue.md(markdown_table(off.head(20))),
         },
     )

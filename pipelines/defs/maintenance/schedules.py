@@ -1,6 +1,6 @@
 """The nightly retention job (AVAILABILITY_RETENTION_CRON, default 02:00 in the reporting
-zone): after the status history fetch (00:15) and the finalize rebuild (00:30), so the days
-about to lose their raw bodies have their coverage and history built. Loaded running or
+zone): after the finalize run (00:30: yesterday's status history, then the rebuild), so the
+days about to lose their raw bodies have their coverage and history built. Loaded running or
 stopped like every schedule (AVAILABILITY_SCHEDULE_STOPPED)."""
 
 from dagster import (
