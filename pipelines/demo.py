@@ -26,6 +26,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.coverage import day_bounds
+from pipelines.coverage.finalized import day_basis, reconciliation
 from pipelines.report import load_summary, summary_text, verdict_lines
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_REPORTS_DIR, DEFAULT_SCOPES, PROJECT_ROOT
@@ -174,6 +175,32 @@ def sync_contact_volume(database: str, env: dict[str, str], until: datetime, run
     say("[demo]   the volume has not reached yesterday's end: its requirement is a forecast")
 
 
+def _mae(agents: float, share: float | None) -> str:
+    return f"{agents:.2f}" + (f" ({share:.1%})" if pd.notna(share) else "")
+
+
+def basis_lines(database: str, day: date) -> list[str]:
+    """What the day's figures rest on, and how far the polls were from the exact history."""
+    with connect(database, read_only=True) as con:
+        basis = day_basis(con, day)
+        frame = reconciliation(con, day)
+    if not basis.finalized:
+        return [f"\n{day} is provisional: counted from polls (no complete status history)."]
+    lines = [
+        f"\n{day} is finalized: {basis.finalized} scope(s) counted from Kore's exact status "
+        f"history, {basis.provisional} from polls.",
+        "Polls against that exact history (mean absolute error per interval cell, agents and",
+        "share of the exact mean):",
+    ]
+    compared = frame[(frame["basis"] == "finalized") & (frame["cells_compared"] > 0)]
+    for r in compared.sort_values("scope_key").to_dict("records"):
+        lines.append(
+            f"  {r['scope_key']:<24} available {_mae(r['mae_available'], r['mae_available_share'])}"
+            f", on-queue {_mae(r['mae_on_queue'], r['mae_on_queue_share'])}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="availability demo", description=__doc__)
     parser.add_argument("--ticks", type=int, default=4, help="polls to run (default 4)")
@@ -211,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         sync_contact_volume(
             database, env, until=day_bounds(today, env["AVAILABILITY_TIME_ZONE"])[0]
         )
+        say(f"[demo] exact status history for {yesterday}: dagster asset materialize (Kore's")
+        say("[demo]   Agent Status Details), so the closed day is finalized, not sampled")
+        seconds = materialize("agent_status_history", env, partition=yesterday.isoformat())
+        say(f"[demo]   ok in {seconds:.1f}s")
         say("[demo] stopping the simulator")
     for day in (yesterday, today):
         say(f"[demo] coverage for {day}: dagster asset materialize --partition {day}")
@@ -240,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     say(summary_text(summary))
     say("")
     for line in verdict_lines(summary):
+        say(line)
+    for line in basis_lines(database, yesterday):
         say(line)
     say(f"\nReport: {reports / yesterday.isoformat() / 'coverage.html'}")
     say(f"CSV:    {reports / yesterday.isoformat() / 'coverage.csv'}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.coverage.finalized import day_basis
 from pipelines.report import load_summary, verdict_lines
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import connect
@@ -52,6 +53,11 @@ def test_demo_runs_end_to_end(tmp_path: Path, tmp_db: str) -> None:
     assert len(days) == 2
     yesterday = days[0]
     assert f"Net staffing for the simulated day {yesterday}" in done.stdout
+    # Yesterday is a closed day: its exact status history was fetched, so it is finalized.
+    with connect(tmp_db, read_only=True) as con:
+        basis = day_basis(con, date.fromisoformat(yesterday))
+    assert basis.finalized > 0, basis
+    assert f"{yesterday} is finalized: {basis.finalized} scope(s)" in done.stdout
     report = reports / yesterday / "coverage.html"
     assert report.exists() and (reports / yesterday / "coverage.csv").exists()
     assert f"Report: {report}" in done.stdout
