@@ -1,8 +1,27 @@
-"""One tick's write: the landing rows, in bulk, in one transaction, replacing a re-run.
+"""One tick's write: the landing rows in bulk, in batches, published by one last transaction.
 
 Snapshots, agents and channel capacity are derived from the landed raw bodies by the SQL in
 ``sql/ingest/``, after the PII policy has rewritten the bodies; sends are recorded for the
 account's shared rate budget.
+
+Memory. A DuckDB transaction keeps its new rows in memory and copies and logs them again at
+its commit, so a tick written in one transaction held every answer about three times over.
+Here the answers land in batches (:data:`BATCH_BODY_CHARS` of text, or one larger answer),
+each batch in its own transaction, and the tick is published by a last transaction that
+writes its snapshots, channel capacity and ``ticks`` row. The tick's write peaks at
+
+    about 10 x the largest batch  +  about 100 bytes per agent listing in the tick  +  ~100 MB
+
+above the process's level before it (at most 4 MiB or one answer per batch; measured: one
+8 MiB answer about 150 MB, eleven about 180 MB; see the README's failure table). Only the
+listings grow with the number of answers; they are what the snapshots are made of.
+
+Visibility. While a tick is written it is listed in ``tick_landing`` (migration 012): its
+``raw_responses`` rows are landed but not published, and readers of ``raw_responses`` skip
+them. The last transaction removes it from that table and writes its snapshots, channel
+capacity, request sends and ``ticks`` row, so a crash leaves no visible part of a tick; the
+next tick's write deletes what a dead writer landed (``sql/ingest/withdraw.sql``). Agents are
+upserted batch by batch (an agent's row records what an answer said of it, not a tick).
 """
 
 from __future__ import annotations
@@ -69,9 +88,12 @@ LANDING_COLUMNS = [
 
 MODES = ("per_scope", "membership")
 
-# Body text landed per batch of a tick's write: with the parsing DuckDB does on it, what one
-# batch costs in memory is what a tick's write costs, however many answers the tick has.
-BATCH_BODY_CHARS = 16 << 20
+# Body text landed per batch of a tick's write (an answer longer than this is a batch of its
+# own): with the parsing DuckDB does on it, what one batch costs in memory is what a tick's
+# write costs, however many answers the tick has. Small enough that a batch of short answers
+# costs less than one answer near the cap; large enough that hundreds of short answers land
+# in a few transactions.
+BATCH_BODY_CHARS = 4 << 20
 
 # Sends older than this cannot matter for any rate window; the tick write prunes them.
 REQUEST_LOG_RETENTION = timedelta(days=1)
@@ -97,13 +119,17 @@ def write_tick(
     scopes: Sequence[Scope],
     pii: PiiPolicy | None = None,
 ) -> dict[str, int]:
-    """Write one tick in one transaction, in bulk, replacing any earlier write of the same tick.
+    """Write one tick, replacing any earlier write of the same tick; publish it last.
 
     ``landing`` has one row per scope asked (``LANDING_COLUMNS``); ``sends`` one row per
     request attempt (``scope_key``, ``sent_at``) for the account's shared rate budget.
     Snapshots, agents and channel capacity are derived from the landed bodies by SQL, after
     ``pii`` (default: :meth:`PiiPolicy.from_env`, i.e. hash) has rewritten e-mail and phone in
     the bodies, so no table keeps what the policy removes.
+
+    The answers land batch by batch, each batch in its own transaction, and the tick becomes
+    visible with its last transaction (snapshots, channel capacity, sends, ``ticks`` row), so
+    memory is bounded by a batch, not by the tick (module docstring).
 
     An agent listed in two buckets of one answer is stored once per (tick, scope), with the
     status chosen by the coverage precedence (BUSY > AVAILABLE > AWAY > other > OFFLINE); the
@@ -125,24 +151,32 @@ def write_tick(
     sends.insert(0, "account_id", tick.account_id)
     ok = int((landing["outcome"] == "ok").sum())
     now = datetime.now(UTC)
-    incoming = {"incoming_scopes": scopes_frame(scopes), "incoming_sends": sends}
     try:
-        with registered(con, **incoming), transaction(con):
-            execute(con, "ingest/scopes.sql", now=now)
-            execute(con, "ingest/land.sql", tick_id=tick.tick_id)
-            batches = []
-            for batch, bodies in landing_batches(landing, tick, policy):
-                keys = list(batch["scope_key"])
-                con.register("incoming_landing", batch)
-                execute(con, "ingest/listings.sql", bodies=bodies, tick_id=tick.tick_id,
-                        scope_keys=keys)  # fmt: skip
-                batches.append(keys)
-                del bodies
-            execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
+        with transaction(con):
+            execute(con, "ingest/withdraw.sql", tick_id=tick.tick_id, started_at=now)
+            execute(con, "ingest/land.sql")
+        batches = land_batches(con, tick, landing, policy)
+        with transaction(con):
             execute(con, "ingest/agents_chosen.sql")
-            for keys in batches:
+            chosen = {key for (key,) in fetch_all(con, "ingest/chosen_scopes.sql")}
+        for batch_keys in batches:
+            keys = [key for key in batch_keys if key in chosen]
+            if not keys:
+                continue
+            with transaction(con):
                 execute(con, "ingest/agents_fetch.sql", tick_id=tick.tick_id, scope_keys=keys)
-            execute(con, "ingest/agents.sql", tick_id=tick.tick_id)
+                execute(con, "ingest/agents.sql")
+        incoming = {"incoming_scopes": scopes_frame(scopes), "incoming_sends": sends}
+        with registered(con, **incoming), transaction(con):
+            ((landed, listed),) = fetch_all(con, "ingest/tick_landed.sql", tick_id=tick.tick_id)
+            if landed != len(landing) or listed != 1:
+                raise RuntimeError(
+                    f"tick {tick.tick_id}: {landed} of {len(landing)} answers are landed; "
+                    "another write withdrew them, so this one is not published"
+                )
+            execute(con, "ingest/scopes.sql", now=now)
+            execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
+            execute(con, "ingest/capacity.sql", tick_id=tick.tick_id)
             execute(
                 con,
                 "ingest/tick.sql",
@@ -163,14 +197,34 @@ def write_tick(
             )
             ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
     finally:
-        with contextlib.suppress(duckdb.Error):  # gone already, unless the write failed
-            con.unregister("incoming_landing")
+        with contextlib.suppress(duckdb.Error):  # the connection may be gone with the error
+            execute(con, "ingest/unland.sql")
     return {
         "scopes_asked": len(landing),
         "scopes_ok": ok,
         "scopes_failed": len(landing) - ok,
         "snapshot_rows": int(snapshot_rows),
     }
+
+
+def land_batches(
+    con: duckdb.DuckDBPyConnection, tick: Tick, landing: pd.DataFrame, policy: PiiPolicy
+) -> list[list[str]]:
+    """Land the answers batch by batch, each batch in a transaction of its own, listing their
+    agents into ``tick_listings``; return the scope keys of each batch."""
+    batches = []
+    for batch, bodies in landing_batches(landing, tick, policy):
+        keys = list(batch["scope_key"])
+        con.register("incoming_landing", batch)
+        try:
+            with transaction(con):
+                execute(con, "ingest/listings.sql", bodies=bodies, tick_id=tick.tick_id,
+                        scope_keys=keys)  # fmt: skip
+        finally:
+            con.unregister("incoming_landing")
+        batches.append(keys)
+        del bodies
+    return batches
 
 
 def landing_batches(
@@ -190,11 +244,14 @@ def landing_batches(
         text = unpack(body)
         if policy.mode != "keep":
             text = policy.protect_body(text, outcome == "ok")
+        if bodies and size + len(text or "") > BATCH_BODY_CHARS:
+            yield _batch(rows.iloc[start:i], tick, policy), bodies
+            start, size, bodies = i, 0, []
         bodies.append(text)
         size += len(text or "")
-        if size >= BATCH_BODY_CHARS or i == len(rows) - 1:
-            yield _batch(rows.iloc[start : i + 1], tick, policy), bodies
-            start, size, bodies = i + 1, 0, []
+        del text
+    if bodies:
+        yield _batch(rows.iloc[start:], tick, policy), bodies
 
 
 def _batch(rows: pd.DataFrame, tick: Tick, policy: PiiPolicy) -> pd.DataFrame:

@@ -1,5 +1,8 @@
 -- Land one batch of a tick's answers and add every agent listing of the batch to
--- tick_listings, reading each body ONCE. The batch's rows come registered as incoming_landing
+-- tick_listings, reading each body ONCE. Runs in the batch's own transaction, committed before
+-- the next batch is made: what DuckDB holds of a tick's answers is one batch, not the tick (a
+-- transaction's new rows are copied and logged at its commit). The rows stay unpublished until
+-- the tick's ticks row is written (sql/ingest/withdraw.sql). The batch's rows come registered as incoming_landing
 -- (raw_responses columns but the body) and its bodies as the list $bodies (VARCHAR[], in row
 -- order): a registered frame stays referenced until the transaction ends, so bodies passed as
 -- a parameter are the only copy DuckDB keeps of them. The batches are bounded in size
