@@ -4,7 +4,7 @@ complete, intervals were observed (warning), coverage meets its target (warning)
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
 
 from pipelines import coverage
-from pipelines.defs.common import DUCKDB_POOL, check_result, daily_partitions, partition_day
+from pipelines.defs.common import check_result, daily_partitions, partition_day
 from pipelines.defs.coverage.assets import (
     agent_status_spans,
     coverage_intervals,
@@ -13,7 +13,7 @@ from pipelines.defs.coverage.assets import (
 from pipelines.resources import CoverageResource, WarehouseResource
 
 
-@asset_check(asset=agent_status_spans, partitions_def=daily_partitions, pool=DUCKDB_POOL)
+@asset_check(asset=agent_status_spans, partitions_def=daily_partitions)
 def spans_do_not_overlap(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> AssetCheckResult:
@@ -22,7 +22,7 @@ def spans_do_not_overlap(
     return check_result(outcome)
 
 
-@asset_check(asset=coverage_intervals, partitions_def=daily_partitions, pool=DUCKDB_POOL)
+@asset_check(asset=coverage_intervals, partitions_def=daily_partitions)
 def grid_is_complete(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -35,7 +35,7 @@ def grid_is_complete(
     return check_result(outcome)
 
 
-@asset_check(asset=coverage_intervals, partitions_def=daily_partitions, pool=DUCKDB_POOL)
+@asset_check(asset=coverage_intervals, partitions_def=daily_partitions)
 def intervals_are_observed(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -49,7 +49,7 @@ def intervals_are_observed(
     return check_result(outcome, AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=coverage_vs_requirement, partitions_def=daily_partitions, pool=DUCKDB_POOL)
+@asset_check(asset=coverage_vs_requirement, partitions_def=daily_partitions)
 def coverage_meets_target(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
