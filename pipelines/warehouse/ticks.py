@@ -7,14 +7,20 @@ account's shared rate budget.
 Memory. A DuckDB transaction keeps its new rows in memory and copies and logs them again at
 its commit, so a tick written in one transaction held every answer about three times over.
 Here the answers land in batches (:data:`BATCH_BODY_CHARS` of text, or one larger answer),
-each batch in its own transaction, and the tick is published by a last transaction that
-writes its snapshots, channel capacity and ``ticks`` row. The tick's write peaks at
+each batch in its own transaction, agents are upserted batch by batch, and the tick is
+published by a last transaction that writes its snapshots, channel capacity and ``ticks`` row.
+Bound on the write's peak above the process's level before it (child-process peak RSS,
+``tests/integration/test_tick_memory.py`` asserts it; figures in the README's failure table):
 
-    about 10 x the largest batch  +  about 100 bytes per agent listing in the tick  +  ~100 MB
+    150 MB  +  12 x the largest answer  +  2.5 x the text of every other answer
 
-above the process's level before it (at most 4 MiB or one answer per batch; measured: one
-8 MiB answer about 150 MB, eleven about 180 MB; see the README's failure table). Only the
-listings grow with the number of answers; they are what the snapshots are made of.
+The first two terms are one answer parsed by DuckDB (10-18x its text). The last is what
+DuckDB still keeps of answers already landed: when it checkpoints it rewrites the last row
+group of ``raw_responses`` and holds that group's long bodies at once (this is also true
+across ticks), plus the tick's listings until it is published. Measured (answers of 7.8 and
+126 MiB): 1 answer 146-161 / 1,299 MB, 11 answers 306-362 / 3,775 MB; in one transaction the
+11 took 564 MB at 7.8 MiB (4.7x each further answer). Keeping long bodies out of DuckDB's
+row groups is what would remove the last term.
 
 Visibility. While a tick is written it is listed in ``tick_landing`` (migration 012): its
 ``raw_responses`` rows are landed but not published, and readers of ``raw_responses`` skip
@@ -22,12 +28,15 @@ them. The last transaction removes it from that table and writes its snapshots, 
 capacity, request sends and ``ticks`` row, so a crash leaves no visible part of a tick; the
 next tick's write deletes what a dead writer landed (``sql/ingest/withdraw.sql``). Agents are
 upserted batch by batch (an agent's row records what an answer said of it, not a tick).
+A re-run of a tick already published is written in one transaction, as before, so a crash
+keeps the earlier write; it costs what a tick in one transaction cost.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -129,7 +138,8 @@ def write_tick(
 
     The answers land batch by batch, each batch in its own transaction, and the tick becomes
     visible with its last transaction (snapshots, channel capacity, sends, ``ticks`` row), so
-    memory is bounded by a batch, not by the tick (module docstring).
+    DuckDB holds a batch at a time, not the tick (module docstring: the bound). A re-run of a
+    published tick is one transaction, so a crash keeps the earlier write.
 
     An agent listed in two buckets of one answer is stored once per (tick, scope), with the
     status chosen by the coverage precedence (BUSY > AVAILABLE > AWAY > other > OFFLINE); the
@@ -151,51 +161,27 @@ def write_tick(
     sends.insert(0, "account_id", tick.account_id)
     ok = int((landing["outcome"] == "ok").sum())
     now = datetime.now(UTC)
+    whole = bool(fetch_all(con, "ingest/tick_exists.sql", tick_id=tick.tick_id))
+    incoming = {"incoming_scopes": scopes_frame(scopes), "incoming_sends": sends}
     try:
-        with transaction(con):
-            execute(con, "ingest/withdraw.sql", tick_id=tick.tick_id, started_at=now)
-            execute(con, "ingest/land.sql")
-        batches = land_batches(con, tick, landing, policy)
-        with transaction(con):
-            execute(con, "ingest/agents_chosen.sql")
-            chosen = {key for (key,) in fetch_all(con, "ingest/chosen_scopes.sql")}
-        for batch_keys in batches:
-            keys = [key for key in batch_keys if key in chosen]
-            if not keys:
-                continue
-            with transaction(con):
-                execute(con, "ingest/agents_fetch.sql", tick_id=tick.tick_id, scope_keys=keys)
-                execute(con, "ingest/agents.sql")
-        incoming = {"incoming_scopes": scopes_frame(scopes), "incoming_sends": sends}
-        with registered(con, **incoming), transaction(con):
-            ((landed, listed),) = fetch_all(con, "ingest/tick_landed.sql", tick_id=tick.tick_id)
-            if landed != len(landing) or listed != 1:
-                raise RuntimeError(
-                    f"tick {tick.tick_id}: {landed} of {len(landing)} answers are landed; "
-                    "another write withdrew them, so this one is not published"
-                )
-            execute(con, "ingest/scopes.sql", now=now)
-            execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
-            execute(con, "ingest/capacity.sql", tick_id=tick.tick_id)
-            execute(
-                con,
-                "ingest/tick.sql",
-                tick_id=tick.tick_id,
-                account_id=tick.account_id,
-                source=tick.source,
-                mode=tick.mode,
-                run_id=tick.run_id,
-                started_at=tick.started_at,
-                ended_at=tick.ended_at,
-                scopes_asked=len(landing),
-                scopes_ok=ok,
-                scopes_failed=len(landing) - ok,
-                scopes_deferred=tick.scopes_deferred,
-                requests=len(sends) if tick.requests is None else tick.requests,
-                written_at=now,
-                log_kept_since=now - REQUEST_LOG_RETENTION,
-            )
-            ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
+        with registered(con, **incoming), _steps(con, whole) as step:
+            with step():
+                execute(con, "ingest/withdraw.sql", tick_id=tick.tick_id, started_at=now)
+                execute(con, "ingest/land.sql")
+            batches = land_batches(con, tick, landing, policy, step)
+            with step():
+                execute(con, "ingest/agents_chosen.sql")
+                chosen = {key for (key,) in fetch_all(con, "ingest/chosen_scopes.sql")}
+            for batch_keys in batches:
+                keys = [key for key in batch_keys if key in chosen]
+                if keys:
+                    with step():
+                        execute(con, "ingest/agents_fetch.sql", tick_id=tick.tick_id,
+                                scope_keys=keys)  # fmt: skip
+                        execute(con, "ingest/agents.sql")
+            with step():
+                _publish(con, tick, len(landing), ok, len(sends), now)
+                ((snapshot_rows,),) = fetch_all(con, "ingest/tick_rows.sql", tick_id=tick.tick_id)
     finally:
         with contextlib.suppress(duckdb.Error):  # the connection may be gone with the error
             execute(con, "ingest/unland.sql")
@@ -207,17 +193,67 @@ def write_tick(
     }
 
 
+@contextlib.contextmanager
+def _steps(
+    con: duckdb.DuckDBPyConnection, whole: bool
+) -> Iterator[Callable[[], AbstractContextManager[object]]]:
+    """The transactions of a write's steps: one per step, or (``whole``, a re-run replacing a
+    published tick, so that a crash keeps the earlier write) one around them all."""
+    if whole:
+        with transaction(con):
+            yield contextlib.nullcontext
+    else:
+        yield lambda: transaction(con)
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, tick: Tick, asked: int, ok: int, sent: int, now: datetime
+) -> None:
+    """The tick's last transaction: snapshots, channel capacity, sends and its ticks row."""
+    ((landed, listed),) = fetch_all(con, "ingest/tick_landed.sql", tick_id=tick.tick_id)
+    if landed != asked or listed != 1:
+        raise RuntimeError(
+            f"tick {tick.tick_id}: {landed} of {asked} answers are landed; another write "
+            "withdrew them, so this one is not published"
+        )
+    execute(con, "ingest/scopes.sql", now=now)
+    execute(con, "ingest/snapshots.sql", tick_id=tick.tick_id)
+    execute(con, "ingest/capacity.sql", tick_id=tick.tick_id)
+    execute(
+        con,
+        "ingest/tick.sql",
+        tick_id=tick.tick_id,
+        account_id=tick.account_id,
+        source=tick.source,
+        mode=tick.mode,
+        run_id=tick.run_id,
+        started_at=tick.started_at,
+        ended_at=tick.ended_at,
+        scopes_asked=asked,
+        scopes_ok=ok,
+        scopes_failed=asked - ok,
+        scopes_deferred=tick.scopes_deferred,
+        requests=sent if tick.requests is None else tick.requests,
+        written_at=now,
+        log_kept_since=now - REQUEST_LOG_RETENTION,
+    )
+
+
 def land_batches(
-    con: duckdb.DuckDBPyConnection, tick: Tick, landing: pd.DataFrame, policy: PiiPolicy
+    con: duckdb.DuckDBPyConnection,
+    tick: Tick,
+    landing: pd.DataFrame,
+    policy: PiiPolicy,
+    step: Callable[[], AbstractContextManager[object]],
 ) -> list[list[str]]:
-    """Land the answers batch by batch, each batch in a transaction of its own, listing their
-    agents into ``tick_listings``; return the scope keys of each batch."""
+    """Land the answers batch by batch, each batch in a transaction of its own (``step``),
+    listing their agents into ``tick_listings``; return the scope keys of each batch."""
     batches = []
     for batch, bodies in landing_batches(landing, tick, policy):
         keys = list(batch["scope_key"])
         con.register("incoming_landing", batch)
         try:
-            with transaction(con):
+            with step():
                 execute(con, "ingest/listings.sql", bodies=bodies, tick_id=tick.tick_id,
                         scope_keys=keys)  # fmt: skip
         finally:

@@ -200,6 +200,30 @@ def test_a_write_dying_before_it_publishes_leaves_nothing_visible_and_is_withdra
         assert con.execute("SELECT count(*) FROM tick_landing").fetchall() == [(0,)]
 
 
+def test_a_rerun_dying_before_it_publishes_keeps_the_earlier_write(
+    tmp_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.warehouse import ticks
+
+    real = ticks.execute
+
+    def dies_at_publishing(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+        if name == "ingest/snapshots.sql":
+            raise RuntimeError("killed")
+        real(con, name, **params)
+
+    tables = ("ticks", "raw_responses", "snapshots", "channel_capacity", "request_log")
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall() for t in tables}
+        monkeypatch.setattr(ticks, "execute", dies_at_publishing)
+        with pytest.raises(RuntimeError, match="killed"):
+            write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall() for t in tables}
+        assert con.execute("SELECT count(*) FROM tick_landing").fetchall() == [(0,)]
+    assert after == before
+
+
 def test_agents_keep_first_seen_and_advance_last_seen(tmp_db: str) -> None:
     later = T0 + timedelta(minutes=5)
     with connect(tmp_db) as con:
