@@ -1,4 +1,4 @@
--- First step of one tick's write, in a transaction of its own: withdraw the answers of ticks
+-- First step of one tick's write, in a transaction of its own (or the re-run's one): withdraw the answers of ticks
 -- whose write died before publishing (listed in tick_landing, migration 012), withdraw any
 -- earlier write of this tick ($tick_id, VARCHAR: a re-run replaces it), and list this tick as
 -- being landed ($started_at, TIMESTAMPTZ). Until the tick's last transaction removes it from
