@@ -12,15 +12,16 @@ published by a last transaction that writes its snapshots, channel capacity and 
 Bound on the write's peak above the process's level before it (child-process peak RSS,
 ``tests/integration/test_tick_memory.py`` asserts it; figures in the README's failure table):
 
-    150 MB  +  12 x the largest answer  +  2.5 x the text of every other answer
+    150 MB  +  20 x the largest answer  +  2.5 x the text of every other answer
 
-The first two terms are one answer parsed by DuckDB (10-18x its text). The last is what
-DuckDB still keeps of answers already landed: when it checkpoints it rewrites the last row
-group of ``raw_responses`` and holds that group's long bodies at once (this is also true
-across ticks), plus the tick's listings until it is published. Measured (answers of 7.8 and
-126 MiB): 1 answer 146-161 / 1,299 MB, 11 answers 306-362 / 3,775 MB; in one transaction the
-11 took 564 MB at 7.8 MiB (4.7x each further answer). Keeping long bodies out of DuckDB's
-row groups is what would remove the last term.
+The first two terms are one answer parsed by DuckDB (10-22x its text, listings and agent
+objects). The last is what DuckDB still keeps of answers already landed: when it checkpoints
+it rewrites the last row group of ``raw_responses`` and holds that group's long bodies at once
+(this is also true across ticks), plus the tick's listings until it is published. Measured
+(answers of 7.8 / 31 / 126 MiB): 1 answer 146-161 / 607-699 / 1,299 MB, 11 answers 306-362 /
+1,057-1,115 / 3,775 MB; in one transaction the 11 took 564 / 1,270-1,344 MB (about 4.7x and
+2.5x each further answer). Keeping long bodies out of DuckDB's row groups is what would
+remove the last term.
 
 Visibility. While a tick is written it is listed in ``tick_landing`` (migration 012): its
 ``raw_responses`` rows are landed but not published, and readers of ``raw_responses`` skip
