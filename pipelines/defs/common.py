@@ -23,6 +23,8 @@ __all__ = ["COVERAGE_ASSET", "DUCKDB_POOL", "check_result", "daily_partitions", 
 
 # Assets that write DuckDB share this pool; config/dagster.yaml limits it to one slot, so a
 # scheduled poll and a run launched by hand queue for the file instead of fighting for its lock.
+# Readers (the report, every asset check) take no slot: they open read-only connections, which
+# wait a moment for a writer's lock instead of for the slot (tests/unit/test_check_pools.py).
 DUCKDB_POOL = "duckdb_writer"
 
 # Checks per day partition are a preview feature of Dagster 1.13; a check of a whole

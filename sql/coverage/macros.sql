@@ -173,6 +173,7 @@ FROM (
     WHERE outcome = 'ok'
       AND observed_at >= lookback_start
       AND observed_at < day_end
+      AND tick_id NOT IN (SELECT tick_id FROM tick_landing)  -- not yet published (migration 012)
     UNION
     SELECT scope_key, observed_at
     FROM coverage_membership_points(lookback_start, day_end)

@@ -1,7 +1,10 @@
--- Upsert the agents seen in one tick ($tick_id): latest names, contact fields and channel
--- capacity, one row per agent, from tick_agents (filled by sql/ingest/agents_fetch.sql, one
--- batch of bodies at a time); drops the tick's temporary tables. observed_at is the agent's
--- latest observation in the tick.
+-- Upsert the agent objects of one batch of a tick's answers (tick_agents, filled by
+-- sql/ingest/agents_fetch.sql): latest names, contact fields and the whole object, one row
+-- per agent; keep their channel capacity in tick_capacity for the tick's last transaction
+-- (sql/ingest/capacity.sql); empty tick_agents for the next batch. Runs in the batch's own
+-- transaction: an agent's row records what an answer said of the agent (its first and last
+-- sighting), so it may be written before the tick is published. observed_at is the agent's
+-- latest observation in the tick. No parameters.
 INSERT INTO agents AS t (agent_id, user_id, first_name, last_name, email, phone, custom_id,
                          is_digital_enabled, attributes, first_seen_at, last_seen_at)
 SELECT agent_id, a.userId, a.firstName, a.lastName, a.emailId, a.phoneNumber, a.customId,
@@ -19,14 +22,11 @@ ON CONFLICT (agent_id) DO UPDATE SET
     first_seen_at = least(t.first_seen_at, excluded.first_seen_at),
     last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at);
 
-INSERT INTO channel_capacity (tick_id, observed_at, agent_id, channel, is_enabled,
-                              total_capacity, used_capacity, available_capacity)
-SELECT $tick_id, observed_at, agent_id, c.key, c.value.isEnabled, c.value.totalCapacity,
+INSERT INTO tick_capacity
+SELECT observed_at, agent_id, c.key, c.value.isEnabled, c.value.totalCapacity,
        c.value.usedCapacity, c.value.availableCapacity
 FROM (SELECT agent_id, observed_at, unnest(map_entries(a.channelCapacity)) AS c
       FROM tick_agents
       WHERE a.channelCapacity IS NOT NULL);
 
-DROP TABLE tick_agents;
-DROP TABLE tick_chosen;
-DROP TABLE tick_listings;
+DELETE FROM tick_agents;

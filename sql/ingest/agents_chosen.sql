@@ -3,7 +3,7 @@
 -- typically), then by scope key, documented bucket first, position. So only a few bodies are
 -- read again, each parsed once for all its chosen agents. Made once from tick_listings after
 -- every batch of the tick is landed, together with the empty tick_agents table the fetches
--- fill. No parameters.
+-- fill and sql/ingest/agents.sql empties, batch by batch. No parameters.
 CREATE OR REPLACE TEMP TABLE tick_chosen AS
 WITH listed AS (
     SELECT scope_key, count(*) AS listings FROM tick_listings GROUP BY scope_key

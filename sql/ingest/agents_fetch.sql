@@ -1,6 +1,7 @@
 -- Read the chosen agent objects (tick_chosen, sql/ingest/agents_chosen.sql) out of one batch
 -- of a tick's landed bodies into tick_agents: only the bodies of the scopes in $scope_keys
--- (VARCHAR[]) that hold a chosen object are parsed, so memory is bounded by the batch.
+-- (VARCHAR[]) that hold a chosen object are parsed, so memory is bounded by the batch (the
+-- test on $scope_keys comes first: without it DuckDB read every body of the tick each time).
 -- $tick_id (VARCHAR) names the tick. Each body's buckets are unnested into one row per
 -- object (linear in the body) and joined to the choice by (scope, bucket, position); indexing
 -- into a bucket per agent instead made DuckDB copy the whole bucket per agent when it built
@@ -15,6 +16,7 @@ buckets AS (
            unnest(map_entries(from_json(r.body, '"MAP(VARCHAR, JSON[])"'))) AS b
     FROM raw_responses r
     WHERE r.tick_id = $tick_id
+      AND list_contains($scope_keys, r.scope_key)
       AND r.scope_key IN (SELECT DISTINCT scope_key FROM chosen)
 ),
 objects AS (

@@ -1,13 +1,11 @@
--- Open one tick's write: replace any earlier write of the same tick, record its request sends
--- (registered as incoming_sends) and create the empty tick_listings table that
--- sql/ingest/listings.sql fills batch by batch. Runs inside the tick's transaction, before the
--- batches; snapshots.sql, agents_chosen.sql, agents_fetch.sql and agents.sql follow them.
--- Parameters: $tick_id (VARCHAR).
-DELETE FROM snapshots WHERE tick_id = $tick_id;
-DELETE FROM channel_capacity WHERE tick_id = $tick_id;
-DELETE FROM raw_responses WHERE tick_id = $tick_id;
-DELETE FROM ticks WHERE tick_id = $tick_id;
-INSERT INTO request_log BY NAME SELECT * FROM incoming_sends;
+-- The connection's working tables for one tick's write (temporary: never in the database
+-- file, gone with the connection): tick_listings, every agent listing of the tick's answers,
+-- filled batch by batch by sql/ingest/listings.sql; tick_capacity, the channel capacity of
+-- the agent objects the tick keeps, filled batch by batch by sql/ingest/agents.sql and
+-- published by sql/ingest/capacity.sql. No parameters.
 CREATE OR REPLACE TEMP TABLE tick_listings (
     scope_key VARCHAR, observed_at TIMESTAMPTZ, status VARCHAR, idx INTEGER,
     agent_id VARCHAR, user_id VARCHAR);
+CREATE OR REPLACE TEMP TABLE tick_capacity (
+    observed_at TIMESTAMPTZ, agent_id VARCHAR, channel VARCHAR, is_enabled BOOLEAN,
+    total_capacity INTEGER, used_capacity INTEGER, available_capacity INTEGER);

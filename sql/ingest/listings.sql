@@ -1,5 +1,9 @@
 -- Land one batch of a tick's answers and add every agent listing of the batch to
--- tick_listings, reading each body ONCE. The batch's rows come registered as incoming_landing
+-- tick_listings, reading each body ONCE. Runs in the batch's own transaction (one around the
+-- whole write for a re-run of a published tick), committed before the next batch is made: a
+-- transaction's new rows are held until its commit and copied and logged then, so DuckDB holds
+-- one batch, not the tick. The rows stay unpublished while the tick is listed in tick_landing
+-- (sql/ingest/withdraw.sql). The batch's rows come registered as incoming_landing
 -- (raw_responses columns but the body) and its bodies as the list $bodies (VARCHAR[], in row
 -- order): a registered frame stays referenced until the transaction ends, so bodies passed as
 -- a parameter are the only copy DuckDB keeps of them. The batches are bounded in size

@@ -1,5 +1,5 @@
 -- Derive normalized snapshot rows for one tick ($tick_id) from its listings (tick_listings,
--- made from the landed bodies by sql/ingest/listings.sql).
+-- made from the landed bodies by sql/ingest/listings.sql). Runs in the tick's last transaction.
 -- An agent listed twice in one answer (two buckets, or twice in one) is stored ONCE per
 -- (tick, scope), with the status chosen by the precedence the coverage SQL uses:
 -- BUSY > AVAILABLE > AWAY > any other status (alphabetically) > OFFLINE. The raw body keeps

@@ -8,6 +8,7 @@ SELECT
     max(requested_at) AS last_at
 FROM raw_responses
 WHERE scope_key = $scope_key
+    AND tick_id NOT IN (SELECT tick_id FROM tick_landing)  -- published answers only
     AND requested_at >= $start
     AND requested_at < $end
 GROUP BY ALL

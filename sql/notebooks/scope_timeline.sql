@@ -9,6 +9,7 @@ LEFT JOIN snapshots AS sn
     ON sn.tick_id = r.tick_id AND sn.scope_key = r.scope_key
 WHERE r.scope_key = $scope_key
     AND r.outcome = 'ok'
+    AND r.tick_id NOT IN (SELECT tick_id FROM tick_landing)  -- published answers only
     AND r.observed_at >= $start
     AND r.observed_at < $end
 GROUP BY ALL

@@ -1,4 +1,5 @@
-"""The warehouse: migrations, the one-transaction bulk tick write, idempotent re-runs."""
+"""The warehouse: migrations, the bulk tick write (landed in batches, published at once),
+idempotent re-runs."""
 
 import json
 import subprocess
@@ -161,6 +162,66 @@ def test_a_failed_write_leaves_earlier_ticks_intact(tmp_db: str) -> None:
             con.execute("SELECT count(*) FROM raw_responses WHERE tick_id = 't-2'").fetchall()[0][0]
             == 0
         )
+
+
+def test_a_write_dying_before_it_publishes_leaves_nothing_visible_and_is_withdrawn_next(
+    tmp_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers land before the tick is published: a writer that dies in between leaves them
+    listed in tick_landing, which readers skip; the next write deletes them."""
+    from pipelines.warehouse import last_polled, ticks
+
+    real = ticks.execute
+
+    def dies_at_publishing(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+        if name == "ingest/snapshots.sql":
+            raise RuntimeError("killed")
+        real(con, name, **params)
+
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        later = T0 + timedelta(minutes=1)
+        monkeypatch.setattr(ticks, "execute", dies_at_publishing)
+        with pytest.raises(RuntimeError, match="killed"):
+            write_tick(con, Tick("t-2", "acct", later, later), landing(BODIES, at=later),
+                       sends(["all"], at=later), SCOPES)  # fmt: skip
+        monkeypatch.setattr(ticks, "execute", real)
+        landed = con.execute("SELECT count(*) FROM raw_responses WHERE tick_id = 't-2'")
+        assert landed.fetchall() == [(3,)]
+        assert con.execute("SELECT list(tick_id) FROM tick_landing").fetchall() == [(["t-2"],)]
+        for table in ("ticks", "snapshots", "channel_capacity", "request_log"):
+            rows = con.execute(f"SELECT count(*) FROM {table} WHERE tick_id = 't-2'").fetchall()
+            assert rows == [(0,)], table
+        assert set(last_polled(con).values()) == {T0}  # the unpublished answers are skipped
+        write_tick(con, Tick("t-3", "acct", later, later), landing(BODIES, at=later),
+                   sends(["all"], at=later), SCOPES)  # fmt: skip
+        raw = con.execute("SELECT DISTINCT tick_id FROM raw_responses ORDER BY 1").fetchall()
+        assert raw == [("t-1",), ("t-3",)]
+        assert con.execute("SELECT count(*) FROM tick_landing").fetchall() == [(0,)]
+
+
+def test_a_rerun_dying_before_it_publishes_keeps_the_earlier_write(
+    tmp_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.warehouse import ticks
+
+    real = ticks.execute
+
+    def dies_at_publishing(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+        if name == "ingest/snapshots.sql":
+            raise RuntimeError("killed")
+        real(con, name, **params)
+
+    tables = ("ticks", "raw_responses", "snapshots", "channel_capacity", "request_log")
+    with connect(tmp_db) as con:
+        write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall() for t in tables}
+        monkeypatch.setattr(ticks, "execute", dies_at_publishing)
+        with pytest.raises(RuntimeError, match="killed"):
+            write_tick(con, Tick("t-1", "acct", T0, T0), landing(BODIES), sends(["all"]), SCOPES)
+        after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall() for t in tables}
+        assert con.execute("SELECT count(*) FROM tick_landing").fetchall() == [(0,)]
+    assert after == before
 
 
 def test_agents_keep_first_seen_and_advance_last_seen(tmp_db: str) -> None:

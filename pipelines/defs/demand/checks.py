@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from pipelines.defs.common import DUCKDB_POOL
 from pipelines.defs.demand.assets import contact_volume
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
@@ -16,7 +15,7 @@ BALANCE_TOLERANCE_SHARE = 0.10
 BALANCE_DAYS = 7
 
 
-@asset_check(asset=contact_volume, pool=DUCKDB_POOL, blocking=False)
+@asset_check(asset=contact_volume, blocking=False)
 def offered_is_answered_plus_abandoned(warehouse: WarehouseResource) -> AssetCheckResult:
     """Queue rows of the last 7 days: offered = answered + abandoned, within the larger of
     2 contacts and 10 % of offered."""
@@ -39,7 +38,7 @@ def offered_is_answered_plus_abandoned(warehouse: WarehouseResource) -> AssetChe
     )
 
 
-@asset_check(asset=contact_volume, pool=DUCKDB_POOL)
+@asset_check(asset=contact_volume)
 def fetched_windows_have_no_gap(warehouse: WarehouseResource) -> AssetCheckResult:
     """Every completed sync window starts at or before the end of the ones before it."""
     with warehouse.connection(read_only=True) as con:
@@ -53,7 +52,7 @@ def fetched_windows_have_no_gap(warehouse: WarehouseResource) -> AssetCheckResul
     )
 
 
-@asset_check(asset=contact_volume, pool=DUCKDB_POOL, blocking=False)
+@asset_check(asset=contact_volume, blocking=False)
 def time_unit_is_consistent(warehouse: WarehouseResource) -> AssetCheckResult:
     """One time unit per account and level (queue rows, skill rows): a page read in another
     unit than the rest (an ambiguous page given the fallback, say) is worth a look."""

@@ -6,14 +6,13 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from pipelines import settings
-from pipelines.defs.common import DUCKDB_POOL
 from pipelines.defs.ingest.assets import availability_snapshots
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import fetch_all, fetch_df
 
 
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL, blocking=False)
+@asset_check(asset=availability_snapshots, blocking=False)
 def snapshots_have_no_duplicates(warehouse: WarehouseResource) -> AssetCheckResult:
     """No (tick, scope, agent) stored twice in the last day of ticks."""
     since = datetime.now(UTC) - timedelta(days=1)
@@ -28,7 +27,7 @@ def snapshots_have_no_duplicates(warehouse: WarehouseResource) -> AssetCheckResu
     )
 
 
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
+@asset_check(asset=availability_snapshots)
 def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     """The last polled tick ended recently (AVAILABILITY_FRESHNESS_MINUTES, default 5)."""
     limit = timedelta(minutes=settings.get("AVAILABILITY_FRESHNESS_MINUTES"))
@@ -48,7 +47,7 @@ def last_tick_is_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
+@asset_check(asset=availability_snapshots)
 def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult:
     """Every scope asked in the last tick answered; a failed scope means a hole in the data."""
     with warehouse.connection(read_only=True) as con:
@@ -67,7 +66,7 @@ def last_tick_scopes_succeeded(warehouse: WarehouseResource) -> AssetCheckResult
     )
 
 
-@asset_check(asset=availability_snapshots, pool=DUCKDB_POOL)
+@asset_check(asset=availability_snapshots)
 def membership_matches_kore(warehouse: WarehouseResource) -> AssetCheckResult:
     """The membership the ticks count by agrees with Kore's own filtered answers.
 

@@ -11,7 +11,6 @@ from dagster import (
     asset_check,
 )
 
-from pipelines.defs.common import DUCKDB_POOL
 from pipelines.defs.maintenance.assets import raw_retention, run_history_retention
 from pipelines.defs.maintenance.resources import RetentionResource
 from pipelines.markdown import markdown_table
@@ -21,7 +20,7 @@ from pipelines.retention import due, runs_past_age
 __all__ = ["no_raw_rows_past_retention", "no_runs_past_retention"]
 
 
-@asset_check(asset=raw_retention, pool=DUCKDB_POOL)
+@asset_check(asset=raw_retention)
 def no_raw_rows_past_retention(
     warehouse: WarehouseResource, retention: RetentionResource
 ) -> AssetCheckResult:
