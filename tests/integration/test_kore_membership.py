@@ -164,7 +164,9 @@ def test_membership_pages_leave_the_next_availability_request_its_slot(
     simulator_factory: Factory, tmp_path: Path
 ) -> None:
     server = simulator_factory(agents=200, page_size=10, rate_limit_per_minute=10)
-    settings = settings_for(server, tick_deadline_s=1.0, rate_limit_per_minute=10)
+    # The pages past the budget fail at once (no slot frees within the deadline: the window is
+    # a minute), so a long deadline costs nothing and only keeps a slow machine from failing.
+    settings = settings_for(server, tick_deadline_s=30.0, rate_limit_per_minute=10)
     ledger = tmp_path / "budget.sqlite"
     with RequestPlanner.for_settings(settings, ledger) as refresher:
         calls = KoreAgentsClient(settings, planner=refresher).list_pages_sync(
