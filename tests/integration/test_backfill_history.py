@@ -14,20 +14,18 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from pipelines.coverage.calendar import local_date
-from pipelines.defs.coverage.assets import (
-    agent_status_spans,
-    coverage_intervals,
-    coverage_vs_requirement,
-    staffing_requirements,
-)
-from pipelines.defs.history.assets import agent_status_history
-from pipelines.defs.reports.assets import coverage_report
 from pipelines.resources import CoverageResource, KoreResource, WarehouseResource
 from pipelines.scopes import Scope
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
-from tests.support.finalized import FIGURES, apply_listing, measured_cells, truth_cells
+from tests.support.finalized import (
+    FIGURES,
+    FINALIZE_ASSETS,
+    apply_listing,
+    measured_cells,
+    truth_cells,
+)
 from tests.support.kore import connection_settings
 
 Start = Callable[..., SimulatorServer]
@@ -60,14 +58,7 @@ def test_seven_days_before_the_first_poll_are_built_from_history_alone(
     members = {s.key: server.simulator.scope_members(s.key, now) for s in SCOPES}
     for day in days:
         result = materialize(
-            [
-                agent_status_history,
-                agent_status_spans,
-                coverage_intervals,
-                staffing_requirements,
-                coverage_vs_requirement,
-                coverage_report,
-            ],
+            FINALIZE_ASSETS,
             partition_key=day.isoformat(),
             resources=resources,
             instance=instance,

@@ -13,12 +13,6 @@ import pytest
 from dagster import AssetKey, DagsterInstance, build_schedule_context, materialize
 
 from pipelines.definitions import defs
-from pipelines.defs.coverage.assets import (
-    agent_status_spans,
-    coverage_intervals,
-    coverage_vs_requirement,
-    staffing_requirements,
-)
 from pipelines.defs.coverage.checks import intervals_are_observed, polls_agree_with_history
 from pipelines.defs.coverage.schedules import (
     COVERAGE_KEYS,
@@ -26,12 +20,10 @@ from pipelines.defs.coverage.schedules import (
     finalize_coverage,
     finalize_job,
 )
-from pipelines.defs.history.assets import agent_status_history
-from pipelines.defs.reports.assets import coverage_report
 from pipelines.resources import CoverageResource, KoreResource, WarehouseResource
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
-from tests.support.finalized import apply_listing
+from tests.support.finalized import FINALIZE_ASSETS, apply_listing
 from tests.support.kore import connection_settings
 from tests.support.seeding import seed_days
 
@@ -75,16 +67,7 @@ def test_a_poller_outage_is_repaired_by_the_nightly_finalize(
     apply_listing(server, tmp_db, datetime(2026, 11, 29, tzinfo=UTC))
     monkeypatch.setenv("AVAILABILITY_REPORTS_DIR", str(tmp_path / "reports"))
     result = materialize(
-        [
-            agent_status_history,
-            agent_status_spans,
-            coverage_intervals,
-            staffing_requirements,
-            coverage_vs_requirement,
-            coverage_report,
-            intervals_are_observed,
-            polls_agree_with_history,
-        ],
+        [*FINALIZE_ASSETS, intervals_are_observed, polls_agree_with_history],
         partition_key=DAY.isoformat(),
         resources={
             "kore": KoreResource(**connection_settings(server.env())),

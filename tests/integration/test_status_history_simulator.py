@@ -18,11 +18,12 @@ import pytest
 from pipelines.kore import RequestPlanner
 from pipelines.kore.statusdays import plan_day
 from pipelines.kore.userstatus import KoreUserStatusClient, compare
-from pipelines.polling.history import HistorySettings, sync_history
+from pipelines.polling.history import HistorySettings
 from pipelines.polling.summary_check import check_day
 from pipelines.simulator import SimulatorServer
 from pipelines.simulator.status_details import primary_status, secondary_status
-from pipelines.warehouse import PiiPolicy, connect
+from pipelines.warehouse import connect
+from tests.support.finalized import sync_day
 from tests.support.kore import simulator_settings
 
 NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)  # after both 2026 DST days in New York
@@ -32,19 +33,6 @@ Start = Callable[..., SimulatorServer]
 
 def local(day: date) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(ZONE)).astimezone(UTC)
-
-
-def fetch(server: SimulatorServer, database: str, day: date, ask: str) -> Any:
-    history = HistorySettings(time_zone=ZONE, ask=ask, pages_per_run=100)
-    return sync_history(
-        partial(connect, database),
-        simulator_settings(server.env()),
-        history,
-        days=[day],
-        planner=RequestPlanner(":memory:", 60, clock=NOW.timestamp),
-        clock=lambda: NOW,
-        pii=PiiPolicy("hash"),
-    )
 
 
 def truth(server: SimulatorServer, day: date, offline: bool) -> list[tuple[Any, ...]]:
@@ -81,7 +69,7 @@ def test_a_fetched_day_equals_the_simulators_truth(
     server = simulator_factory(
         clock=lambda: NOW, rate_limit_per_minute=None, agents=60, status_details_offline=True
     )
-    outcome = fetch(server, tmp_db, day, ask)
+    outcome = sync_day(server, tmp_db, day, ask)
     assert outcome.stopped == "complete", outcome.error_text
     assert (outcome.pages, outcome.agents, outcome.disagreements) == (2, 60, 0)
     expected = truth(server, day, offline=True)
@@ -97,7 +85,7 @@ def test_without_offline_spans_the_day_holds_the_logged_in_truth(
     # The simulator's default: logged-out time is not a reported status (README there).
     server = simulator_factory(clock=lambda: NOW, rate_limit_per_minute=None, agents=60)
     day = date(2026, 10, 20)
-    assert fetch(server, tmp_db, day, "utc").stopped == "complete"
+    assert sync_day(server, tmp_db, day, "utc").stopped == "complete"
     assert stored(tmp_db, day) == truth(server, day, offline=False)
 
 
@@ -106,7 +94,7 @@ def test_the_summary_agrees_with_the_stored_spans_per_agent_and_interval(
 ) -> None:
     server = simulator_factory(clock=lambda: NOW, rate_limit_per_minute=None, agents=60)
     day = date(2026, 11, 1)  # 25 hours
-    assert fetch(server, tmp_db, day, "utc").stopped == "complete"
+    assert sync_day(server, tmp_db, day, "utc").stopped == "complete"
     with connect(tmp_db, read_only=True) as con:
         spans = [
             (u, b, s.astimezone(UTC), e.astimezone(UTC))
@@ -142,7 +130,7 @@ def test_the_summary_check_is_stored_and_finds_a_planted_difference(
 ) -> None:
     server = simulator_factory(clock=lambda: NOW, rate_limit_per_minute=None, agents=20)
     day = date(2026, 3, 8)  # 23 hours
-    assert fetch(server, tmp_db, day, "utc").stopped == "complete"
+    assert sync_day(server, tmp_db, day, "utc").stopped == "complete"
 
     def check() -> Any:
         return check_day(

@@ -14,6 +14,14 @@ import pandas as pd
 
 from pipelines import coverage
 from pipelines.coverage import CoverageSettings, day_bounds
+from pipelines.defs.coverage.assets import (
+    agent_status_spans,
+    coverage_intervals,
+    coverage_vs_requirement,
+    staffing_requirements,
+)
+from pipelines.defs.history.assets import agent_status_history
+from pipelines.defs.reports.assets import coverage_report
 from pipelines.kore import RequestPlanner
 from pipelines.kore.agents import KoreAgentsClient, membership_rows, next_pages
 from pipelines.polling.history import HistoryOutcome, HistorySettings, sync_history
@@ -25,13 +33,29 @@ from tests.support.kore import simulator_settings
 ZONE = "America/New_York"
 NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)  # after both 2026 DST days in New York
 SETTINGS = CoverageSettings(time_zone=ZONE, interval_minutes=15, max_gap_seconds=120)
+# A day's exact history and everything built on it, in one materialization (upstream first).
+FINALIZE_ASSETS = [
+    agent_status_history,
+    agent_status_spans,
+    coverage_intervals,
+    staffing_requirements,
+    coverage_vs_requirement,
+    coverage_report,
+]
 FIGURES = ("avg_available", "avg_busy", "avg_on_queue", "avg_busy_other", "avg_logged_in")
 
 
 def fetch_history(server: SimulatorServer, database: str, day: date) -> HistoryOutcome:
     """One closed local day of exact history through the real client and sync."""
-    history = HistorySettings(time_zone=ZONE, ask="utc", pages_per_run=100)
-    outcome = sync_history(
+    outcome = sync_day(server, database, day, "utc")
+    assert outcome.stopped == "complete", outcome.error_text
+    return outcome
+
+
+def sync_day(server: SimulatorServer, database: str, day: date, ask: str) -> HistoryOutcome:
+    """The sync of one local day (asked per ``ask``, see HistorySettings), whatever its end."""
+    history = HistorySettings(time_zone=ZONE, ask=ask, pages_per_run=100)
+    return sync_history(
         partial(connect, database),
         simulator_settings(server.env()),
         history,
@@ -40,8 +64,6 @@ def fetch_history(server: SimulatorServer, database: str, day: date) -> HistoryO
         clock=lambda: NOW,
         pii=PiiPolicy("hash"),
     )
-    assert outcome.stopped == "complete", outcome.error_text
-    return outcome
 
 
 def apply_listing(
