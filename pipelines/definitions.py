@@ -6,6 +6,7 @@ processes, and the assets that write DuckDB share the ``duckdb_writer`` pool, li
 slot in config/dagster.yaml.
 """
 
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +17,10 @@ import pipelines.defs
 # which has no pyproject.toml for Dagster to find on its own.
 PACKAGE_ROOT = Path(pipelines.defs.__file__).resolve().parents[2]
 
-defs = dg.Definitions.merge(
-    dg.load_defs(pipelines.defs, project_root=PACKAGE_ROOT),
-    dg.Definitions(executor=dg.in_process_executor),
-)
+# `dg.load_defs` warns that it is deprecated for `dg.load_from_defs_folder`, but that one needs
+# the project's pyproject.toml (or dg.toml) to find the defs module, and a wheel has neither.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*load_defs.*", category=DeprecationWarning)
+    loaded = dg.load_defs(pipelines.defs, project_root=PACKAGE_ROOT)
+
+defs = dg.Definitions.merge(loaded, dg.Definitions(executor=dg.in_process_executor))
