@@ -30,6 +30,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "interval_start",
     "local_start",
     "is_future",
+    "basis",
     "observed_share",
     "avg_available",
     "avg_busy",

@@ -5,7 +5,8 @@
 -- requirement_source says where each requirement came from: 'target' (targets file),
 -- 'forecast_erlang_c' (forecast file), 'kore_erlang_a' / 'kore_erlang_c' (Kore's contact
 -- volume), 'profile_erlang_a' / 'profile_erlang_c' (profile forecast); is_future marks
--- intervals still ahead when coverage was built (forecast, no actual figures).
+-- intervals still ahead when coverage was built (forecast, no actual figures); basis says what
+-- the figures rest on: 'finalized' (Kore's exact status history) or 'provisional' (polls).
 -- Timestamps are formatted here so the file does not depend on the client's time-zone handling.
 WITH c AS (
     SELECT * FROM coverage_intervals WHERE day = $day
@@ -25,6 +26,7 @@ SELECT
     ) AS interval_start,
     strftime(coalesce(c.local_start, v.local_start), '%Y-%m-%dT%H:%M:%S') AS local_start,
     v.is_future,
+    coalesce(c.basis, v.basis) AS basis,
     coalesce(c.observed_share, v.observed_share) AS observed_share,
     c.avg_available,
     c.avg_busy,

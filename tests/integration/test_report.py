@@ -54,7 +54,8 @@ CREATE TABLE coverage_vs_requirement (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
     required_agents DOUBLE, staffed DOUBLE, available DOUBLE, gap DOUBLE, met BOOLEAN,
     observed_share DOUBLE, on_queue DOUBLE, idle_available DOUBLE, logged_in DOUBLE,
-    scheduled DOUBLE, net_staffing DOUBLE, requirement_source VARCHAR, is_future BOOLEAN);
+    scheduled DOUBLE, net_staffing DOUBLE, requirement_source VARCHAR, is_future BOOLEAN,
+    basis VARCHAR DEFAULT 'provisional');
 CREATE TABLE coverage_daily_summary (
     day DATE, scope_key VARCHAR, intervals INTEGER, intervals_observed INTEGER,
     intervals_with_requirement INTEGER, intervals_met INTEGER, share_met DOUBLE,
@@ -69,7 +70,8 @@ CREATE TABLE coverage_intervals (
     avg_other DOUBLE, staffed DOUBLE, min_available INTEGER, max_available INTEGER,
     occupancy DOUBLE, zero_available_share DOUBLE, observations INTEGER,
     avg_busy_productive DOUBLE, avg_busy_other DOUBLE, avg_on_queue DOUBLE,
-    avg_logged_in DOUBLE, shrinkage DOUBLE, busy_capacity_known DOUBLE);
+    avg_logged_in DOUBLE, shrinkage DOUBLE, busy_capacity_known DOUBLE,
+    basis VARCHAR DEFAULT 'provisional');
 CREATE TABLE staffing_requirements (
     day DATE, scope_key VARCHAR, interval_start TIMESTAMPTZ, local_start TIMESTAMP,
     required_agents DOUBLE, source VARCHAR, scheduled_required DOUBLE,
@@ -414,7 +416,7 @@ def test_csv_has_every_scope_interval_with_values_from_the_tables(db, tmp_path):
     ).df()
     text_columns = (
         "day", "scope_key", "scope_name", "interval_start", "local_start", "met", "is_future",
-        "requirement_source",
+        "requirement_source", "basis",
     )  # fmt: skip
     numeric = [c for c in report.CSV_COLUMNS if c not in text_columns]
     for row, (_, want) in zip(rows, expected.iterrows(), strict=True):
@@ -430,6 +432,7 @@ def test_csv_has_every_scope_interval_with_values_from_the_tables(db, tmp_path):
                 assert float(row[column]) == float(want[column]), column
         assert row["met"] == ("" if pd.isna(want["met"]) else str(bool(want["met"])).lower())
         assert row["is_future"] == "false"
+        assert row["basis"] == want["basis"] == "provisional"  # built from polls only
         source = want["requirement_source"]
         assert row["requirement_source"] == ("" if pd.isna(source) else source)
     unobserved = next(
