@@ -247,6 +247,13 @@ SETTINGS: dict[str, Setting] = {
         _s("KORE_CALLVOLUME_CRON", "cron", "*/15 * * * *", "contact volume sync schedule (UTC)"),
         # --- Exact status history (Agent Status Details v3) ---
         _s(
+            "KORE_STATUS_HISTORY_ENABLED",
+            "bool",
+            True,
+            "the nightly finalize fetches yesterday's exact status history first (false: an app "
+            "without the SmartAssist Analytics scope; days stay provisional)",
+        ),
+        _s(
             "KORE_STATUS_HISTORY_ASK",
             "choice",
             "utc",

@@ -13,6 +13,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, build_schedule_context, materialize
 
 from pipelines.definitions import defs
+from pipelines.defs.coverage import schedules as coverage_schedules
 from pipelines.defs.coverage.checks import intervals_are_observed, polls_agree_with_history
 from pipelines.defs.coverage.schedules import (
     COVERAGE_KEYS,
@@ -50,6 +51,20 @@ def test_the_finalize_schedule_fetches_yesterday_first_then_rebuilds_the_days_be
     assert AssetKey("agent_status_history") in graph.get(AssetKey("agent_status_spans")).parent_keys
     assert {s.name for s in defs.schedules} >= {"finalize_coverage_after_midnight"}
     assert "fetch_status_history_nightly" not in {s.name for s in defs.schedules}
+
+
+def test_without_history_every_finalize_run_is_the_rebuild_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """KORE_STATUS_HISTORY_ENABLED=false (read at import): an app without the analytics scope
+    would otherwise fail the history step every night and skip yesterday's rebuild with it."""
+    monkeypatch.setattr(coverage_schedules, "HISTORY_ENABLED", False)
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    )
+    requests = finalize_coverage(context)
+    assert [r.partition_key for r in requests] == ["2026-11-30", "2026-11-29"]
+    assert all(r.asset_selection == list(COVERAGE_KEYS) for r in requests)
 
 
 def test_a_poller_outage_is_repaired_by_the_nightly_finalize(

@@ -23,6 +23,9 @@ from pipelines.defs.ingest.schedules import schedule_status
 
 TIME_ZONE = daily_partitions.timezone
 LOOKBACK_DAYS = settings.get("AVAILABILITY_LOOKBACK_DAYS")
+# Without it (an app lacking the SmartAssist Analytics scope), every finalize run is the
+# rebuild alone: a history step that fails every night would skip yesterday's rebuild each time.
+HISTORY_ENABLED = settings.get("KORE_STATUS_HISTORY_ENABLED")
 
 # The day-partitioned demand assets (forecast and requirements from Kore's contact volume)
 # feed staffing_requirements, so they are rebuilt with it; contact_volume itself is not
@@ -102,7 +105,7 @@ def finalize_coverage(context: ScheduleEvaluationContext) -> list[RunRequest]:
                 run_key=f"final-{key}-{today.isoformat()}",
                 partition_key=key,
                 # yesterday: the whole job, history first; the days before: the rebuild only
-                asset_selection=None if n == 1 else list(COVERAGE_KEYS),
+                asset_selection=None if n == 1 and HISTORY_ENABLED else list(COVERAGE_KEYS),
             )
         )
     return requests
