@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import zlib
 
-__all__ = ["PACK_ABOVE", "pack", "unpack"]
+__all__ = ["PACK_ABOVE", "pack", "unpack", "unpacked_size"]
 
 PACK_ABOVE = 1 << 16  # characters
+_PIECE = 1 << 20  # bytes inflated at a time when only the size is wanted
 
 
 def pack(text: str | None) -> str | bytes | None:
@@ -30,3 +31,17 @@ def unpack(packed: str | bytes | None) -> str | None:
     if isinstance(packed, bytes):
         return zlib.decompress(packed).decode("utf-8", "surrogatepass")
     return packed if isinstance(packed, str) else None
+
+
+def unpacked_size(packed: str | bytes | None) -> int:
+    """Characters (for packed text, its UTF-8 bytes) of what :func:`unpack` would give, without
+    holding it: packed text is inflated a bounded piece at a time and counted."""
+    if isinstance(packed, str):
+        return len(packed)
+    if not isinstance(packed, bytes):
+        return 0
+    inflater, size, rest = zlib.decompressobj(), 0, packed
+    while rest:
+        size += len(inflater.decompress(rest, _PIECE))
+        rest = inflater.unconsumed_tail
+    return size + len(inflater.flush())

@@ -112,6 +112,13 @@ SETTINGS: dict[str, Setting] = {
             exclusive_minimum=True,
         ),
         _s(
+            "KORE_TICK_TEXT_BUDGET_MB",
+            "int",
+            256,
+            "text of the answers one tick keeps; past it the largest are refused (memory bound)",
+            minimum=1,
+        ),
+        _s(
             "KORE_MAX_ATTEMPTS",
             "int",
             4,

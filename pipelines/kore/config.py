@@ -54,6 +54,7 @@ class KoreSettings:
     connect_timeout_s: float = settings.default("KORE_CONNECT_TIMEOUT_SECONDS")
     read_timeout_s: float = settings.default("KORE_READ_TIMEOUT_SECONDS")
     tick_deadline_s: float = settings.default("KORE_TICK_DEADLINE_SECONDS")
+    tick_text_budget_mb: int = settings.default("KORE_TICK_TEXT_BUDGET_MB")
     max_attempts: int = settings.default("KORE_MAX_ATTEMPTS")
     backoff_base_s: float = settings.default("KORE_BACKOFF_BASE_SECONDS")
     backoff_cap_s: float = settings.default("KORE_BACKOFF_CAP_SECONDS")
@@ -76,6 +77,7 @@ class KoreSettings:
         "connect_timeout_s": "KORE_CONNECT_TIMEOUT_SECONDS",
         "read_timeout_s": "KORE_READ_TIMEOUT_SECONDS",
         "tick_deadline_s": "KORE_TICK_DEADLINE_SECONDS",
+        "tick_text_budget_mb": "KORE_TICK_TEXT_BUDGET_MB",
         "max_attempts": "KORE_MAX_ATTEMPTS",
         "backoff_base_s": "KORE_BACKOFF_BASE_SECONDS",
         "backoff_cap_s": "KORE_BACKOFF_CAP_SECONDS",

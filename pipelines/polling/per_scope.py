@@ -18,6 +18,7 @@ import pandas as pd
 from pipelines.kore import KoreAvailabilityClient, KoreSettings, ScopeResult
 from pipelines.kore.availability import agent_statuses, status_rank  # noqa: F401 (re-exported)
 from pipelines.kore.planner import PRIORITY_AVAILABILITY, RequestPlanner, ledger_path
+from pipelines.polling.tick_text import within_text_budget
 from pipelines.scopes import Scope
 from pipelines.warehouse import PiiPolicy, Tick, last_polled, write_tick
 from pipelines.warehouse.sql import fetch_all
@@ -176,6 +177,7 @@ def run_tick(
         chosen, deferred = choose_scopes(scopes, polled_at, budget)
         client = KoreAvailabilityClient(settings, transport=transport, planner=planner)
         results = client.poll_sync(chosen) if chosen else []
+        results = within_text_budget(results, settings.tick_text_budget_mb)
     finally:
         if own:
             planner.close()

@@ -14,6 +14,9 @@ Bound on the write's peak above the process's level before it (child-process pea
 
     150 MB  +  20 x the largest answer  +  2.5 x the text of every other answer
 
+where that text is at most KORE_TICK_TEXT_BUDGET_MB (:mod:`pipelines.polling.tick_text`
+refuses the largest answers past it), so the bound does not grow with the number of scopes.
+
 The first two terms are one answer parsed by DuckDB (10-22x its text, listings and agent
 objects). The last is what DuckDB still keeps of answers already landed: when it checkpoints
 it rewrites the last row group of ``raw_responses`` and holds that group's long bodies at once

@@ -52,24 +52,30 @@ def big_server() -> Iterator[str]:
         yield host
 
 
-def measure(host: str, scopes: int, what: str, db: Path | None = None) -> float:
-    """MB the child's peak resident memory rose above its level before the poll or tick."""
+def measure(
+    host: str, scopes: int, what: str, db: Path | None = None, budget_mb: int | None = None
+) -> float:
+    """MB the child's peak resident memory rose above its level before the poll or tick
+    (every scope answered and landed, or as many as the tick's text budget keeps)."""
     args = [sys.executable, "-m", "tests.support.memory_child", host, str(CAP), str(scopes), what]
+    answer_mb = len(near_cap_body()) / 2**20
+    landed = scopes if budget_mb is None else min(scopes, int(budget_mb // answer_mb))
     done = subprocess.run(
-        [*args, *([str(db)] if db else [])],
+        [*args, *([str(db)] if db else []), *([str(budget_mb)] if budget_mb else [])],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["ok"] == scopes, done.stderr[-2000:]
+    assert figures["ok"] == landed, done.stderr[-2000:]
     return figures["peak_mb"] - figures["before_mb"]
 
 
-def tick_bound(answers: int, answer_mb: float) -> float:
+def tick_bound(answers: int, answer_mb: float, budget_mb: float = 256) -> float:
     """The documented bound on a tick's peak memory growth, in MB (README, failure table):
     150 MB + 20 x the largest answer (DuckDB parsing it) + 2.5 x the text of every other
     answer (what DuckDB keeps of landed answers: it pins the bodies of raw_responses' last row
-    group when it checkpoints, and the tick's listings until the tick is published)."""
-    return 150 + 20 * answer_mb + 2.5 * answer_mb * (answers - 1)
+    group when it checkpoints, and the tick's listings until the tick is published), and that
+    text is at most the tick's text budget (KORE_TICK_TEXT_BUDGET_MB), whatever the scopes."""
+    return 150 + 20 * answer_mb + 2.5 * min(answer_mb * (answers - 1), budget_mb)
 
 
 @pytest.mark.subprocess
@@ -98,3 +104,20 @@ def test_a_tick_of_eleven_near_cap_answers_lands_within_its_bound(
     # Measured: 146-161 and 306-362 MB. In one transaction: 189 and 564 MB (the 11 over the bound).
     assert one <= tick_bound(1, answer_mb), one
     assert eleven <= tick_bound(11, answer_mb), eleven
+
+
+@pytest.mark.subprocess
+@pytest.mark.slow
+def test_a_tick_past_its_text_budget_keeps_what_fits_and_its_bound_stops_growing(
+    big_server: str, tmp_path: Path
+) -> None:
+    """With a budget of three answers, eleven scopes land three; the bound is that of the
+    budget, not of eleven answers."""
+    answer_mb = len(near_cap_body()) / 2**20
+    budget_mb = int(3 * answer_mb) + 1
+    eleven = measure(big_server, 11, "tick", tmp_path / "budget.duckdb", budget_mb)
+    bound = tick_bound(11, answer_mb, budget_mb)
+    unbudgeted = tick_bound(11, answer_mb, 1e9)
+    print(f"tick peak growth with a {budget_mb} MiB budget: 11 asked, 3 kept, {eleven:.0f} MB "
+          f"(bound {bound:.0f} MB; without the budget {unbudgeted:.0f})")  # fmt: skip
+    assert eleven <= bound, eleven

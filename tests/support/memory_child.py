@@ -1,7 +1,7 @@
 """Run in a child process by the memory tests: one poll or tick against a loopback server,
 printing the process's resident memory before it and its peak after, as JSON.
 
-Usage: python -m tests.support.memory_child HOST CAP_BYTES SCOPES (poll|tick) [DB]
+Usage: python -m tests.support.memory_child HOST CAP_BYTES SCOPES (poll|tick) [DB [BUDGET_MB]]
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def main() -> None:
     from tests.support.hostile import hostile_settings
 
     transport.MAX_BODY_BYTES = cap
-    settings = hostile_settings(host, tick_deadline_s=300, read_timeout_s=120)
+    budget = {"tick_text_budget_mb": int(sys.argv[6])} if len(sys.argv) > 6 else {}
+    settings = hostile_settings(host, tick_deadline_s=300, read_timeout_s=120, **budget)
     asked = [Scope("skill", f"sk-big-{i}", f"big {i}") for i in range(scopes)]
     if what == "tick":
         open_db = partial(connect, sys.argv[5])
