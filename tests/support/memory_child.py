@@ -7,17 +7,21 @@ Usage: python -m tests.support.memory_child HOST CAP_BYTES SCOPES (poll|tick) [D
 from __future__ import annotations
 
 import json
-import resource
 import sys
 from functools import partial
 
 
-def rss_mb() -> float:
+def status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS now, VmHWM its peak).
+
+    The peak is VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a
+    child started by a large test process would report the parent's size as its own peak.
+    """
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    return 0.0
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def main() -> None:
@@ -36,14 +40,14 @@ def main() -> None:
         open_db = partial(connect, sys.argv[5])
         with open_db():
             pass
-    before = rss_mb()
+    before = status_mb("VmRSS")
     if what == "poll":
         results = KoreAvailabilityClient(settings).poll_sync(asked)
         ok = sum(r.ok for r in results)
     else:
         outcome = run_tick(open_db, settings, asked, "t-memory", pii=PiiPolicy("keep"))
         ok = outcome.counts["scopes_ok"]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     print(json.dumps({"before_mb": before, "peak_mb": peak, "ok": ok}))
 
 
