@@ -31,6 +31,7 @@ BENCHMARKS = [
     ("bench_acquisition", 120, 360),
     ("bench_report_scale", 120, 900),
     ("bench_bucket_keys", 60, 300),
+    ("bench_sizing", 60, 120),
 ]
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -127,14 +130,110 @@ def served_after(server: SimulatorServer, requests: int) -> StatusCounts:
     """The server's per-status counts once ``requests`` have been counted.
 
     The simulator counts a request after writing its answer, so the client can finish before
-    the count lands; wait for it (bounded) instead of racing it.
+    the count lands; wait for it instead of racing it. The bound only ends a broken run: a
+    count that lands returns at once, however slow the machine.
     """
-    for _ in range(200):
+    give_up = time.monotonic() + 30
+    while time.monotonic() < give_up:
         served = server.requests_served
         if served.total >= requests:
             return served
         time.sleep(0.01)
     return server.requests_served
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every non-zero ``asyncio.sleep`` the code under test asks for, in seconds: how long
+    the client chose to wait, read from what it asked for rather than from a stopwatch."""
+    real_sleep = asyncio.sleep
+    asked: list[float] = []
+
+    async def recording_sleep(delay: float, result: Any = None) -> Any:
+        if delay > 0:
+            asked.append(delay)
+        return await real_sleep(delay, result)
+
+    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    return asked
+
+
+AVAILABILITY_ROUTE = urlsplit(settings_for().api_url(AVAILABILITY.path)).path
+# How long a held request waits at most: only a broken run ever gets there.
+HOLD_S = 30.0
+
+
+class HeldServer:
+    """An availability server on 127.0.0.1 that answers only when the test lets it.
+
+    By default every request waits for ``release`` (set when the block ends). With
+    ``together=N`` each request waits until N requests are held at once, so only a client
+    that really has N in flight gets any answer. ``arrived`` counts the requests.
+    """
+
+    def __init__(self, together: int = 0) -> None:
+        self.release = threading.Event()
+        self.barrier = threading.Barrier(together) if together else None
+        self.arrived = 0
+        self._lock = threading.Lock()
+        self._httpd = _QueueingServer(("127.0.0.1", 0), _held_handler(self))
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def hold(self) -> bool:
+        """Block one request as configured; True if it may be answered."""
+        with self._lock:
+            self.arrived += 1
+        if self.barrier is not None:
+            try:
+                self.barrier.wait(timeout=HOLD_S)
+            except threading.BrokenBarrierError:
+                return False
+            return True
+        return self.release.wait(timeout=HOLD_S)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        if self.barrier is not None:
+            self.barrier.abort()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class _QueueingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # every concurrent connect is accepted, none waits for a SYN retry
+
+
+def _held_handler(server: HeldServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if urlsplit(self.path).path != AVAILABILITY_ROUTE or not server.hold():
+                status, answer = 503, {"errors": [{"msg": "not answered", "code": 503}]}
+            else:
+                status, answer = 200, ok_body()
+            data = json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client gave up on this request (its deadline): nobody to answer
+
+    return Handler
 
 
 def find_instant_with(server: SimulatorServer, bucket: str) -> datetime:
@@ -442,17 +541,19 @@ def test_error_body_is_truncated_to_4_kib() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_server_429_is_retried_per_retry_after_but_never_past_the_deadline() -> None:
+def test_server_429_is_retried_per_retry_after_but_never_past_the_deadline(
+    sleeps: list[float],
+) -> None:
     scopes = [skill(s) for s in SKILLS]  # 6 scopes, server allows 3
     with running(rate_limit_per_minute=3) as server:
+        # Retry-After says ~60 s, past the 30 s deadline: the refused scopes fail at once
+        # (nothing waits), and a long deadline only keeps a slow machine's 3 sends in time.
         client = KoreAvailabilityClient(
-            settings_for(server, tick_deadline_s=2.0), limiter=RateLimiter(100)
+            settings_for(server, tick_deadline_s=30.0), limiter=RateLimiter(100)
         )
-        started = time.monotonic()
         results = client.poll_sync(scopes)
-        elapsed = time.monotonic() - started
         served = served_after(server, sum(r.attempts for r in results))
-    assert elapsed < 2.5
+    assert not [wait for wait in sleeps if wait >= 1.0]  # never waited for the Retry-After
     ok = [r for r in results if r.ok]
     limited = [r for r in results if r.error_kind == "rate_limited"]
     assert len(ok) == 3 and len(limited) == 3 and served[200] == 3
@@ -464,6 +565,7 @@ def test_server_429_is_retried_per_retry_after_but_never_past_the_deadline() -> 
         assert result.http_status == 429 and result.attempts == 1 and len(result.sends) == 1
         assert "Retry-After" in (result.error_text or "")
         assert "exceeded the per-minute rate limit" in (result.error_text or "")
+        assert "no retry" in (result.error_text or "")  # refused by the deadline, not cut by it
     for result in limited:
         assert "KORE_RATE_LIMIT_PER_MINUTE" in (result.error_text or "")
 
@@ -484,31 +586,32 @@ def test_429_with_short_retry_after_is_retried_after_waiting() -> None:
     assert calls[1] - calls[0] >= 0.9
 
 
-def test_429_without_retry_after_uses_backoff() -> None:
-    calls: list[float] = []
+def test_429_without_retry_after_uses_backoff(sleeps: list[float]) -> None:
+    calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(time.monotonic())
+        calls.append(1)
         if len(calls) < 3:
             return httpx.Response(429, json={"errors": [{"msg": "rate limit", "code": 429}]})
         return httpx.Response(200, json=ok_body())
 
-    started = time.monotonic()
     (result,) = mock_client(handler, backoff_base_s=0.05, backoff_cap_s=0.1).poll_sync([ALL])
     assert result.ok and result.attempts == 3
-    assert time.monotonic() - started < 1.0
+    # The waits between attempts are the capped backoff, not some fixed pause.
+    assert len(sleeps) <= 2 and all(wait <= 0.1 for wait in sleeps), sleeps
 
 
-def test_client_limiter_keeps_requests_under_the_budget() -> None:
+def test_client_limiter_keeps_requests_under_the_budget(sleeps: list[float]) -> None:
     scopes = [skill(s) for s in list(SKILLS)] + [queue("qu-billing"), queue("qu-sales")]
     limiter = RateLimiter(5)
     with running() as server:
-        client = KoreAvailabilityClient(settings_for(server, tick_deadline_s=1.5), limiter=limiter)
-        started = time.monotonic()
+        # No slot frees within the 30 s deadline (the window is a minute): the 3 past the
+        # budget are refused at once, and the 5 granted have all the time a slow machine needs.
+        client = KoreAvailabilityClient(settings_for(server, tick_deadline_s=30.0), limiter=limiter)
         results = client.poll_sync(scopes)
-        elapsed = time.monotonic() - started
         served = served_after(server, 5)
-    assert len(results) == 8 and elapsed < 1.5
+    assert len(results) == 8
+    assert sleeps == []  # refused without waiting for a slot
     assert sum(r.ok for r in results) == 5
     limited = [r for r in results if r.error_kind == "rate_limited"]
     assert len(limited) == 3
@@ -519,11 +622,13 @@ def test_client_limiter_keeps_requests_under_the_budget() -> None:
     assert len(limiter.sends) == 5
     recorded = sorted(s for r in results for s in r.sends)
     assert len(recorded) == 5
-    for granted, sent in zip(sorted(limiter.sends), recorded, strict=True):
-        assert abs((sent - granted).total_seconds()) < 0.5
+    # Each send follows its own grant before the next grant is made: sent as granted.
+    grants = sorted(limiter.sends)
+    for granted, sent, next_granted in zip(grants, recorded, [*grants[1:], None], strict=True):
+        assert granted <= sent and (next_granted is None or sent <= next_granted)
 
 
-def test_rate_limiter_honours_prior_sends() -> None:
+def test_rate_limiter_honours_prior_sends(sleeps: list[float]) -> None:
     now = datetime.now(UTC)
     prior = [now - timedelta(seconds=s) for s in (5, 10, 20, 30, 59.8)]
     limiter = RateLimiter(5, prior_sends=prior)
@@ -533,17 +638,20 @@ def test_rate_limiter_honours_prior_sends() -> None:
     naive = RateLimiter(5, prior_sends=[(now - timedelta(seconds=1)).replace(tzinfo=None)])
     assert naive.remaining(now) == 4
 
-    async def scenario() -> tuple[bool, bool, float]:
-        # No slot frees within 0.1 s: refused at once.
-        started = time.monotonic()
-        refused = await RateLimiter(5, prior_sends=prior[:4] + [now]).acquire(started + 0.1)
+    async def scenario() -> tuple[bool, list[float], bool]:
+        # No slot frees within 10 s (the oldest send leaves the window in ~30 s): refused at
+        # once, without a wait.
+        refused = await RateLimiter(5, prior_sends=prior[:4] + [now]).acquire(
+            time.monotonic() + 10.0
+        )
+        waited_before_refusing = list(sleeps)
         # The oldest prior send leaves the window ~0.2 s from now: granted after a wait.
-        granted = await limiter.acquire(time.monotonic() + 2.0)
-        return refused, granted, time.monotonic() - started
+        granted = await limiter.acquire(time.monotonic() + 30.0)
+        return refused, waited_before_refusing, granted
 
-    refused, granted, elapsed = asyncio.run(scenario())
-    assert refused is False and granted is True
-    assert elapsed < 1.5
+    refused, waited_before_refusing, granted = asyncio.run(scenario())
+    assert refused is False and waited_before_refusing == []
+    assert granted is True and len(sleeps) >= 1 and all(wait <= 0.2 for wait in sleeps)
     # Granted only once the oldest prior send had left the 60 s window.
     assert len(limiter.sends) == 1 and limiter.sends[0] >= prior[-1] + timedelta(seconds=60)
     assert limiter.remaining() == 0
@@ -666,27 +774,33 @@ def test_concurrent_poll_is_not_sequential() -> None:
         for i in range(5)
     ]
     assert len(scopes) == 16
-    with running(faults=Faults(latency_ms=200)) as server:
-        client = KoreAvailabilityClient(settings_for(server, max_concurrency=16))
-        started = time.monotonic()
+    # The server answers nobody until all 16 requests are held at once: a client that sends
+    # them one after another (or fewer at a time) gets no answer at all.
+    with HeldServer(together=16) as server:
+        client = KoreAvailabilityClient(
+            settings_for(host=server.base_url, max_concurrency=16, tick_deadline_s=60.0)
+        )
         results = client.poll_sync(scopes)
-        elapsed = time.monotonic() - started
     assert all(r.ok for r in results), [r.error_text for r in results if not r.ok]
     assert [r.scope_key for r in results] == [s.key for s in scopes]
-    assert elapsed < 8 * 0.2
-    assert all(r.latency_ms is not None and r.latency_ms >= 150 for r in results)
+    assert server.arrived == 16 and all(r.attempts == 1 for r in results)
+    assert all(r.latency_ms is not None and r.latency_ms > 0 for r in results)
 
 
 def test_tick_deadline_bounds_the_whole_poll() -> None:
     scopes = [skill("sk-sales"), skill("sk-billing"), skill("sk-vip")]
-    with running(faults=Faults(latency_ms=1500)) as server:
+    # The server holds the first request until the poll has returned, so the deadline (not a
+    # read timeout, and not the server) is what ends the poll; 3 s leave a slow machine the
+    # time to send that first request.
+    with HeldServer() as server:
         client = KoreAvailabilityClient(
-            settings_for(server, tick_deadline_s=0.6, max_concurrency=1)
+            settings_for(
+                host=server.base_url, tick_deadline_s=3.0, read_timeout_s=60, max_concurrency=1
+            )
         )
-        started = time.monotonic()
         results = client.poll_sync(scopes)
-        elapsed = time.monotonic() - started
-    assert elapsed < 1.2
+        assert not server.release.is_set()  # returned while the server still held the request
+    assert server.arrived == 1
     assert [r.error_kind for r in results] == ["deadline"] * 3
     assert results[0].attempts == 1
     assert results[1].attempts == 0 and results[2].attempts == 0  # never got a connection slot

@@ -134,7 +134,9 @@ def test_two_overlapping_runs_on_one_ledger_never_trip_the_servers_limit(
     64 x 429. Each run here has its own planner (its own SQLite connection) on one ledger."""
     server = simulator_factory(agents=30, rate_limit_per_minute=60, clock=lambda: FIXED)
     ledger = tmp_path / "budget.sqlite"
-    settings = settings_for(server, tick_deadline_s=1.5)
+    # Past the budget no slot frees within the 30 s deadline (the window is a minute), so the
+    # deferred scopes fail at once; the long deadline only lets a slow machine send its 60.
+    settings = settings_for(server, tick_deadline_s=30.0)
     scopes = [Scope("all", "", "All agents")] * 60
     results: list[list] = [[], []]
     planners = [RequestPlanner.for_settings(settings, ledger) for _ in range(2)]

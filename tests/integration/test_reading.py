@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,15 +15,17 @@ import pandas as pd
 import pytest
 
 from pipelines import reading
-from pipelines.warehouse import connect
+from pipelines.warehouse import connect, connection
 
 HOLDER = """
-import sys, time, duckdb
+import select, sys, duckdb
 con = duckdb.connect(sys.argv[1])
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released (or the backstop)
 con.close()
 """
+# How long a holder keeps the file if nobody releases it: only a broken run gets there.
+HOLD_BACKSTOP_S = 60.0
 
 
 @pytest.fixture
@@ -40,10 +42,14 @@ def small_db(tmp_db: str) -> str:
 
 
 @contextmanager
-def writer_holding(database: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the file read-write (as a poll writing a tick does)."""
+def writer_holding(database: str) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the file read-write (as a poll writing a tick does) until
+    :func:`release` is called on it."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, database, str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, database, str(HOLD_BACKSTOP_S)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == "locked"
@@ -51,6 +57,30 @@ def writer_holding(database: str, seconds: float) -> Iterator[subprocess.Popen[s
     finally:
         process.kill()
         process.wait()
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    """Let the holder close the file and exit."""
+    assert holder.stdin is not None
+    holder.stdin.write("release\n")
+    holder.stdin.flush()
+    holder.wait(timeout=HOLD_BACKSTOP_S)
+
+
+@pytest.fixture
+def lock_refusals(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once an open was refused for another process's lock (and so had to wait)."""
+    refused = threading.Event()
+    real = connection.is_lock_error
+
+    def spy(exc: BaseException) -> bool:
+        found = real(exc)
+        if found:
+            refused.set()
+        return found
+
+    monkeypatch.setattr(connection, "is_lock_error", spy)
+    return refused
 
 
 def test_query_runs_sql_files_and_text_with_params(small_db: str) -> None:
@@ -115,22 +145,30 @@ def test_default_database_without_env_is_the_projects(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.subprocess
-def test_reader_waits_out_a_short_write(small_db: str) -> None:
-    with writer_holding(small_db, 1.0):
-        began = time.monotonic()
-        frame = reading.query("SELECT count(*) AS n FROM ticks", database=small_db, timeout_s=20)
-        waited = time.monotonic() - began
-    assert frame["n"][0] == 1
-    assert 0.5 < waited < 10
+def test_reader_waits_out_a_short_write(small_db: str, lock_refusals: threading.Event) -> None:
+    frames: list[pd.DataFrame] = []
+    with writer_holding(small_db) as holder:
+        reader = threading.Thread(
+            target=lambda: frames.append(
+                reading.query("SELECT count(*) AS n FROM ticks", database=small_db, timeout_s=120)
+            )
+        )
+        reader.start()
+        # The reader met the lock and is waiting, not failing: only then does the write end.
+        assert lock_refusals.wait(timeout=HOLD_BACKSTOP_S)
+        assert reader.is_alive() and frames == []
+        release(holder)
+        reader.join(timeout=HOLD_BACKSTOP_S)
+    assert not reader.is_alive()
+    assert len(frames) == 1 and frames[0]["n"][0] == 1
 
 
 @pytest.mark.subprocess
 def test_reader_gives_up_with_a_clear_message(small_db: str) -> None:
-    with writer_holding(small_db, 30.0):
-        began = time.monotonic()
-        with pytest.raises(reading.DatabaseBusyError) as caught:
-            reading.query("SELECT 1", database=small_db, timeout_s=1.0)
-        assert time.monotonic() - began < 5
+    # The writer holds the file until the reader has come back: the reader gave up on its
+    # own timeout, whatever the machine's speed.
+    with writer_holding(small_db), pytest.raises(reading.DatabaseBusyError) as caught:
+        reading.query("SELECT 1", database=small_db, timeout_s=1.0)
     message = str(caught.value)
     assert small_db in message and "longer than 1 s" in message and "writer" in message
 

@@ -335,9 +335,7 @@ def test_timeline_is_contiguous_covers_the_range_and_agrees_with_status_at() -> 
     sim = Simulator(SimulatorConfig())
     start = datetime(2026, 5, 4, 13, 17, 42, 123456, tzinfo=UTC)
     end = start + timedelta(days=1, hours=3)
-    began = time.perf_counter()
-    spans = sim.timeline(start, end)
-    assert time.perf_counter() - began < 2.0
+    spans = sim.timeline(start, end)  # how fast: benchmarks/bench_sizing.py
     assert {s.agent_id for s in spans} == {a.agent_id for a in sim.roster}
     assert_contiguous(spans, start, end)
     assert {s.bucket for s in spans} == set(BUCKETS)

@@ -4,7 +4,7 @@ idempotent re-runs."""
 import json
 import subprocess
 import sys
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from pipelines.scopes import Scope
-from pipelines.warehouse import LANDING_COLUMNS, PiiPolicy, Tick, connect, migrate, write_tick
+from pipelines.warehouse import (
+    LANDING_COLUMNS,
+    PiiPolicy,
+    Tick,
+    connect,
+    connection,
+    migrate,
+    write_tick,
+)
 from pipelines.warehouse.connection import SchemaTooNewError
 
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -265,40 +273,79 @@ def test_an_agent_listed_twice_is_stored_once_by_precedence(tmp_db: str) -> None
 
 
 LOCK_HOLDER = """
-import sys, time, duckdb
+import select, sys, duckdb
 con = duckdb.connect(sys.argv[1])
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released (or the backstop)
 con.close()
 """
+# How long a holder keeps the file if nobody releases it: only a broken run gets there.
+HOLD_BACKSTOP_S = 60.0
+
+
+def lock_holder(database: str) -> subprocess.Popen[str]:
+    """Another process holding ``database`` read-write until a line arrives on its stdin."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, database, str(HOLD_BACKSTOP_S)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("release\n")
+    holder.stdin.flush()
+    holder.wait(timeout=HOLD_BACKSTOP_S)
 
 
 @pytest.mark.subprocess
 @pytest.mark.slow
-def test_connect_waits_out_another_process_lock_then_gives_up(tmp_db: str) -> None:
+def test_connect_waits_out_another_process_lock_then_gives_up(
+    tmp_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with connect(tmp_db):
         pass  # the file exists and is migrated
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, tmp_db, "1.0"], stdout=subprocess.PIPE, text=True
-    )
+    refused = threading.Event()  # an open met the holder's lock (and so had to wait)
+    real_is_lock_error = connection.is_lock_error
+
+    def spy(exc: BaseException) -> bool:
+        found = real_is_lock_error(exc)
+        if found:
+            refused.set()
+        return found
+
+    monkeypatch.setattr(connection, "is_lock_error", spy)
+    holder = lock_holder(tmp_db)
+    counts: list[list[tuple[int]]] = []
+
+    def count_ticks() -> None:
+        with connect(tmp_db, lock_timeout_s=HOLD_BACKSTOP_S) as con:  # waits instead of failing
+            counts.append(con.execute("SELECT count(*) FROM ticks").fetchall())
+
+    opener = threading.Thread(target=count_ticks)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        started = time.monotonic()
-        with connect(tmp_db, lock_timeout_s=20) as con:  # waits instead of failing
-            waited = time.monotonic() - started
-            assert con.execute("SELECT count(*) FROM ticks").fetchall() == [(0,)]
+        opener.start()
+        # The lock is released only once the opener has met it and is still waiting.
+        assert refused.wait(timeout=HOLD_BACKSTOP_S)
+        assert opener.is_alive() and counts == []
+        release(holder)
+        opener.join(timeout=HOLD_BACKSTOP_S)
     finally:
-        holder.wait(timeout=20)
-    assert 0.5 < waited < 15
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, tmp_db, "3.0"], stdout=subprocess.PIPE, text=True
-    )
+        holder.kill()
+        holder.wait()
+    assert not opener.is_alive() and counts == [[(0,)]]
+    # A lock held past the timeout is raised: the holder keeps it until the open gave up.
+    holder = lock_holder(tmp_db)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(duckdb.IOException, match="lock"), connect(tmp_db, lock_timeout_s=0.3):
             pass
     finally:
-        holder.wait(timeout=20)
+        holder.kill()
+        holder.wait()
 
 
 def test_pii_policy_hashes_stably_and_drops_or_keeps(tmp_db: str) -> None:

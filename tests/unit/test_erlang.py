@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from fractions import Fraction
 
 import pytest
@@ -128,8 +127,8 @@ def test_erlang_b_table_one_percent(servers: int, printed: str) -> None:
 
 @pytest.mark.parametrize("traffic", [5_000.0, 20_000.0])
 def test_large_traffic_is_finite_and_just_above_a(traffic: float) -> None:
-    started = time.perf_counter()
-    # traffic Erlangs over a 30-minute interval with a 180 s handle time.
+    # traffic Erlangs over a 30-minute interval with a 180 s handle time (how fast it is
+    # sized: benchmarks/bench_sizing.py).
     contacts = traffic * 1800 / 180
     n = required_agents(contacts, 180, 1800, 0.8, 20)
     assert traffic < n < traffic + 3 * math.sqrt(traffic)
@@ -143,7 +142,6 @@ def test_large_traffic_is_finite_and_just_above_a(traffic: float) -> None:
         ):
             assert math.isfinite(value) and 0.0 <= value <= 1.0
     assert erlang_c(n + 50, traffic) < erlang_c(n, traffic) < erlang_c(n - 1, traffic)
-    assert time.perf_counter() - started < 2.0
 
 
 def test_large_traffic_agrees_with_exact_formula_in_log_space() -> None:
@@ -180,15 +178,6 @@ def test_required_agents_is_smallest_meeting_target() -> None:
         assert service_level(n, a, aht, target) >= level - 1e-9
         if n - 1 > a:
             assert service_level(n - 1, a, aht, target) < level
-
-
-def test_hundred_thousand_intervals_in_a_few_seconds() -> None:
-    erlang._raw_agents.cache_clear()
-    rng = random.Random(11)
-    started = time.perf_counter()
-    for _ in range(100_000):
-        required_agents(rng.uniform(0, 400), rng.uniform(120, 600), 900, 0.8, 20, 0.85, 0.3)
-    assert time.perf_counter() - started < 10.0
 
 
 # --- occupancy, shrinkage, zero -----------------------------------------------------------------

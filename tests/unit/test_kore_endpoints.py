@@ -228,7 +228,7 @@ def test_without_a_slot_left_no_request_is_sent(tmp_path: Any) -> None:
     planner = RequestPlanner(tmp_path / "ledger.sqlite", 3)
     planner.reserve("acc-1", 0, "availability", count=2)  # one left: kept for availability
     client = KoreAgentsClient(
-        settings(tick_deadline_s=0.5),
+        settings(tick_deadline_s=30.0),  # no slot frees within it: refused at once anyway
         transport=mock(lambda r: sent.append(r) or httpx.Response(200, json=SAMPLE)),
         planner=planner,
     )
