@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,17 +11,8 @@ import pandas as pd
 import pytest
 
 from pipelines import reading
-from pipelines.warehouse import connect, connection
-
-HOLDER = """
-import select, sys, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released (or the backstop)
-con.close()
-"""
-# How long a holder keeps the file if nobody releases it: only a broken run gets there.
-HOLD_BACKSTOP_S = 60.0
+from pipelines.warehouse import connect
+from tests.support.locks import HOLD_BACKSTOP_S, release, watch_lock_refusals, writer_holding
 
 
 @pytest.fixture
@@ -41,46 +28,10 @@ def small_db(tmp_db: str) -> str:
     return tmp_db
 
 
-@contextmanager
-def writer_holding(database: str) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the file read-write (as a poll writing a tick does) until
-    :func:`release` is called on it."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, database, str(HOLD_BACKSTOP_S)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
-def release(holder: subprocess.Popen[str]) -> None:
-    """Let the holder close the file and exit."""
-    assert holder.stdin is not None
-    holder.stdin.write("release\n")
-    holder.stdin.flush()
-    holder.wait(timeout=HOLD_BACKSTOP_S)
-
-
 @pytest.fixture
 def lock_refusals(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Set once an open was refused for another process's lock (and so had to wait)."""
-    refused = threading.Event()
-    real = connection.is_lock_error
-
-    def spy(exc: BaseException) -> bool:
-        found = real(exc)
-        if found:
-            refused.set()
-        return found
-
-    monkeypatch.setattr(connection, "is_lock_error", spy)
-    return refused
+    return watch_lock_refusals(monkeypatch)
 
 
 def test_query_runs_sql_files_and_text_with_params(small_db: str) -> None:

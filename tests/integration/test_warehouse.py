@@ -2,8 +2,6 @@
 idempotent re-runs."""
 
 import json
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -17,11 +15,11 @@ from pipelines.warehouse import (
     PiiPolicy,
     Tick,
     connect,
-    connection,
     migrate,
     write_tick,
 )
 from pipelines.warehouse.connection import SchemaTooNewError
+from tests.support.locks import HOLD_BACKSTOP_S, release, watch_lock_refusals, writer_holding
 
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SCOPES = [Scope("all", "", "All agents"), Scope("skill", "sk-a", "A"), Scope("queue", "qu-q", "Q")]
@@ -272,36 +270,6 @@ def test_an_agent_listed_twice_is_stored_once_by_precedence(tmp_db: str) -> None
     assert json.loads(raw)["AWAY"] == body["AWAY"]  # the landing keeps every listing
 
 
-LOCK_HOLDER = """
-import select, sys, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-select.select([sys.stdin], [], [], float(sys.argv[2]))  # until released (or the backstop)
-con.close()
-"""
-# How long a holder keeps the file if nobody releases it: only a broken run gets there.
-HOLD_BACKSTOP_S = 60.0
-
-
-def lock_holder(database: str) -> subprocess.Popen[str]:
-    """Another process holding ``database`` read-write until a line arrives on its stdin."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, database, str(HOLD_BACKSTOP_S)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
-
-
-def release(holder: subprocess.Popen[str]) -> None:
-    assert holder.stdin is not None
-    holder.stdin.write("release\n")
-    holder.stdin.flush()
-    holder.wait(timeout=HOLD_BACKSTOP_S)
-
-
 @pytest.mark.subprocess
 @pytest.mark.slow
 def test_connect_waits_out_another_process_lock_then_gives_up(
@@ -309,17 +277,7 @@ def test_connect_waits_out_another_process_lock_then_gives_up(
 ) -> None:
     with connect(tmp_db):
         pass  # the file exists and is migrated
-    refused = threading.Event()  # an open met the holder's lock (and so had to wait)
-    real_is_lock_error = connection.is_lock_error
-
-    def spy(exc: BaseException) -> bool:
-        found = real_is_lock_error(exc)
-        if found:
-            refused.set()
-        return found
-
-    monkeypatch.setattr(connection, "is_lock_error", spy)
-    holder = lock_holder(tmp_db)
+    refused = watch_lock_refusals(monkeypatch)  # an open met the holder's lock and waited
     counts: list[list[tuple[int]]] = []
 
     def count_ticks() -> None:
@@ -327,25 +285,18 @@ def test_connect_waits_out_another_process_lock_then_gives_up(
             counts.append(con.execute("SELECT count(*) FROM ticks").fetchall())
 
     opener = threading.Thread(target=count_ticks)
-    try:
+    with writer_holding(tmp_db) as holder:
         opener.start()
         # The lock is released only once the opener has met it and is still waiting.
         assert refused.wait(timeout=HOLD_BACKSTOP_S)
         assert opener.is_alive() and counts == []
         release(holder)
         opener.join(timeout=HOLD_BACKSTOP_S)
-    finally:
-        holder.kill()
-        holder.wait()
     assert not opener.is_alive() and counts == [[(0,)]]
     # A lock held past the timeout is raised: the holder keeps it until the open gave up.
-    holder = lock_holder(tmp_db)
-    try:
-        with pytest.raises(duckdb.IOException, match="lock"), connect(tmp_db, lock_timeout_s=0.3):
-            pass
-    finally:
-        holder.kill()
-        holder.wait()
+    refused_open = pytest.raises(duckdb.IOException, match="lock")
+    with writer_holding(tmp_db), refused_open, connect(tmp_db, lock_timeout_s=0.3):
+        pass
 
 
 def test_pii_policy_hashes_stably_and_drops_or_keeps(tmp_db: str) -> None:
