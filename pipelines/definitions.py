@@ -17,10 +17,15 @@ import pipelines.defs
 # which has no pyproject.toml for Dagster to find on its own.
 PACKAGE_ROOT = Path(pipelines.defs.__file__).resolve().parents[2]
 
-# `dg.load_defs` warns that it is deprecated for `dg.load_from_defs_folder`, but that one needs
-# the project's pyproject.toml (or dg.toml) to find the defs module, and a wheel has neither.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=".*load_defs.*", category=DeprecationWarning)
-    loaded = dg.load_defs(pipelines.defs, project_root=PACKAGE_ROOT)
 
-defs = dg.Definitions.merge(loaded, dg.Definitions(executor=dg.in_process_executor))
+def _load_defs_folder() -> dg.Definitions:
+    """Everything under pipelines/defs. ``dg.load_defs`` warns that it is deprecated for
+    ``dg.load_from_defs_folder``, but that one needs the project's pyproject.toml (or dg.toml)
+    to find the defs module, and an installed wheel has neither. (A function, not a
+    module-level name: Dagster refuses a module holding two Definitions objects.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*load_defs.*", category=DeprecationWarning)
+        return dg.load_defs(pipelines.defs, project_root=PACKAGE_ROOT)
+
+
+defs = dg.Definitions.merge(_load_defs_folder(), dg.Definitions(executor=dg.in_process_executor))

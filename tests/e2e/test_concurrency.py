@@ -100,13 +100,16 @@ def test_polls_readers_and_a_notebook_share_the_file(
             except Exception as exc:  # noqa: BLE001 - every failure is the finding
                 errors.append(f"{type(exc).__name__}: {exc}")
 
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, database, str(MAX_TICKS), str(stop_file)],
-        env={**os.environ, **server.env(include_secret=True)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # The follower thread alone reads stdout (every line is a tick); stderr goes to a file.
+    writer_err = tmp_path / "writer.err"
+    with writer_err.open("w") as err_file:  # the child keeps its own copy
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, database, str(MAX_TICKS), str(stop_file)],
+            env={**os.environ, **server.env(include_secret=True)},
+            stdout=subprocess.PIPE,
+            stderr=err_file,
+            text=True,
+        )
 
     def follow_writer() -> None:
         assert writer.stdout is not None
@@ -141,7 +144,7 @@ def test_polls_readers_and_a_notebook_share_the_file(
         while len({ticks for ticks, _ in seen}) < 2 and wait_for_ticks(len(landed) + 1):
             pass
         stop_file.touch()
-        _, err = writer.communicate(timeout=120)
+        writer.wait(timeout=120)
     finally:
         stop_file.touch()
         stop_reading.set()
@@ -151,7 +154,9 @@ def test_polls_readers_and_a_notebook_share_the_file(
             writer.wait()
         follower.join(timeout=30)
 
-    assert writer.returncode == 0, err[-3000:]
+    follower.join(timeout=30)
+    assert not follower.is_alive(), "the writer's output did not end"
+    assert writer.returncode == 0, writer_err.read_text()[-3000:]
     assert [t["tick"] for t in landed] == list(range(len(landed)))
     assert all(t["scopes_ok"] == len(SCOPES) and t["scopes_deferred"] == 0 for t in landed)
     print(f"{len(landed)} ticks, {len(seen)} reads, {len(notebooks)} notebook run(s)")
