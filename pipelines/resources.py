@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import pandas as pd
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from pipelines import coverage, settings
+from pipelines import accounts, coverage, settings
+from pipelines.accounts import ACCOUNT_DIMENSION, Account
 from pipelines.coverage.requirements import load_requirements
 from pipelines.coverage.schedules import load_schedules
 from pipelines.coverage.settings import status_names
 from pipelines.demand import DemandSettings
-from pipelines.kore import KoreSettings
+from pipelines.kore import KoreConfigError, KoreSettings
 from pipelines.scopes import Scope, load_scopes
 from pipelines.warehouse import PiiPolicy, connect
 
@@ -67,6 +68,23 @@ KORE_FIELDS = {
 }
 CONNECTION = ("host", "bot_id", "account_id", "client_id", "client_secret")
 
+# The tag Dagster puts on a run of one account × day partition.
+ACCOUNT_TAG = f"dagster/partition/{ACCOUNT_DIMENSION}"
+
+
+def run_account(context: InitResourceContext) -> Account | None:
+    """The account of the run's partition (None: a run of no account, or one account)."""
+    run = context.dagster_run
+    name = run.tags.get(ACCOUNT_TAG) if run is not None else None
+    return accounts.named(name) if name else None
+
+
+def _copy(resource: ConfigurableResource, **updates: Any) -> Any:
+    """The same resource with some fields replaced (None leaves a field as it is)."""
+    fields = resource.model_dump()
+    fields.update({k: v for k, v in updates.items() if v is not None})
+    return type(resource)(**fields)
+
 
 def _field(name: str) -> Any:
     variable = KoreSettings.ENV_NAMES[KORE_FIELDS[name]]
@@ -100,6 +118,20 @@ class KoreResource(ConfigurableResource):
     max_attempts: int | None = _field("max_attempts")
     backoff_base_seconds: float | None = _field("backoff_base_seconds")
     backoff_cap_seconds: float | None = _field("backoff_cap_seconds")
+    _account: Account | None = PrivateAttr(default=None)
+
+    def for_account(self, account: Account) -> KoreResource:
+        """This resource calling ``account`` (the same for the implicit account); its
+        credentials are read from the variables the accounts file names when a run needs them."""
+        if account.implicit:
+            return self
+        bound = _copy(self)
+        bound._account = account
+        return bound
+
+    def create_resource(self, context: InitResourceContext) -> Self:
+        account = run_account(context)
+        return self.for_account(account) if account else self
 
     def settings(self) -> KoreSettings:
         """The validated settings; raises KoreConfigError naming a missing or bad variable."""
@@ -108,6 +140,11 @@ class KoreResource(ConfigurableResource):
             for name, target in KORE_FIELDS.items()
             if getattr(self, name) is not None
         }
+        if self._account is not None:
+            try:
+                given.update(self._account.connection())
+            except settings.SettingsError as exc:
+                raise KoreConfigError(str(exc)) from None
         return KoreSettings.from_env(overrides=given)
 
 
@@ -115,6 +152,13 @@ class ScopesResource(ConfigurableResource):
     """The scopes file (AVAILABILITY_SCOPES); read on every tick so edits apply at once."""
 
     path: str = Field(description="AVAILABILITY_SCOPES: path of the scopes TOML file")
+
+    def for_account(self, account: Account) -> ScopesResource:
+        return self if account.implicit else _copy(self, path=account.scopes)
+
+    def create_resource(self, context: InitResourceContext) -> Self:
+        account = run_account(context)
+        return self.for_account(account) if account else self
 
     def load(self) -> list[Scope]:
         return load_scopes(self.path)
@@ -139,6 +183,19 @@ class WarehouseResource(DuckDBResource):
         ),
     )
 
+    _account: str | None = PrivateAttr(default=None)
+
+    def for_account(self, account: Account) -> WarehouseResource:
+        """The account's DuckDB file; a write through it claims the file for the account (or
+        is refused when the file is another's)."""
+        bound = _copy(self, database=account.database)
+        bound._account = account.name
+        return bound
+
+    def create_resource(self, context: InitResourceContext) -> Self:
+        account = run_account(context)
+        return self.for_account(account) if account else self
+
     def pii_policy(self) -> PiiPolicy:
         """The PII policy; the key comes from the environment at run time so that it never
         becomes resource config (which Dagster shows in its UI)."""
@@ -146,7 +203,7 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.database, read_only, self.lock_timeout_seconds) as con:
+        with connect(self.database, read_only, self.lock_timeout_seconds, self._account) as con:
             yield con
 
     @contextmanager
@@ -178,6 +235,22 @@ class CoverageResource(ConfigurableResource):
         default=0.05,
         description="AVAILABILITY_RECONCILIATION_THRESHOLD: warn above this share of the mean",
     )
+
+    def for_account(self, account: Account) -> CoverageResource:
+        """The account's time zone and requirement files (none unless its entry names them)."""
+        if account.implicit:
+            return self
+        return _copy(
+            self,
+            time_zone=account.time_zone,
+            targets_file=account.targets or "",
+            forecast_file=account.forecast or "",
+            schedules_file=account.schedules or "",
+        )
+
+    def create_resource(self, context: InitResourceContext) -> Self:
+        account = run_account(context)
+        return self.for_account(account) if account else self
 
     def settings(self) -> coverage.CoverageSettings:
         return coverage.CoverageSettings(

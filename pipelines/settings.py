@@ -36,6 +36,7 @@ __all__ = [
     "default",
     "get",
     "is_set",
+    "named",
 ]
 
 
@@ -78,3 +79,16 @@ def get(name: str, env: Mapping[str, str] | None = None) -> Any:
 def check(name: str, value: Any) -> None:
     """Check a typed value (from a resource's config, say) against the setting's range."""
     _setting(name).check(value)
+
+
+def named(
+    variable: str, where: str, env: Mapping[str, str] | None = None, secret: bool = False
+) -> str:
+    """The value of a variable whose NAME another setting gives (the accounts file names each
+    account's client ID and secret variables); ``where`` says who named it. Unset or blank
+    raises, naming the variable and ``where``; the value of a secret is never shown."""
+    source = os.environ if env is None else env
+    value = (source.get(variable) or "").strip()
+    if not value:
+        raise SettingsError(f"{variable} is not set; it is required ({where})")
+    return value

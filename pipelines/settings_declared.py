@@ -150,6 +150,18 @@ SETTINGS: dict[str, Setting] = {
         # --- Storage and privacy ---
         _s("AVAILABILITY_DB", "path", str(DEFAULT_DATABASE), "the DuckDB file"),
         _s(
+            "AVAILABILITY_ACCOUNTS_FILE",
+            "path",
+            None,
+            "the accounts file (TOML) of a deployment serving several Kore.ai accounts",
+        ),
+        _s(
+            "AVAILABILITY_ACCOUNT_NAME",
+            "text",
+            "default",
+            "the account of the KORE_* settings and of AVAILABILITY_DB's data",
+        ),
+        _s(
             "AVAILABILITY_BUDGET_LEDGER",
             "path",
             None,

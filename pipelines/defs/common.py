@@ -14,12 +14,25 @@ from dagster import (
     AssetExecutionContext,
     DailyPartitionsDefinition,
     MetadataValue,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    PartitionsDefinition,
+    StaticPartitionsDefinition,
 )
 
-from pipelines import settings
+from pipelines import accounts, settings
+from pipelines.accounts import ACCOUNT_DIMENSION, DAY_DIMENSION
 from pipelines.coverage import CheckOutcome
 
-__all__ = ["COVERAGE_ASSET", "DUCKDB_POOL", "check_result", "daily_partitions", "partition_day"]
+__all__ = [
+    "COVERAGE_ASSET",
+    "DUCKDB_POOL",
+    "check_result",
+    "coverage_partitions",
+    "daily_partitions",
+    "partition_key_for",
+    "partition_day",
+]
 
 # Assets that write DuckDB share this pool; config/dagster.yaml limits it to one slot, so a
 # scheduled poll and a run launched by hand queue for the file instead of fighting for its lock.
@@ -38,17 +51,45 @@ daily_partitions = DailyPartitionsDefinition(
     end_offset=1,  # today's partition exists, and refreshes as polls land
 )
 
+
+def _coverage_partitions() -> PartitionsDefinition:
+    """Local days; with an accounts file, account × local day. Chosen over per-account copies
+    of every asset: one asset graph, one set of checks and schedules, and the UI shows each
+    account's days as a row of the partition grid (its freshness and failures at a glance). A
+    day is the account's local day (its ``time_zone``); the accounts are read when the code
+    location loads, so an added account appears after a reload."""
+    if not accounts.is_multi():
+        return daily_partitions
+    names = [account.name for account in accounts.configured()]
+    return MultiPartitionsDefinition(
+        {ACCOUNT_DIMENSION: StaticPartitionsDefinition(names), DAY_DIMENSION: daily_partitions}
+    )
+
+
+coverage_partitions = _coverage_partitions()
+
 # What every day-partitioned coverage asset shares.
 COVERAGE_ASSET: dict[str, Any] = {
     "group_name": "coverage",
     "kinds": {"duckdb", "sql"},
-    "partitions_def": daily_partitions,
+    "partitions_def": coverage_partitions,
     "pool": DUCKDB_POOL,
 }
 
 
 def partition_day(context: AssetExecutionContext | AssetCheckExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
+    """The local day of the run's partition (the day dimension of account × day)."""
+    key = context.partition_key
+    if isinstance(key, MultiPartitionKey):
+        return date.fromisoformat(key.keys_by_dimension[DAY_DIMENSION])
+    return date.fromisoformat(key.split("|")[-1])
+
+
+def partition_key_for(account: str, day: date) -> str:
+    """The coverage partition of one account's local day (the day alone with one account)."""
+    if not isinstance(coverage_partitions, MultiPartitionsDefinition):
+        return day.isoformat()
+    return MultiPartitionKey({ACCOUNT_DIMENSION: account, DAY_DIMENSION: day.isoformat()})
 
 
 def check_result(

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.warehouse.accounts import claim
 from pipelines.warehouse.sql import sql_files
 
 __all__ = [
@@ -132,11 +133,13 @@ def connect(
     database: str | Path,
     read_only: bool = False,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    account: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection in UTC; writers get the schema migrated first.
 
     Opening waits up to ``lock_timeout_s`` for another process's lock, so overlapping writers
-    queue instead of failing.
+    queue instead of failing. A writer for ``account`` claims the file for it, or is refused
+    when the file is another account's (pipelines.warehouse.accounts).
     """
     database = str(database)
     if not read_only and database != ":memory:":
@@ -146,6 +149,8 @@ def connect(
         con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             migrate(con)
+            if account is not None:
+                claim(con, account, database)
         yield con
     finally:
         con.close()

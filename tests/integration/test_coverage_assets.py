@@ -164,7 +164,7 @@ late_evening = datetime(2026, 11, 25, 3, 45, tzinfo=UTC)
 after_midnight = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)
 today = refresh_coverage_today(build_schedule_context(scheduled_execution_time=late_evening))
 final = finalize_coverage(build_schedule_context(scheduled_execution_time=after_midnight))
-print(TIME_ZONE, today.partition_key, *[r.partition_key for r in final])
+print(TIME_ZONE, *[r.partition_key for r in today], *[r.partition_key for r in final])
 """
 
 

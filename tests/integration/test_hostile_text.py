@@ -13,7 +13,7 @@ from functools import partial
 import pytest
 from dagster import MarkdownMetadataValue
 
-from pipelines.defs.ingest.assets import tick_metadata
+from pipelines.defs.ingest.metadata import tick_metadata
 from pipelines.polling import run_tick
 from pipelines.scopes import Scope
 from pipelines.warehouse import PiiPolicy, connect

@@ -6,7 +6,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 
 from pipelines import coverage
 from pipelines.coverage.finalized import check_reconciliation
-from pipelines.defs.common import check_result, daily_partitions, partition_day
+from pipelines.defs.common import check_result, coverage_partitions, partition_day
 from pipelines.defs.coverage.assets import (
     agent_status_spans,
     coverage_intervals,
@@ -15,7 +15,7 @@ from pipelines.defs.coverage.assets import (
 from pipelines.resources import CoverageResource, WarehouseResource
 
 
-@asset_check(asset=agent_status_spans, partitions_def=daily_partitions)
+@asset_check(asset=agent_status_spans, partitions_def=coverage_partitions)
 def spans_do_not_overlap(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> AssetCheckResult:
@@ -24,7 +24,7 @@ def spans_do_not_overlap(
     return check_result(outcome)
 
 
-@asset_check(asset=coverage_intervals, partitions_def=daily_partitions)
+@asset_check(asset=coverage_intervals, partitions_def=coverage_partitions)
 def grid_is_complete(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -37,7 +37,7 @@ def grid_is_complete(
     return check_result(outcome)
 
 
-@asset_check(asset=coverage_intervals, partitions_def=daily_partitions)
+@asset_check(asset=coverage_intervals, partitions_def=coverage_partitions)
 def intervals_are_observed(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -51,7 +51,7 @@ def intervals_are_observed(
     return check_result(outcome, AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=coverage_vs_requirement, partitions_def=daily_partitions)
+@asset_check(asset=coverage_vs_requirement, partitions_def=coverage_partitions)
 def coverage_meets_target(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,
@@ -65,7 +65,7 @@ def coverage_meets_target(
     return check_result(outcome, AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=coverage_intervals, partitions_def=daily_partitions, blocking=False)
+@asset_check(asset=coverage_intervals, partitions_def=coverage_partitions, blocking=False)
 def polls_agree_with_history(
     context: AssetCheckExecutionContext,
     warehouse: WarehouseResource,

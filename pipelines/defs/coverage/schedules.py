@@ -3,7 +3,7 @@ finalize job (the same after the day's exact status history), and their two sche
 refresh as polls land, and the nightly finalize after midnight, the one path by which a closed
 day becomes finalized: yesterday's history first, then its rebuild, in one run."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (
@@ -15,9 +15,9 @@ from dagster import (
     schedule,
 )
 
-from pipelines import settings
+from pipelines import accounts, settings
 from pipelines.coverage.calendar import local_date
-from pipelines.defs.common import daily_partitions
+from pipelines.defs.common import daily_partitions, partition_key_for
 from pipelines.defs.history.assets import agent_status_history
 from pipelines.defs.ingest.schedules import schedule_status
 
@@ -76,9 +76,25 @@ finalize_job = define_asset_job(
     default_status=schedule_status(),
     description="Rebuilds today's partition as polls land (AVAILABILITY_COVERAGE_CRON).",
 )
-def refresh_coverage_today(context: ScheduleEvaluationContext) -> RunRequest:
+def refresh_coverage_today(context: ScheduleEvaluationContext) -> list[RunRequest]:
+    """One run per account, each for today in the account's own zone."""
     now = context.scheduled_execution_time.astimezone(ZoneInfo(TIME_ZONE))
-    return RunRequest(run_key=f"today-{now.isoformat()}", partition_key=now.date().isoformat())
+    return [
+        RunRequest(
+            run_key=f"today-{account.name}-{now.isoformat()}",
+            partition_key=partition_key_for(account.name, today),
+        )
+        for account, today in account_todays(context)
+    ]
+
+
+def account_todays(context: ScheduleEvaluationContext) -> list[tuple[accounts.Account, date]]:
+    """Each account with its local date at the schedule's time (its zone, else the reporting
+    zone): an account in another zone has its own today and yesterday."""
+    return [
+        (account, local_date(context.scheduled_execution_time, account.time_zone or TIME_ZONE))
+        for account in accounts.configured()
+    ]
 
 
 @schedule(
@@ -94,18 +110,19 @@ def refresh_coverage_today(context: ScheduleEvaluationContext) -> RunRequest:
     ),
 )
 def finalize_coverage(context: ScheduleEvaluationContext) -> list[RunRequest]:
-    today = local_date(context.scheduled_execution_time, TIME_ZONE)
     requests = []
-    for n in range(1, LOOKBACK_DAYS + 1):
-        key = (today - timedelta(days=n)).isoformat()
-        if key < daily_partitions.start.date().isoformat():
-            continue
-        requests.append(
-            RunRequest(
-                run_key=f"final-{key}-{today.isoformat()}",
-                partition_key=key,
-                # yesterday: the whole job, history first; the days before: the rebuild only
-                asset_selection=None if n == 1 and HISTORY_ENABLED else list(COVERAGE_KEYS),
+    for account, today in account_todays(context):
+        for n in range(1, LOOKBACK_DAYS + 1):
+            day = today - timedelta(days=n)
+            if day < daily_partitions.start.date():
+                continue
+            key = partition_key_for(account.name, day)
+            requests.append(
+                RunRequest(
+                    run_key=f"final-{key}-{today.isoformat()}",
+                    partition_key=key,
+                    # yesterday: the whole job, history first; the days before: the rebuild
+                    asset_selection=None if n == 1 and HISTORY_ENABLED else list(COVERAGE_KEYS),
+                )
             )
-        )
     return requests

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from pipelines.defs.common import daily_partitions, partition_day
+from pipelines.defs.common import coverage_partitions, partition_day
 from pipelines.kore import KoreConfigError
 from pipelines.polling import HistoryOutcome, HistorySettings, sync_history
 from pipelines.polling.summary_check import check_day
@@ -40,7 +40,7 @@ def history_metadata(outcome: HistoryOutcome, stored: dict[str, object]) -> dict
 @asset(
     group_name="history",
     kinds={"duckdb", "python"},
-    partitions_def=daily_partitions,
+    partitions_def=coverage_partitions,
     # Not in the duckdb_writer pool, like contact_volume: each page is one short transaction
     # and the run mostly waits on Kore at the lowest priority of the request planner.
     description=(
@@ -92,7 +92,7 @@ def agent_status_history(
 @asset(
     group_name="history",
     kinds={"duckdb", "python"},
-    partitions_def=daily_partitions,
+    partitions_def=coverage_partitions,
     deps=[agent_status_history],
     description=(
         "Cross-check of one day's exact history with Kore.ai's Historical Agent Status Summary "

@@ -11,14 +11,14 @@ from dagster import (
     asset_check,
 )
 
-from pipelines.defs.common import daily_partitions, partition_day
+from pipelines.defs.common import coverage_partitions, partition_day
 from pipelines.defs.history.assets import agent_status_history, status_summary_check
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import fetch_df
 
 
-@asset_check(asset=agent_status_history, partitions_def=daily_partitions)
+@asset_check(asset=agent_status_history, partitions_def=coverage_partitions)
 def spans_never_overlap(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> AssetCheckResult:
@@ -40,7 +40,7 @@ def overlaps_on(warehouse: WarehouseResource, day: date) -> AssetCheckResult:
     )
 
 
-@asset_check(asset=agent_status_history, partitions_def=daily_partitions, blocking=False)
+@asset_check(asset=agent_status_history, partitions_def=coverage_partitions, blocking=False)
 def durations_agree(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> AssetCheckResult:
@@ -64,7 +64,7 @@ def disagreements_on(warehouse: WarehouseResource, day: date) -> AssetCheckResul
     )
 
 
-@asset_check(asset=status_summary_check, partitions_def=daily_partitions, blocking=False)
+@asset_check(asset=status_summary_check, partitions_def=coverage_partitions, blocking=False)
 def summary_agrees_with_spans(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> AssetCheckResult:

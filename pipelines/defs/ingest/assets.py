@@ -1,12 +1,14 @@
 """Ingest stage: poll Kore.ai's availability endpoint into DuckDB snapshots."""
 
-import pandas as pd
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
+from pipelines import accounts
+from pipelines.accounts import Account, AccountsFileError
 from pipelines.defs.common import DUCKDB_POOL
+from pipelines.defs.ingest.metadata import accounts_metadata, tick_metadata
 from pipelines.kore import KoreConfigError
-from pipelines.markdown import markdown_table
 from pipelines.polling import TickOutcome, poll
+from pipelines.polling.accounts import poll_every_account
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
 # The schedule slot of a scheduled run: Dagster 1.13's scheduler writes the hidden tag
@@ -20,67 +22,6 @@ def tick_id_for(context: AssetExecutionContext) -> str:
     if scheduled:
         return f"sched-{scheduled}"
     return f"run-{context.run.root_run_id or context.run.run_id}"
-
-
-def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
-    latencies = [r.latency_ms for r in outcome.results if r.latency_ms is not None]
-    failed = pd.DataFrame(
-        {
-            "scope": [r.scope_key for r in outcome.failed],
-            "kind": [r.error_kind for r in outcome.failed],
-            "http_status": [r.http_status for r in outcome.failed],
-            "attempts": [r.attempts for r in outcome.failed],
-            "error": [(r.error_text or "")[:200] for r in outcome.failed],
-        }
-    )
-    return {
-        "tick_id": outcome.tick.tick_id,
-        "failed_scope_keys": [r.scope_key for r in outcome.failed],
-        "rows_written": MetadataValue.int(outcome.counts["snapshot_rows"]),
-        "scopes_asked": MetadataValue.int(outcome.counts["scopes_asked"]),
-        "scopes_ok": MetadataValue.int(outcome.counts["scopes_ok"]),
-        "scopes_failed": MetadataValue.int(outcome.counts["scopes_failed"]),
-        "scopes_deferred": MetadataValue.int(outcome.counts["scopes_deferred"]),
-        "failed_scopes": MetadataValue.md(markdown_table(failed)),
-        "deferred_scopes": [s.key for s in outcome.deferred],
-        "agents_per_status": MetadataValue.md(markdown_table(outcome.status_counts)),
-        "latency_ms_median": MetadataValue.float(
-            float(pd.Series(latencies).median()) if latencies else 0.0
-        ),
-        "latency_ms_max": MetadataValue.float(max(latencies) if latencies else 0.0),
-        **acquisition_metadata(outcome),
-    }
-
-
-_PRIORITY_NAMES = {0: "availability", 1: "membership", 2: "drift check", 3: "later"}
-
-
-def acquisition_metadata(outcome: TickOutcome) -> dict[str, object]:
-    """How the tick acquired: the mode, the account's requests in the last minute by
-    priority, and what a membership tick did besides its one availability request."""
-    details = outcome.details
-    used = details.get("requests", {})
-    metadata: dict[str, object] = {
-        "mode": outcome.mode,
-        "requests_last_minute": MetadataValue.json(
-            {_PRIORITY_NAMES.get(p, str(p)): n for p, n in sorted(used.items())}
-        ),
-    }
-    if "fallback" in details:
-        metadata["fallback"] = details["fallback"]
-    if "scopes" in details:
-        metadata["scopes_covered"] = MetadataValue.int(details["scopes"])
-    membership = details.get("membership")
-    if membership:
-        metadata["membership_refresh"] = MetadataValue.json(
-            {k: v for k, v in membership.items() if k != "discovery"}
-        )
-        discovery = membership.get("discovery")
-        if discovery:
-            metadata["discovered_scopes"] = MetadataValue.json(discovery)
-    if details.get("drift_check"):
-        metadata["drift_check"] = MetadataValue.json(details["drift_check"])
-    return metadata
 
 
 @asset(
@@ -101,21 +42,47 @@ def availability_snapshots(
     warehouse: WarehouseResource,
 ) -> MaterializeResult:
     try:
-        settings = kore.settings()
-    except KoreConfigError as exc:
-        # A setting to fix, not a bug: say which, without a traceback to dig through.
+        served = accounts.configured()
+    except AccountsFileError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
-    try:
-        outcome = poll(
-            warehouse.connection,
-            settings,
-            scopes.path,
-            tick_id=tick_id_for(context),
+    tick_id = tick_id_for(context)
+
+    def tick_of(account: Account) -> TickOutcome:
+        """One account's tick into its own file, with its own credentials and ledger."""
+        bound = warehouse.for_account(account)
+        return poll(
+            bound.connection,
+            kore.for_account(account).settings(),
+            scopes.for_account(account).path,
+            tick_id=tick_id,
             run_id=context.run.run_id,
-            pii=warehouse.pii_policy(),
+            pii=bound.pii_policy(),
         )
-    except KoreConfigError as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
+
+    if not accounts.is_multi():
+        try:
+            return one_account(context, tick_of(served[0]))
+        except KoreConfigError as exc:
+            # A setting to fix, not a bug: say which, without a traceback to dig through.
+            raise Failure(description=str(exc), allow_retries=False) from None
+    ticks = poll_every_account({account.name: (lambda a=account: tick_of(a)) for account in served})
+    metadata = accounts_metadata(ticks)
+    for tick in ticks:
+        if tick.error:
+            context.log.warning(f"account {tick.account} did not poll: {tick.error}")
+        for result in tick.outcome.failed if tick.outcome else []:
+            context.log.warning(f"account {tick.account}, scope {result.scope_key} failed")
+    if not any(tick.landed for tick in ticks):
+        raise Failure(
+            description=f"no account landed tick {tick_id}; see the accounts table",
+            metadata=metadata,
+        )
+    # Accounts that failed are in the metadata and fail the every_account_polled check.
+    return MaterializeResult(metadata=metadata)
+
+
+def one_account(context: AssetExecutionContext, outcome: TickOutcome) -> MaterializeResult:
+    """The tick of a deployment serving one account: its figures, its failed scopes."""
     metadata = tick_metadata(outcome)
     if "fallback" in outcome.details:
         context.log.warning(outcome.details["fallback"])

@@ -1,0 +1,40 @@
+"""Which account a DuckDB file belongs to: claimed on the first write, checked on every other.
+
+One file holds one account's data (pipelines.accounts); a setting that pointed two accounts
+at one file, or an account at another's file, would mix two clients' rows for good. The
+claim makes that an error before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipelines.warehouse.sql import execute, fetch_all
+
+__all__ = ["AccountMismatchError", "claim", "owner"]
+
+
+class AccountMismatchError(RuntimeError):
+    """The DuckDB file belongs to another account."""
+
+
+def owner(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The account the file belongs to, or None before its first account-bound write."""
+    rows = fetch_all(con, "accounts/owner.sql")
+    return rows[0][0] if rows else None
+
+
+def claim(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
+    """Make the file ``name``'s, or refuse it when it is another account's."""
+    found = owner(con)
+    if found is None:
+        execute(con, "accounts/claim.sql", name=name, claimed_at=datetime.now(UTC))
+        found = owner(con)
+    if found != name:
+        raise AccountMismatchError(
+            f"the DuckDB file {database} belongs to account {found!r}, not {name!r}: give "
+            f"account {name!r} its own database in AVAILABILITY_ACCOUNTS_FILE (or set "
+            f"AVAILABILITY_ACCOUNT_NAME={found} if this file is that account's)"
+        )
