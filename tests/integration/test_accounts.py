@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, materialize
 
+from pipelines import accounts
 from pipelines.defs.ingest.assets import availability_snapshots
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
-from pipelines.warehouse.accounts import owner
+from pipelines.warehouse.accounts import AccountMismatchError, owner
 from tests.support.accounts import variables, write_accounts
 
 Factory = Callable[..., SimulatorServer]
@@ -176,3 +177,110 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
     with capsys.disabled():
         for number, landed, rows, seconds in figures:
             print(f"\naccounts tick {number}: {landed} landed, rows {rows}, {seconds:.2f} s")
+
+
+def poll_once(database: Path, instance: DagsterInstance) -> Any:
+    return materialize(
+        [availability_snapshots], resources=resources(database), instance=instance,
+        raise_on_error=False,
+    )  # fmt: skip
+
+
+def stored_counts(database: str) -> dict[str, int]:
+    with connect(database, read_only=True) as con:
+        return {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in ("ticks", "raw_responses", "snapshots", "request_log")
+        }
+
+
+def failure_metadata(result: Any) -> dict[str, Any]:
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return failure.event_specific_data.user_failure_data.metadata
+
+
+def test_an_account_pointed_at_another_accounts_file_is_refused_and_nothing_is_written(
+    simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    servers = accounts_of(
+        simulator_factory, alpha=(12, 2, "America/New_York"), beta=(14, 4, "Europe/Paris")
+    )
+    database = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("AVAILABILITY_DB", str(database))
+    use(write_accounts(tmp_path / "accounts.toml", servers), monkeypatch)
+    instance = DagsterInstance.ephemeral()
+    assert poll_once(database, instance).success
+    alpha_file = str(tmp_path / "warehouse.alpha.duckdb")
+    before = stored_counts(alpha_file)
+    assert before["ticks"] == 1 and before["snapshots"] > 0
+
+    # Alpha leaves the file; beta is pointed at alpha's data by mistake.
+    write_accounts(
+        tmp_path / "accounts.toml", {"beta": servers["beta"]}, {"beta": {"database": alpha_file}}
+    )
+    sent = servers["beta"].requests_served.total
+    result = poll_once(database, instance)
+    assert not result.success
+    row = table_row(failure_metadata(result)["accounts"].value, "beta")
+    assert row["landed"] == "no" and "AccountMismatchError" in row["error"]
+    assert "'alpha'" in row["error"] and "'beta'" in row["error"]
+    assert stored_counts(alpha_file) == before
+    assert servers["beta"].requests_served.total == sent  # refused before any request
+    with connect(alpha_file, read_only=True) as con:
+        assert owner(con) == "alpha"
+
+    # The same refusal outside a run, through the resource bound to the account.
+    [beta] = accounts.configured()
+    bound = WarehouseResource(database=str(database)).for_account(beta)
+    with pytest.raises(AccountMismatchError) as caught, bound.connection():
+        pass
+    assert alpha_file in str(caught.value) and "'alpha'" in str(caught.value)
+    assert "'beta'" in str(caught.value) and stored_counts(alpha_file) == before
+
+
+def test_a_single_account_database_becomes_the_named_accounts_and_stays_its_with_a_file(
+    simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    servers = accounts_of(
+        simulator_factory, acme=(12, 2, "America/New_York"), beta=(14, 4, "Europe/Paris")
+    )
+    database = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("AVAILABILITY_DB", str(database))
+    for name, value in servers["acme"].env(include_secret=True).items():
+        monkeypatch.setenv(name, value)
+    # Data from before accounts: written by no account, so the file has no owner yet.
+    with connect(database) as con:
+        con.execute("CREATE TABLE earlier_notes AS SELECT 42 AS answer")
+        assert owner(con) is None
+    instance = DagsterInstance.ephemeral()
+
+    monkeypatch.setenv("AVAILABILITY_ACCOUNT_NAME", "acme")
+    assert poll_once(database, instance).success
+    with connect(database, read_only=True) as con:
+        assert owner(con) == "acme"
+        assert con.execute("SELECT answer FROM earlier_notes").fetchall() == [(42,)]
+    assert stored_counts(str(database))["ticks"] == 1
+
+    # Another name for the single account is refused, naming both and the setting.
+    monkeypatch.setenv("AVAILABILITY_ACCOUNT_NAME", "default")
+    refused = poll_once(database, instance)
+    assert not refused.success
+    [failure] = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = str(failure.event_specific_data.error)
+    assert "'acme'" in message and "'default'" in message
+    assert "AVAILABILITY_ACCOUNT_NAME" in message
+    assert stored_counts(str(database))["ticks"] == 1
+
+    # An accounts file whose account of that name keeps AVAILABILITY_DB: acme's ticks go on
+    # landing in the same file, and beta gets a file of its own beside it.
+    monkeypatch.setenv("AVAILABILITY_ACCOUNT_NAME", "acme")
+    use(write_accounts(tmp_path / "accounts.toml", servers), monkeypatch)
+    result = poll_once(database, instance)
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["accounts_landed"].value == 2
+    assert stored_counts(str(database))["ticks"] == 2
+    beta_file = tmp_path / "warehouse.beta.duckdb"
+    with connect(beta_file, read_only=True) as con:
+        assert owner(con) == "beta"
+    assert stored_counts(str(beta_file))["ticks"] == 1
