@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from dagster import DagsterInstance, materialize
 from pipelines import accounts
 from pipelines.defs.ingest.assets import availability_snapshots
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
+from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorServer
+from pipelines.simulator.history import seed_history
 from pipelines.warehouse import connect
 from pipelines.warehouse.accounts import AccountMismatchError, owner
 from tests.support.accounts import variables, write_accounts
@@ -145,7 +148,7 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
         assert rows["north"] != rows["south"]
 
         wrong = table_row(table, "wrong")
-        assert wrong["landed"] == "no" and ("401" in wrong["error"] or "auth" in wrong["error"])
+        assert wrong["landed"] == "no" and "HTTP 401" in wrong["error"]
         slow = table_row(table, "slow")
         assert slow["landed"] == "no" and "deadline" in slow["error"].lower()
         # The slow account cost the run its deadline, never its latency.
@@ -248,18 +251,24 @@ def test_a_single_account_database_becomes_the_named_accounts_and_stays_its_with
     monkeypatch.setenv("AVAILABILITY_DB", str(database))
     for name, value in servers["acme"].env(include_secret=True).items():
         monkeypatch.setenv(name, value)
-    # Data from before accounts: written by no account, so the file has no owner yet.
+    # Ten minutes of history from before accounts: written by no account, so no owner yet.
     with connect(database) as con:
-        con.execute("CREATE TABLE earlier_notes AS SELECT 42 AS answer")
+        start = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+        seed_history(
+            con, start=start, end=start + timedelta(minutes=10), agents=12, seed=2,
+            scopes=load_scopes(DEFAULT_SCOPES),
+        )  # fmt: skip
         assert owner(con) is None
+    earlier = stored_counts(str(database))
+    assert earlier["ticks"] == 10 and earlier["snapshots"] > 0
     instance = DagsterInstance.ephemeral()
 
     monkeypatch.setenv("AVAILABILITY_ACCOUNT_NAME", "acme")
     assert poll_once(database, instance).success
     with connect(database, read_only=True) as con:
         assert owner(con) == "acme"
-        assert con.execute("SELECT answer FROM earlier_notes").fetchall() == [(42,)]
-    assert stored_counts(str(database))["ticks"] == 1
+    after = stored_counts(str(database))
+    assert after["ticks"] == earlier["ticks"] + 1 and after["snapshots"] > earlier["snapshots"]
 
     # Another name for the single account is refused, naming both and the setting.
     monkeypatch.setenv("AVAILABILITY_ACCOUNT_NAME", "default")
@@ -269,7 +278,7 @@ def test_a_single_account_database_becomes_the_named_accounts_and_stays_its_with
     message = str(failure.event_specific_data.error)
     assert "'acme'" in message and "'default'" in message
     assert "AVAILABILITY_ACCOUNT_NAME" in message
-    assert stored_counts(str(database))["ticks"] == 1
+    assert stored_counts(str(database)) == after
 
     # An accounts file whose account of that name keeps AVAILABILITY_DB: acme's ticks go on
     # landing in the same file, and beta gets a file of its own beside it.
@@ -279,7 +288,7 @@ def test_a_single_account_database_becomes_the_named_accounts_and_stays_its_with
     assert result.success
     [event] = result.get_asset_materialization_events()
     assert event.materialization.metadata["accounts_landed"].value == 2
-    assert stored_counts(str(database))["ticks"] == 2
+    assert stored_counts(str(database))["ticks"] == after["ticks"] + 1
     beta_file = tmp_path / "warehouse.beta.duckdb"
     with connect(beta_file, read_only=True) as con:
         assert owner(con) == "beta"

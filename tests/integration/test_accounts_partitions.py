@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -104,7 +105,9 @@ def truth(server: SimulatorServer, cells: pd.Series) -> pd.DataFrame:
         seconds = {"AVAILABLE": 0.0, "BUSY": 0.0}
         for span in spans:
             if span.bucket in seconds and span.start < end and span.end > start:
-                seconds[span.bucket] += (min(span.end, end) - max(span.start, start)).seconds
+                seconds[span.bucket] += (
+                    min(span.end, end) - max(span.start, start)
+                ).total_seconds()
         rows.append((seconds["AVAILABLE"] / 900, seconds["BUSY"] / 900))
     return pd.DataFrame(rows, columns=["available", "busy"])
 
@@ -112,7 +115,7 @@ def truth(server: SimulatorServer, cells: pd.Series) -> pd.DataFrame:
 @pytest.mark.slow
 @pytest.mark.subprocess
 def test_each_accounts_coverage_follows_its_own_simulator_in_its_own_zone(
-    simulator_factory: Factory, tmp_path: Path
+    simulator_factory: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     servers = {
         "east": simulator_factory(agents=24, seed=11, time_zone="America/New_York"),
@@ -130,7 +133,10 @@ def test_each_accounts_coverage_follows_its_own_simulator_in_its_own_zone(
         seed_days(
             str(files[name]), DAY, agents=config.agents, seed=config.seed, zone=config.time_zone
         )
+    began = time.monotonic()
     outcomes = child(COVERAGE_RUN, json.dumps([[name, DAY.isoformat()] for name in servers]), env)
+    seconds = time.monotonic() - began
+    figures = []
     assert outcomes["dimensions"] == ["account", "day"]
 
     for name, server in servers.items():
@@ -157,7 +163,14 @@ def test_each_accounts_coverage_follows_its_own_simulator_in_its_own_zone(
         assert error_available.mean() < 0.25 and error_available.max() < 1.5, name
         assert error_busy.mean() < 0.25 and error_busy.max() < 1.5, name
         assert expected["busy"].sum() > 10  # the day had real work in it
+        figures.append(
+            f"coverage {name} ({server.config.time_zone}, {agents} agents): |error| available "
+            f"mean {error_available.mean():.3f} max {error_available.max():.2f}, busy mean "
+            f"{error_busy.mean():.3f} max {error_busy.max():.2f}"
+        )
     assert not (tmp_path / "warehouse.duckdb").exists()
+    with capsys.disabled():
+        print(f"\ncoverage child process, two partitions: {seconds:.1f} s", *figures, sep="\n")
 
 
 def local_day(at: datetime, zone: str) -> date:
