@@ -241,6 +241,7 @@ def test_an_account_pointed_at_another_accounts_file_is_refused_and_nothing_is_w
     assert "'beta'" in str(caught.value) and stored_counts(alpha_file) == before
 
 
+@pytest.mark.slow
 def test_a_single_account_database_becomes_the_named_accounts_and_stays_its_with_a_file(
     simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
