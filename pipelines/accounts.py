@@ -42,7 +42,9 @@ DAY_DIMENSION = "day"
 
 # Names go into partition keys, file names and alert texts: lower-case letters, digits, - and _.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Upper case only: a client secret pasted in place of its variable's name is then refused
+# here, before a later "<name> is not set" could repeat it.
+_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REQUIRED = ("name", "host", "bot_id", "account_id", "client_id_env", "client_secret_env")
 _PATHS = ("scopes", "targets", "forecast", "schedules", "database")
 
@@ -123,7 +125,9 @@ def _account(entry: Any, where: str, folder: Path) -> Account:
             )
     for key, value in entry.items():
         if not isinstance(value, str):
-            raise AccountsFileError(f"{where}: {key} must be a string, got {value!r}")
+            raise AccountsFileError(  # the type alone: the value may be a pasted secret
+                f"{where}: {key} must be a string, got a {type(value).__name__}"
+            )
     values = {key: value.strip() for key, value in entry.items()}
     for key in _REQUIRED:
         if not values.get(key):
@@ -137,7 +141,7 @@ def _account(entry: Any, where: str, folder: Path) -> Account:
         if not _VARIABLE.match(values[key]):
             raise AccountsFileError(
                 f"{where}: {key} must be the NAME of an environment variable "
-                "(letters, digits, _), never the value itself"
+                "(upper-case letters, digits, _), never the value itself"
             )
     if values.get("time_zone"):
         try:
@@ -183,20 +187,22 @@ def load_accounts(path: str | Path) -> tuple[Account, ...]:
     if not isinstance(entries, list) or not entries:
         raise AccountsFileError(f"accounts file {file}: no [[account]] table")
     lines = _header_lines(text)
+    wheres = [f"{file}, line {lines[i] if i < len(lines) else '?'}" for i in range(len(entries))]
     accounts = [
-        _account(entry, f"{file}, line {lines[i] if i < len(lines) else '?'}", file.parent)
-        for i, entry in enumerate(entries)
+        _account(entry, where, file.parent) for entry, where in zip(entries, wheres, strict=True)
     ]
-    _refuse_shared(file, accounts)
+    _refuse_shared(wheres, accounts)
     return tuple(accounts)
 
 
-def _refuse_shared(file: Path, accounts: list[Account]) -> None:
+def _refuse_shared(wheres: list[str], accounts: list[Account]) -> None:
     """Two accounts with one name or one DuckDB file would mix their data; two entries of one
     Kore account (two bots) must share one budget ledger, or each would spend the whole 60."""
     seen: dict[Any, str] = {}
-    for account in accounts:
-        keys = [("name", account.name), ("database", account.database or "AVAILABILITY_DB")]
+    own = Path(settings.get("AVAILABILITY_DB")).resolve()
+    for where, account in zip(wheres, accounts, strict=True):
+        database = Path(account.database).resolve() if account.database else own
+        keys = [("name", account.name), ("database", str(database))]
         if not settings.get("AVAILABILITY_BUDGET_LEDGER"):
             keys.append(("Kore account", (account.host, account.account_id)))
         for kind, key in keys:
@@ -207,8 +213,8 @@ def _refuse_shared(file: Path, accounts: list[Account]) -> None:
                     else ""
                 )
                 raise AccountsFileError(
-                    f"accounts file {file}: accounts {seen[(kind, key)]!r} and "
-                    f"{account.name!r} share one {kind}{hint}"
+                    f"{where}: accounts {seen[(kind, key)]!r} and {account.name!r} share "
+                    f"one {kind}{hint}"
                 )
             seen[(kind, key)] = account.name
 

@@ -74,7 +74,7 @@ ACCOUNT_TAG = f"dagster/partition/{ACCOUNT_DIMENSION}"
 
 def run_account(context: InitResourceContext) -> Account | None:
     """The account of the run's partition (None: a run of no account, or one account)."""
-    run = context.dagster_run
+    run = context.run
     name = run.tags.get(ACCOUNT_TAG) if run is not None else None
     return accounts.named(name) if name else None
 

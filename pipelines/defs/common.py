@@ -63,8 +63,15 @@ def _coverage_partitions() -> PartitionsDefinition:
     if not accounts.is_multi():
         return daily_partitions
     names = [account.name for account in accounts.configured()]
+    # An account's local day runs up to a day ahead of the reporting zone's (Auckland's
+    # morning is the afternoon before in New York): its today must exist a day earlier.
+    days = DailyPartitionsDefinition(
+        start_date=settings.get("AVAILABILITY_PARTITIONS_START"),
+        timezone=settings.get("AVAILABILITY_TIME_ZONE"),
+        end_offset=2,
+    )
     return MultiPartitionsDefinition(
-        {ACCOUNT_DIMENSION: StaticPartitionsDefinition(names), DAY_DIMENSION: daily_partitions}
+        {ACCOUNT_DIMENSION: StaticPartitionsDefinition(names), DAY_DIMENSION: days}
     )
 
 

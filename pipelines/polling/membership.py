@@ -11,8 +11,9 @@ filtered answer differs from the local member list.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -162,6 +163,14 @@ def _check_drift(
     return {**{key: row[key] for key in keys}, "requests": len(result.sends)}
 
 
+def _rest_of_tick(settings: KoreSettings, began: float) -> KoreSettings | None:
+    """The settings for the tick's later requests (pages, drift check): what is left of its
+    deadline, so a slow Kore costs a tick one deadline, not one per request; None when less
+    than a second is left (they wait for a later tick)."""
+    left = settings.tick_deadline_s - (time.monotonic() - began)
+    return replace(settings, tick_deadline_s=left) if left >= 1.0 else None
+
+
 def resolved_scopes(open_db: OpenDatabase, config: ScopesConfig) -> list[Scope]:
     """The tick's scopes: discovered skills and queues through the scopes file's filter."""
     with open_db() as con:
@@ -190,19 +199,20 @@ def run_membership_tick(
     """
     account = settings.account_id
     started = clock()
+    began = time.monotonic()
     planner.expect(account, PRIORITY_AVAILABILITY, 1)
     with open_db() as con:
         refresh_due, drift_due = _due(con, account, started, cadence)
     client = KoreAvailabilityClient(settings, transport=transport, planner=planner)
     (result,) = client.poll_sync([ALL])
     details: dict[str, Any] = {}
-    if refresh_due:
+    if refresh_due and (rest := _rest_of_tick(settings, began)):
         details["membership"] = _fetch_pages(
-            open_db, settings, config, cadence, planner, transport, started
+            open_db, rest, config, cadence, planner, transport, started
         )
     scopes = resolved_scopes(open_db, config)
-    if drift_due:
-        details["drift_check"] = _check_drift(open_db, settings, planner, transport, scopes)
+    if drift_due and (rest := _rest_of_tick(settings, began)):
+        details["drift_check"] = _check_drift(open_db, rest, planner, transport, scopes)
     sent = len(result.sends) + sum(
         (details.get(part) or {}).get("requests", 0) for part in ("membership", "drift_check")
     )
