@@ -97,7 +97,10 @@ def _fetch_pages(
         return {"requests": 0, "pages_fetched": 0, "pages_missing": len(wanted)}
     client = KoreAgentsClient(settings, transport=transport, planner=planner)
     calls = client.list_pages_sync(pages)
-    refused = [c for c in calls if c.error_kind in ("scope_missing", "forbidden", "auth")]
+    # Only a refusal of the listing itself means the app lacks its API scope; a JWT Kore
+    # cannot verify (HTTP 401, kind "auth") fails every endpoint alike, so falling back to one
+    # request per scope would only multiply the refused requests.
+    refused = [c for c in calls if c.error_kind in ("scope_missing", "forbidden")]
     if refused:
         raise ListingRefused(refused[0].error_text or "the agents listing was refused")
     fetched = [c for c in calls if c.ok]

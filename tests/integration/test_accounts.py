@@ -169,7 +169,12 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
     assert longest < 1.6 * DEADLINE_S
     with connect(files["wrong"], read_only=True) as con:
         kinds = {k for (k,) in con.execute("SELECT error_kind FROM raw_responses").fetchall()}
-    assert kinds and kinds <= {"auth", "forbidden"}
+        modes = con.execute("SELECT DISTINCT mode FROM ticks").fetchall()
+        answers = con.execute("SELECT count(*) FROM raw_responses").fetchall()[0][0]
+    assert kinds == {"auth"}
+    # Refused credentials are not a missing API scope: no fall back to one request per scope,
+    # so each tick spends one refused availability request, not one per skill and queue.
+    assert modes == [("membership",)] and answers == TICKS
     assert not Path(tmp_path / "warehouse.duckdb").exists()  # no account's rows went there
 
     # No secret, right or wrong, in any event, metadata value, log record or output.
