@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines import settings
+from pipelines import accounts, settings
 from pipelines.warehouse import is_lock_error, open_with_retry
 from pipelines.warehouse.sql import bind, single_statement
 
@@ -35,6 +35,7 @@ __all__ = [
     "ReadError",
     "default_database",
     "query",
+    "query_accounts",
     "read_many",
 ]
 
@@ -53,9 +54,31 @@ class DatabaseBusyError(ReadError):
     """A writer kept the file locked for longer than the reader was willing to wait."""
 
 
-def default_database() -> Path:
-    """AVAILABILITY_DB if set, else the project's file: the same default the pipeline uses."""
+def default_database(account: str | None = None) -> Path:
+    """The DuckDB file the pipeline writes: AVAILABILITY_DB if set, else the project's; with an
+    accounts file, ``account``'s own file (None: AVAILABILITY_ACCOUNT_NAME's, which keeps
+    AVAILABILITY_DB)."""
+    if account is not None:
+        database = accounts.named(account).database
+        if database is not None:
+            return Path(database)
     return Path(settings.get("AVAILABILITY_DB"))
+
+
+def query_accounts(
+    sql_or_name: str, params: Params = None, *, timeout_s: float = 30.0
+) -> pd.DataFrame:
+    """One statement on every configured account's file, its rows after an ``account`` column:
+    each account's data stays in its own file, and this is how a notebook sets them side by
+    side. An account whose file does not exist yet (never polled) contributes no rows."""
+    frames = []
+    for account in accounts.configured():
+        path = default_database(account.name)
+        if not path.is_file():
+            continue
+        frame = query(sql_or_name, params, database=path, timeout_s=timeout_s)
+        frames.append(frame.assign(account=account.name)[["account", *frame.columns]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"account": []})
 
 
 def query(

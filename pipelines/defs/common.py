@@ -30,6 +30,8 @@ __all__ = [
     "check_result",
     "coverage_partitions",
     "daily_partitions",
+    "account_zone",
+    "partition_account",
     "partition_key_for",
     "partition_day",
 ]
@@ -83,6 +85,22 @@ def partition_day(context: AssetExecutionContext | AssetCheckExecutionContext) -
     if isinstance(key, MultiPartitionKey):
         return date.fromisoformat(key.keys_by_dimension[DAY_DIMENSION])
     return date.fromisoformat(key.split("|")[-1])
+
+
+def partition_account(
+    context: AssetExecutionContext | AssetCheckExecutionContext,
+) -> accounts.Account | None:
+    """The account of the run's partition (None with one account: its settings apply)."""
+    key = context.partition_key
+    if not isinstance(key, MultiPartitionKey):
+        return None
+    return accounts.named(key.keys_by_dimension[ACCOUNT_DIMENSION])
+
+
+def account_zone(context: AssetExecutionContext | AssetCheckExecutionContext) -> str:
+    """The zone of the partition's local day: its account's, else AVAILABILITY_TIME_ZONE."""
+    account = partition_account(context)
+    return (account.time_zone if account else None) or settings.get("AVAILABILITY_TIME_ZONE")
 
 
 def partition_key_for(account: str, day: date) -> str:

@@ -30,7 +30,7 @@ def claim(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
     """Make the file ``name``'s, or refuse it when it is another account's."""
     found = owner(con)
     if found is None:
-        execute(con, "accounts/claim.sql", name=name, claimed_at=datetime.now(UTC))
+        execute(con, "accounts/claim.sql", account=name, claimed_at=datetime.now(UTC))
         found = owner(con)
     if found != name:
         raise AccountMismatchError(

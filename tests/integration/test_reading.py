@@ -128,3 +128,41 @@ def test_same_process_writer_gets_an_explanation(small_db: str) -> None:
     """DuckDB refuses read-only beside this process's own read-write handle; say why."""
     with connect(small_db) as _writer, pytest.raises(reading.ReadError, match="read-only"):
         reading.query("SELECT 1", database=small_db)
+
+
+def test_each_account_reads_its_own_file_and_query_accounts_sets_them_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts_file = tmp_path / "accounts.toml"
+    accounts_file.write_text(
+        "".join(
+            f'[[account]]\nname = "{name}"\nhost = "https://{name}.example"\n'
+            f'bot_id = "st-{name}"\naccount_id = "{name}-id"\nclient_id_env = "ID_{i}"\n'
+            f'client_secret_env = "SECRET_{i}"\n'
+            + (f'database = "{name}.duckdb"\n' if name != "never" else "")
+            for i, name in enumerate(("north", "south", "never"))
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AVAILABILITY_ACCOUNTS_FILE", str(accounts_file))
+    monkeypatch.setenv("AVAILABILITY_DB", str(tmp_path / "main.duckdb"))
+    for name, ticks in (("north", 2), ("south", 1)):
+        assert reading.default_database(name) == tmp_path / f"{name}.duckdb"
+        with connect(tmp_path / f"{name}.duckdb", account=name) as con:
+            for n in range(ticks):
+                con.execute(
+                    "INSERT INTO ticks (tick_id, account_id, source, started_at, ended_at, "
+                    "scopes_asked, scopes_ok, scopes_failed, scopes_deferred, written_at) "
+                    "VALUES (?, ?, 'poll', now(), now(), 1, 1, 0, 0, now())",
+                    [f"t-{n}", f"{name}-id"],
+                )
+    # "never" was never polled: its file (the derived default) does not exist and adds no rows.
+    assert reading.default_database("never") == tmp_path / "main.never.duckdb"
+    found = reading.query_accounts(
+        "SELECT o.name AS owner, count(*) AS ticks, min(t.account_id) AS kore_account "
+        "FROM ticks t, warehouse_account o GROUP BY o.name"
+    )
+    assert found.to_dict("records") == [
+        {"account": "north", "owner": "north", "ticks": 2, "kore_account": "north-id"},
+        {"account": "south", "owner": "south", "ticks": 1, "kore_account": "south-id"},
+    ]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from pipelines.defs.common import coverage_partitions, partition_day
+from pipelines.defs.common import account_zone, coverage_partitions, partition_day
 from pipelines.kore import KoreConfigError
 from pipelines.polling import HistoryOutcome, HistorySettings, sync_history
 from pipelines.polling.summary_check import check_day
@@ -58,7 +58,9 @@ def agent_status_history(
     try:
         settings = kore.settings()
         # One explicit day: finish it, waiting for the planner's slots rather than stopping.
-        history = replace(HistorySettings.from_env(), pages_per_run=MAX_PAGES)
+        history = replace(
+            HistorySettings.from_env(), time_zone=account_zone(context), pages_per_run=MAX_PAGES
+        )
         outcome = sync_history(
             warehouse.connection,
             settings,
@@ -106,7 +108,8 @@ def status_summary_check(
 ) -> MaterializeResult:
     day = partition_day(context)
     try:
-        outcome = check_day(warehouse.connection, kore.settings(), HistorySettings.from_env(), day)
+        history = replace(HistorySettings.from_env(), time_zone=account_zone(context))
+        outcome = check_day(warehouse.connection, kore.settings(), history, day)
     except (KoreConfigError, SettingsError) as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
     metadata = {
