@@ -1,0 +1,246 @@
+"""Every unpartitioned asset, check and sensor serves every account of an accounts file, and one
+account's failure is its own: the poll's checks, contact volume, raw retention, the alert
+sensor, and (in a child process, where account × day partitions exist) the report.
+
+Two accounts, ``acme`` and ``beta``, are two simulators on 127.0.0.1 with their own bot,
+Kore account and credentials, in their own time zones and DuckDB files; ``gamma`` is the broken
+one (its secret's variable is not set, or its file is not the DuckDB file it should be). The
+accounts file is read at run time, so the in-process runs see it through the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, build_sensor_context, materialize
+
+from pipelines.alerts.figures import intervals_at
+from pipelines.coverage.calendar import day_bounds, local_date
+from pipelines.defs.alerts.sensors import shortfall_alerts
+from pipelines.defs.demand.assets import contact_volume
+from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.defs.ingest.checks import (
+    every_account_polled,
+    last_tick_is_fresh,
+    last_tick_scopes_succeeded,
+    snapshots_have_no_duplicates,
+)
+from pipelines.defs.maintenance.assets import raw_retention
+from pipelines.defs.maintenance.checks import no_raw_rows_past_retention
+from pipelines.defs.maintenance.resources import RetentionResource
+from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
+from pipelines.simulator import SimulatorServer
+from pipelines.warehouse import connect, registered
+from tests.support.membership import per_scope_tick
+from tests.support.webhooks import WebhookReceiver
+
+Factory = Callable[..., SimulatorServer]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ZONES = {"acme": "America/New_York", "beta": "Asia/Kolkata", "gamma": "UTC"}
+
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+
+
+class Accounts:
+    """The accounts file and the environment of two simulated accounts (and, on demand, the
+    broken ``gamma``), set through ``monkeypatch`` so every run reads them at run time."""
+
+    def __init__(self, factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        self.tmp_path = tmp_path
+        self.monkeypatch = monkeypatch
+        self.servers = {
+            name: factory(
+                agents=agents,
+                seed=seed,
+                rate_limit_per_minute=None,
+                bot_id=f"st-{name}-bot",
+                account_id=f"{name}-account",
+                client_id=f"cs-{name}-client",
+                client_secret=f"{name}-secret-" + "s" * 48,
+            )
+            for name, agents, seed in (("acme", 30, 5), ("beta", 50, 9))
+        }
+        scopes = tmp_path / "scopes.toml"
+        scopes.write_text('[[scope]]\nkind = "all"\nname = "All agents"\n', encoding="utf-8")
+        self.file = tmp_path / "accounts.toml"
+        monkeypatch.setenv("AVAILABILITY_DB", str(tmp_path / "warehouse.duckdb"))
+        monkeypatch.setenv("AVAILABILITY_ACCOUNTS_FILE", str(self.file))
+        for name, server in self.servers.items():
+            monkeypatch.setenv(f"{name.upper()}_CLIENT_ID", server.config.client_id)
+            monkeypatch.setenv(f"{name.upper()}_CLIENT_SECRET", server.config.client_secret)
+        monkeypatch.setenv("GAMMA_CLIENT_ID", "cs-gamma-client")
+        monkeypatch.delenv("GAMMA_CLIENT_SECRET", raising=False)
+        self.write(broken=False)
+
+    def write(self, broken: bool) -> None:
+        """The accounts file: acme and beta, and gamma too when ``broken``."""
+        names = ["acme", "beta"] + (["gamma"] if broken else [])
+        entries = []
+        for name in names:
+            server = self.servers.get(name, self.servers["beta"])  # gamma never gets that far
+            entries.append(
+                "\n".join(
+                    [
+                        "[[account]]",
+                        f'name = "{name}"',
+                        f'host = "{server.base_url}"',
+                        f'bot_id = "st-{name}-bot"',
+                        f'account_id = "{name}-account"',
+                        f'org_id = "{server.config.org_id}"',
+                        f'time_zone = "{ZONES[name]}"',
+                        'scopes = "scopes.toml"',
+                        f'database = "{name}.duckdb"',
+                        f'client_id_env = "{name.upper()}_CLIENT_ID"',
+                        f'client_secret_env = "{name.upper()}_CLIENT_SECRET"',
+                    ]
+                )
+            )
+        self.file.write_text("\n\n".join(entries) + "\n", encoding="utf-8")
+
+    def db(self, name: str) -> str:
+        return str(self.tmp_path / f"{name}.duckdb")
+
+    @property
+    def secrets(self) -> list[str]:
+        return [server.config.client_secret for server in self.servers.values()]
+
+    def resources(self) -> dict[str, Any]:
+        """Resources as the code location makes them: unbound, the accounts bind them."""
+        return {
+            "kore": KoreResource(
+                tick_deadline_seconds=8.0,
+                max_attempts=2,
+                backoff_base_seconds=0.05,
+                backoff_cap_seconds=0.2,
+            ),
+            "scopes": ScopesResource(path=str(self.tmp_path / "scopes.toml")),
+            "warehouse": WarehouseResource(database=str(self.tmp_path / "warehouse.duckdb")),
+        }
+
+
+@pytest.fixture
+def two(simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Accounts:
+    for variable in [v for v in os.environ if v.startswith("KORE_")]:
+        monkeypatch.delenv(variable)
+    return Accounts(simulator_factory, tmp_path, monkeypatch)
+
+
+def rows(database: str, sql: str) -> list[tuple]:
+    with connect(database, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def text(value: Any) -> str:
+    """A Markdown metadata value without its escapes (pipelines.markdown escapes _ and ())."""
+    return value.value.replace("\\", "")
+
+
+def everything_said(result: Any) -> str:
+    """Every event's text of a run (messages, metadata, errors) as one string."""
+    return " ".join(str(event) for event in result.all_events)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. The poll's checks
+# --------------------------------------------------------------------------------------------
+
+POLL_CHECKS = [
+    snapshots_have_no_duplicates,
+    last_tick_is_fresh,
+    last_tick_scopes_succeeded,
+    every_account_polled,
+]
+
+
+def test_checks_judge_every_account_and_every_account_polled_names_the_broken_one(
+    two: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    instance = DagsterInstance.ephemeral()
+    good = materialize(
+        [availability_snapshots, *POLL_CHECKS], resources=two.resources(), instance=instance
+    )
+    assert good.success
+    checks = {e.check_name: e for e in good.get_asset_check_evaluations()}
+    assert all(check.passed for check in checks.values()), {
+        name: check.metadata for name, check in checks.items()
+    }
+    table = checks["every_account_polled"].metadata["accounts"].value
+    assert "| acme |" in table and "| beta |" in table
+    duplicates = checks["snapshots_have_no_duplicates"].metadata
+    assert {"acme/examples", "beta/examples"} <= set(duplicates)  # each account's own table
+    for name in ("acme", "beta"):
+        ((ticks, rows_in),) = rows(
+            two.db(name), "SELECT count(*), (SELECT count(*) FROM snapshots) FROM ticks"
+        )
+        assert ticks == 1 and rows_in > 0
+        assert rows(two.db(name), "SELECT name FROM warehouse_account") == [(name,)]
+
+    two.write(broken=True)  # gamma joins, without its secret
+    broken = materialize(
+        [availability_snapshots, *POLL_CHECKS], resources=two.resources(), instance=instance
+    )
+    assert broken.success  # acme's and beta's ticks landed
+    [event] = broken.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["accounts_failed"].value == ["gamma"]
+    assert metadata["accounts_landed"].value == 2
+    assert "GAMMA_CLIENT_SECRET is not set" in text(metadata["accounts"])
+    for name in ("acme", "beta"):
+        assert rows(two.db(name), "SELECT count(*) FROM ticks") == [(2,)]
+    assert not Path(two.db("gamma")).exists()
+
+    checks = {e.check_name: e for e in broken.get_asset_check_evaluations()}
+    polled = checks["every_account_polled"]
+    assert not polled.passed and polled.severity.value == "ERROR"
+    assert polled.metadata["accounts_failing"].value == ["gamma"]
+    lines = text(polled.metadata["accounts"]).splitlines()
+    assert [line.split("|")[1].strip() for line in lines[2:]] == ["acme", "beta", "gamma"]
+    assert "no tick has been polled" in lines[-1] and "| yes |" in lines[2]
+    fresh = checks["last_tick_is_fresh"]
+    assert not fresh.passed and fresh.metadata["accounts_failing"].value == ["gamma"]
+    assert checks["snapshots_have_no_duplicates"].passed  # nothing to judge in gamma
+    assert not checks["last_tick_scopes_succeeded"].passed
+    assert checks["last_tick_scopes_succeeded"].severity.value == "WARN"
+
+    said = everything_said(good) + everything_said(broken) + caplog.text
+    for secret in two.secrets:
+        assert secret not in said
+
+
+def test_without_an_accounts_file_the_checks_keep_their_single_account_metadata(
+    simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = simulator_factory(agents=20, rate_limit_per_minute=None)
+    monkeypatch.delenv("AVAILABILITY_ACCOUNTS_FILE", raising=False)
+    for variable, value in server.env(include_secret=True).items():
+        monkeypatch.setenv(variable, value)
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text('[[scope]]\nkind = "all"\nname = "All agents"\n', encoding="utf-8")
+    database = str(tmp_path / "warehouse.duckdb")
+    result = materialize(
+        [availability_snapshots, *POLL_CHECKS],
+        resources={
+            "kore": KoreResource(),
+            "scopes": ScopesResource(path=str(scopes)),
+            "warehouse": WarehouseResource(database=database),
+        },
+        instance=DagsterInstance.ephemeral(),
+    )
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert all(check.passed for check in checks.values())
+    assert set(checks["last_tick_is_fresh"].metadata) == {
+        "tick_id", "ended_at", "age_seconds", "limit_seconds"
+    }  # fmt: skip
+    assert "accounts" not in checks["snapshots_have_no_duplicates"].metadata
+    assert "| default |" in checks["every_account_polled"].metadata["accounts"].value
