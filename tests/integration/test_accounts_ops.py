@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from pipelines.defs.maintenance.checks import no_raw_rows_past_retention
 from pipelines.defs.maintenance.resources import RetentionResource
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.simulator import SimulatorServer
+from pipelines.retention import archive_file
 from pipelines.warehouse import connect, registered
 from tests.support.membership import per_scope_tick
 from tests.support.webhooks import WebhookReceiver
@@ -244,3 +245,106 @@ def test_without_an_accounts_file_the_checks_keep_their_single_account_metadata(
     }  # fmt: skip
     assert "accounts" not in checks["snapshots_have_no_duplicates"].metadata
     assert "| default |" in checks["every_account_polled"].metadata["accounts"].value
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Contact volume
+# --------------------------------------------------------------------------------------------
+
+
+def test_contact_volume_syncs_every_account_and_the_broken_one_fails_the_run_alone(
+    two: Accounts,
+) -> None:
+    two.monkeypatch.setenv("KORE_CALLVOLUME_FIRST_SYNC_DAYS", "1")
+    two.write(broken=True)
+    result = materialize(
+        [contact_volume],
+        resources=two.resources(),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success  # gamma failed, and the run says so...
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "gamma: GAMMA_CLIENT_SECRET is not set" in str(failure.event_specific_data.error)
+    # ...after acme's and beta's volume landed, each in its own file, and was recorded.
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["accounts_failed"].value == ["gamma"]
+    for name in ("acme", "beta"):
+        assert metadata[f"{name}/rows"].value > 0
+        assert rows(two.db(name), "SELECT DISTINCT account_id FROM contact_volume") == [
+            (f"{name}-account",)
+        ]
+    assert metadata["rows"].value == metadata["acme/rows"].value + metadata["beta/rows"].value
+    assert not Path(two.db("gamma")).exists()
+    for secret in two.secrets:
+        assert secret not in everything_said(result)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Raw retention
+# --------------------------------------------------------------------------------------------
+
+
+def seed_raw(database: str, zone: str, account: str) -> tuple[date, date]:
+    """A raw answer of a local day past 14 days and one of the day after, both built."""
+    today = local_date(datetime.now(UTC), zone)
+    old, kept = today - timedelta(days=15), today - timedelta(days=14)
+    with connect(database, account=account) as con:
+        for day in (old, kept):
+            start, _ = day_bounds(day, zone)
+            con.execute(
+                "INSERT INTO raw_responses VALUES (?, 'all', 'acc', ?, ?, ?, 1, 200, 1.0, 'ok', "
+                "NULL, NULL, '{}')",
+                [f"tick-{day}", start, start, start],
+            )
+            con.execute(
+                "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
+                "local_start, observed_seconds, observed_share, observations) "
+                "VALUES (?, 'all', ?, ?, ?, 0, 0, 0)",
+                [day, start, start, datetime.combine(day, datetime.min.time())],
+            )
+    return old, kept
+
+
+def test_retention_retires_every_account_by_its_own_days_into_its_own_archive_folder(
+    two: Accounts,
+) -> None:
+    two.write(broken=True)
+    days = {name: seed_raw(two.db(name), ZONES[name], name) for name in ("acme", "beta")}
+    with connect(two.db("gamma"), account="someone-else"):
+        pass  # gamma's file belongs to another account: it must be refused, not retired
+    folder = two.tmp_path / "archive"
+    result = materialize(
+        [raw_retention, no_raw_rows_past_retention],
+        resources={
+            "warehouse": two.resources()["warehouse"],
+            "retention": RetentionResource(raw_days=14, run_days=14, archive_dir=str(folder)),
+        },
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "gamma: AccountMismatchError" in str(failure.event_specific_data.error)
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["accounts_failed"].value == ["gamma"]
+    for name, (old, kept) in days.items():
+        written = archive_file(folder / name, "raw_responses", old)
+        assert metadata[f"{name}/files_written"].value == [
+            written.relative_to(folder / name).as_posix()
+        ]
+        assert written.is_file()
+        assert metadata[f"{name}/kept_from_day"].value == kept.isoformat()
+        assert rows(two.db(name), "SELECT tick_id FROM raw_responses") == [(f"tick-{kept}",)]
+    assert not (folder / "raw_responses").exists()  # nothing in the single-account layout
+    # The check judges every account's file (the failed step skipped it: called directly).
+    evaluation = no_raw_rows_past_retention(
+        warehouse=two.resources()["warehouse"],
+        retention=RetentionResource(raw_days=14, run_days=14, archive_dir=str(folder)),
+    )
+    assert not evaluation.passed  # gamma's file could not be judged
+    lines = text(evaluation.metadata["accounts"]).splitlines()
+    assert [line.split("|")[2].strip() for line in lines[2:]] == ["yes", "yes", "no"]
+    assert "AccountMismatchError" in lines[-1] and "someone-else" in lines[-1]
