@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -348,3 +349,98 @@ def test_retention_retires_every_account_by_its_own_days_into_its_own_archive_fo
     lines = text(evaluation.metadata["accounts"]).splitlines()
     assert [line.split("|")[2].strip() for line in lines[2:]] == ["yes", "yes", "no"]
     assert "AccountMismatchError" in lines[-1] and "someone-else" in lines[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Alerts
+# --------------------------------------------------------------------------------------------
+
+
+def require(database: str, account: str, zone: str, agents: float = 3) -> None:
+    """Requirements of ``all`` around now on the account's own grid and local day."""
+    current, _ = intervals_at(datetime.now(UTC), zone, 15)
+    starts = [current.start + timedelta(minutes=15 * i) for i in range(-1, 4)]
+    needed = pd.DataFrame(
+        [
+            {
+                "day": local_date(start, zone),
+                "scope_key": "all",
+                "interval_start": start,
+                "local_start": start.astimezone(ZoneInfo(zone)).replace(tzinfo=None),
+                "required_agents": float(agents),
+                "source": "target",
+            }
+            for start in starts
+        ]
+    )
+    with connect(database, account=account) as con, registered(con, incoming=needed):
+        con.execute("INSERT INTO staffing_requirements BY NAME SELECT * FROM incoming")
+
+
+def poll(database: str, account: str, on_queue: int) -> None:
+    statuses = {f"a{i}": "AVAILABLE" for i in range(on_queue)} | {"away": "AWAY"}
+    with connect(database, account=account) as con:
+        per_scope_tick(con, datetime.now(UTC), {"all": statuses})
+
+
+def test_the_sensor_alerts_each_account_from_its_own_file_and_zone_naming_it(
+    two: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    hooks = {"json": WebhookReceiver(), "slack": WebhookReceiver()}
+    for name, receiver in hooks.items():
+        receiver.__enter__()
+        two.monkeypatch.setenv(f"AVAILABILITY_ALERT_{name.upper()}_WEBHOOK_URL", receiver.url)
+    for variable, value in {
+        "AVAILABILITY_ALERT_SHORTFALL": "1",
+        "AVAILABILITY_ALERT_MIN_POLLS": "2",
+        "AVAILABILITY_ALERT_BACKOFF_SECONDS": "0",
+        "AVAILABILITY_ALERT_TIMEOUT_SECONDS": "5",
+        "AVAILABILITY_INTERVAL_MINUTES": "15",
+    }.items():
+        two.monkeypatch.setenv(variable, value)
+    for variable in ("AVAILABILITY_ALERT_QUIET_HOURS", "AVAILABILITY_ALERT_RULES_FILE"):
+        two.monkeypatch.delenv(variable, raising=False)
+    two.write(broken=True)
+    Path(two.db("gamma")).write_bytes(b"not a DuckDB file" * 100)  # gamma cannot be read
+    for name in ("acme", "beta"):
+        require(two.db(name), name, ZONES[name])
+    cursor = None
+    try:
+        with DagsterInstance.ephemeral() as instance:
+            for _ in range(2):  # two short polls: the minimum
+                for name in ("acme", "beta"):
+                    poll(two.db(name), name, on_queue=1)
+                with build_sensor_context(
+                    instance=instance,
+                    cursor=cursor,
+                    resources={"warehouse": two.resources()["warehouse"]},
+                ) as context:
+                    result = shortfall_alerts(context)
+                cursor = result.cursor
+    finally:
+        for receiver in hooks.values():
+            receiver.__exit__(None, None, None)
+
+    bodies = {body["account"]: body for body in hooks["json"].received}
+    assert sorted(bodies) == ["acme", "beta"]  # one alert each, gamma's failure stopped none
+    for name, body in bodies.items():
+        assert body["event"] == "alert" and body["time_zone"] == ZONES[name]
+        assert body["on_queue"] == 1 and body["current_interval"]["required"] == 3
+    texts = sorted(body["text"] for body in hooks["slack"].received)
+    assert [t.split(" ")[:2] for t in texts] == [
+        ["[acme]", "Short-staffed:"],
+        ["[beta]", "Short-staffed:"],
+    ]
+    for name in ("acme", "beta"):  # each episode and its messages in its own file
+        assert rows(two.db(name), "SELECT count(*) FROM alert_episodes") == [(1,)]
+        sent = [json.loads(b) for (b,) in rows(two.db(name), "SELECT body FROM alert_messages")]
+        named = {body.get("account") or body["text"].split("]")[0].strip("[") for body in sent}
+        assert len(sent) == 2 and named == {name}
+    kept = json.loads(cursor or "{}")["accounts"]
+    assert sorted(kept) == ["acme", "beta", "gamma"] and kept["gamma"] is None
+    assert kept["acme"] and kept["beta"]  # the streaks, each under its account
+    said = (result.skip_reason.skip_message if result.skip_reason else "") + caplog.text
+    assert "gamma: failed" in said
+    for receiver in hooks.values():
+        assert receiver.token not in said
