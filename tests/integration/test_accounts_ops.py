@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -40,116 +39,22 @@ from pipelines.defs.maintenance.assets import raw_retention
 from pipelines.defs.maintenance.checks import no_raw_rows_past_retention
 from pipelines.defs.maintenance.resources import RetentionResource
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
-from pipelines.simulator import SimulatorServer
 from pipelines.retention import archive_file
+from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect, registered
 from tests.support.membership import per_scope_tick
+from tests.support.ops_accounts import ZONES, Accounts, everything_said, rows, text
 from tests.support.webhooks import WebhookReceiver
 
 Factory = Callable[..., SimulatorServer]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ZONES = {"acme": "America/New_York", "beta": "Asia/Kolkata", "gamma": "UTC"}
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
 
-class Accounts:
-    """The accounts file and the environment of two simulated accounts (and, on demand, the
-    broken ``gamma``), set through ``monkeypatch`` so every run reads them at run time."""
-
-    def __init__(self, factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-        self.tmp_path = tmp_path
-        self.monkeypatch = monkeypatch
-        self.servers = {
-            name: factory(
-                agents=agents,
-                seed=seed,
-                rate_limit_per_minute=None,
-                bot_id=f"st-{name}-bot",
-                account_id=f"{name}-account",
-                client_id=f"cs-{name}-client",
-                client_secret=f"{name}-secret-" + "s" * 48,
-            )
-            for name, agents, seed in (("acme", 30, 5), ("beta", 50, 9))
-        }
-        scopes = tmp_path / "scopes.toml"
-        scopes.write_text('[[scope]]\nkind = "all"\nname = "All agents"\n', encoding="utf-8")
-        self.file = tmp_path / "accounts.toml"
-        monkeypatch.setenv("AVAILABILITY_DB", str(tmp_path / "warehouse.duckdb"))
-        monkeypatch.setenv("AVAILABILITY_ACCOUNTS_FILE", str(self.file))
-        for name, server in self.servers.items():
-            monkeypatch.setenv(f"{name.upper()}_CLIENT_ID", server.config.client_id)
-            monkeypatch.setenv(f"{name.upper()}_CLIENT_SECRET", server.config.client_secret)
-        monkeypatch.setenv("GAMMA_CLIENT_ID", "cs-gamma-client")
-        monkeypatch.delenv("GAMMA_CLIENT_SECRET", raising=False)
-        self.write(broken=False)
-
-    def write(self, broken: bool) -> None:
-        """The accounts file: acme and beta, and gamma too when ``broken``."""
-        names = ["acme", "beta"] + (["gamma"] if broken else [])
-        entries = []
-        for name in names:
-            server = self.servers.get(name, self.servers["beta"])  # gamma never gets that far
-            entries.append(
-                "\n".join(
-                    [
-                        "[[account]]",
-                        f'name = "{name}"',
-                        f'host = "{server.base_url}"',
-                        f'bot_id = "st-{name}-bot"',
-                        f'account_id = "{name}-account"',
-                        f'org_id = "{server.config.org_id}"',
-                        f'time_zone = "{ZONES[name]}"',
-                        'scopes = "scopes.toml"',
-                        f'database = "{name}.duckdb"',
-                        f'client_id_env = "{name.upper()}_CLIENT_ID"',
-                        f'client_secret_env = "{name.upper()}_CLIENT_SECRET"',
-                    ]
-                )
-            )
-        self.file.write_text("\n\n".join(entries) + "\n", encoding="utf-8")
-
-    def db(self, name: str) -> str:
-        return str(self.tmp_path / f"{name}.duckdb")
-
-    @property
-    def secrets(self) -> list[str]:
-        return [server.config.client_secret for server in self.servers.values()]
-
-    def resources(self) -> dict[str, Any]:
-        """Resources as the code location makes them: unbound, the accounts bind them."""
-        return {
-            "kore": KoreResource(
-                tick_deadline_seconds=8.0,
-                max_attempts=2,
-                backoff_base_seconds=0.05,
-                backoff_cap_seconds=0.2,
-            ),
-            "scopes": ScopesResource(path=str(self.tmp_path / "scopes.toml")),
-            "warehouse": WarehouseResource(database=str(self.tmp_path / "warehouse.duckdb")),
-        }
-
-
 @pytest.fixture
 def two(simulator_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Accounts:
-    for variable in [v for v in os.environ if v.startswith("KORE_")]:
-        monkeypatch.delenv(variable)
-    return Accounts(simulator_factory, tmp_path, monkeypatch)
-
-
-def rows(database: str, sql: str) -> list[tuple]:
-    with connect(database, read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def text(value: Any) -> str:
-    """A Markdown metadata value without its escapes (pipelines.markdown escapes _ and ())."""
-    return value.value.replace("\\", "")
-
-
-def everything_said(result: Any) -> str:
-    """Every event's text of a run (messages, metadata, errors) as one string."""
-    return " ".join(str(event) for event in result.all_events)
+    return Accounts.start(simulator_factory, tmp_path, monkeypatch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,3 +349,54 @@ def test_the_sensor_alerts_each_account_from_its_own_file_and_zone_naming_it(
     assert "gamma: failed" in said
     for receiver in hooks.values():
         assert receiver.token not in said
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Reports (account × day partitions exist only when the accounts file is set at import)
+# --------------------------------------------------------------------------------------------
+
+REPORT_PROBE = """
+import sys
+from dagster import DagsterInstance, MultiPartitionKey, materialize
+from pipelines.defs.reports.assets import coverage_report
+from pipelines.resources import CoverageResource, WarehouseResource
+from pipelines.warehouse import connect
+
+folder = sys.argv[1]
+for name in ("acme", "beta"):
+    with connect(f"{folder}/{name}.duckdb", account=name):
+        pass  # an empty day of each account: the report says so
+for name in ("acme", "beta"):
+    result = materialize(
+        [coverage_report],
+        partition_key=MultiPartitionKey({"account": name, "day": "2026-11-24"}),
+        resources={
+            "warehouse": WarehouseResource(database=f"{folder}/warehouse.duckdb"),
+            "coverage_config": CoverageResource(),
+        },
+        instance=DagsterInstance.ephemeral(),
+    )
+    [event] = result.get_asset_materialization_events()
+    print(name, event.materialization.metadata["report_path"].value)
+"""
+
+
+@pytest.mark.subprocess
+def test_each_accounts_report_is_in_its_own_folder_and_names_it(two: Accounts) -> None:
+    reports = two.tmp_path / "reports"
+    env = {**os.environ, "AVAILABILITY_REPORTS_DIR": str(reports)}
+    env["AVAILABILITY_PARTITIONS_START"] = "2026-11-01"
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT_PROBE, str(two.tmp_path)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = dict(line.split(" ", 1) for line in done.stdout.strip().splitlines()[-2:])
+    for name, other in (("acme", "beta"), ("beta", "acme")):
+        page = reports / name / "2026-11-24" / "coverage.html"
+        assert printed[name] == str(page)
+        html = page.read_text(encoding="utf-8")
+        assert f"Staffing coverage, account {name}" in html and f"account {other}" not in html
+        assert ZONES[name] in html  # the account's own zone (its coverage resource, bound)
+    assert not (reports / "2026-11-24").exists()  # the single-account layout is not used
+    assert not (two.tmp_path / "warehouse.duckdb").exists()  # each read its own file
