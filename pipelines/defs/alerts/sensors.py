@@ -38,6 +38,7 @@ from dagster import (
 from pipelines import accounts, settings
 from pipelines.accounts import Account
 from pipelines.alerts import AlertSettings, Evaluation, evaluate
+from pipelines.alerts.config import DESTINATION_SETTINGS
 from pipelines.defs.per_account import for_every_account
 from pipelines.resources import WarehouseResource
 
@@ -137,5 +138,7 @@ def every_account(context: SensorEvaluationContext, warehouse: WarehouseResource
             else f"{name}: {done.scopes} scopes judged, {len(done.opened)} opened, "
             f"{len(done.closed)} ended, {len(done.attempts)} attempts"
         )
+    if not any(settings.is_set(variable) for variable in DESTINATION_SETTINGS.values()):
+        parts.append("no webhook configured (AVAILABILITY_ALERT_*_WEBHOOK_URL)")
     cursor = json.dumps({"accounts": kept}, sort_keys=True)
     return SensorResult(skip_reason=SkipReason("; ".join(parts)), cursor=cursor)
