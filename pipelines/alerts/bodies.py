@@ -2,11 +2,14 @@
 Adaptive Card message, and plain JSON with every figure.
 
 Every body is made from one dict of facts (:func:`facts`), which is also the plain JSON body,
-so the three always tell the same story. Scope names come from the scopes file or Kore's
-listing: outside text. Slack's ``mrkdwn`` reads ``<...>`` as links and mentions (``<!channel>``)
-and ``&`` as an entity, so they are escaped as Slack documents (``&amp;``, ``&lt;``, ``&gt;``);
-Teams' TextBlock Markdown is not escapable, so outside text goes into FactSet values and a
-plain (non-Markdown) title only.
+so the three always tell the same story. The facts always carry the ``account``; Slack and
+Teams show it only with an accounts file (``named``), where one channel may hear from several
+clients whose scopes share names, and a single-account deployment's messages stay as they
+were. Scope names come from the scopes file or Kore's listing: outside text. Slack's
+``mrkdwn`` reads ``<...>`` as links and mentions (``<!channel>``) and ``&`` as an entity, so
+they are escaped as Slack documents (``&amp;``, ``&lt;``, ``&gt;``); Teams' TextBlock Markdown
+is not escapable, so outside text goes into FactSet values and a plain (non-Markdown) title
+only.
 """
 
 from __future__ import annotations
