@@ -2,11 +2,14 @@
 Adaptive Card message, and plain JSON with every figure.
 
 Every body is made from one dict of facts (:func:`facts`), which is also the plain JSON body,
-so the three always tell the same story. Scope names come from the scopes file or Kore's
-listing: outside text. Slack's ``mrkdwn`` reads ``<...>`` as links and mentions (``<!channel>``)
-and ``&`` as an entity, so they are escaped as Slack documents (``&amp;``, ``&lt;``, ``&gt;``);
-Teams' TextBlock Markdown is not escapable, so outside text goes into FactSet values and a
-plain (non-Markdown) title only.
+so the three always tell the same story. The facts always carry the ``account``; Slack and
+Teams show it only with an accounts file (``named``), where one channel may hear from several
+clients whose scopes share names, and a single-account deployment's messages stay as they
+were. Scope names come from the scopes file or Kore's listing: outside text. Slack's
+``mrkdwn`` reads ``<...>`` as links and mentions (``<!channel>``) and ``&`` as an entity, so
+they are escaped as Slack documents (``&amp;``, ``&lt;``, ``&gt;``); Teams' TextBlock Markdown
+is not escapable, so outside text goes into FactSet values and a plain (non-Markdown) title
+only.
 """
 
 from __future__ import annotations
@@ -40,12 +43,15 @@ def facts(
     short_since: datetime,
     alerted_at: datetime,
     worst: float | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """Every figure of one alert or recovery: the plain JSON body."""
+    """Every figure of one alert or recovery: the plain JSON body. ``account`` is always a
+    field, so a receiver serving several deployments or accounts can route on it."""
     f = judgement.figures
     zone = ZoneInfo(time_zone)
     return {
         "event": event,
+        "account": account,
         "episode_id": episode_id,
         "scope_key": f.scope_key,
         "scope_name": f.scope_name,
@@ -79,7 +85,7 @@ def facts(
 
 
 def for_alert(
-    opened: Opened, episode_id: str, snapshot: Snapshot, time_zone: str
+    opened: Opened, episode_id: str, snapshot: Snapshot, time_zone: str, account: str | None = None
 ) -> dict[str, Any]:
     return facts(
         "alert",
@@ -90,10 +96,13 @@ def for_alert(
         short_since=opened.short_since,
         alerted_at=opened.judgement.figures.observed_at,
         worst=opened.judgement.lowest_net,
+        account=account,
     )
 
 
-def for_recovery(closed: Closed, snapshot: Snapshot, time_zone: str) -> dict[str, Any]:
+def for_recovery(
+    closed: Closed, snapshot: Snapshot, time_zone: str, account: str | None = None
+) -> dict[str, Any]:
     return facts(
         "recovery",
         closed.episode.episode_id,
@@ -103,6 +112,7 @@ def for_recovery(closed: Closed, snapshot: Snapshot, time_zone: str) -> dict[str
         short_since=closed.episode.short_since,
         alerted_at=closed.episode.alerted_at,
         worst=closed.worst,
+        account=account,
     )
 
 
@@ -119,7 +129,14 @@ def _local(at: str, f: dict[str, Any]) -> str:
     return datetime.fromisoformat(at).astimezone(ZoneInfo(f["time_zone"])).strftime("%H:%M:%S")
 
 
-def _headline(f: dict[str, Any]) -> str:
+def _headline(f: dict[str, Any], named: bool = False) -> str:
+    """The one line a notification shows; with several accounts it opens with the account's
+    name, since the same scope names (Sales, Support) recur across clients."""
+    text = _headline_text(f)
+    return f"[{f['account']}] {text}" if named and f.get("account") else text
+
+
+def _headline_text(f: dict[str, Any]) -> str:
     current, following = f["current_interval"], f["next_interval"]
     now, later = current["local_start"][-5:], following["local_start"][-5:]
     if f["event"] == "recovery":
@@ -142,9 +159,10 @@ def _headline(f: dict[str, Any]) -> str:
     )
 
 
-def _lines(f: dict[str, Any]) -> list[tuple[str, str]]:
+def _lines(f: dict[str, Any], named: bool = False) -> list[tuple[str, str]]:
     current, following = f["current_interval"], f["next_interval"]
-    lines = [
+    lines = [("Account", str(f["account"]))] if named and f.get("account") else []
+    lines += [
         ("Scope", f"{f['scope_name']} ({f['scope_key']})"),
         ("On queue", f"{f['on_queue']:g}"),
         (
@@ -166,10 +184,11 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack(f: dict[str, Any]) -> dict[str, Any]:
-    """Slack incoming webhook: ``text`` (notifications, fallback) plus blocks."""
-    headline = _slack_escape(_headline(f))
-    details = "\n".join(f"*{_slack_escape(k)}:* {_slack_escape(v)}" for k, v in _lines(f))
+def slack(f: dict[str, Any], named: bool = False) -> dict[str, Any]:
+    """Slack incoming webhook: ``text`` (notifications, fallback) plus blocks; ``named``: the
+    account opens the headline and the details."""
+    headline = _slack_escape(_headline(f, named))
+    details = "\n".join(f"*{_slack_escape(k)}:* {_slack_escape(v)}" for k, v in _lines(f, named))
     return {
         "text": headline,
         "blocks": [
@@ -185,8 +204,9 @@ def slack(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def teams(f: dict[str, Any]) -> dict[str, Any]:
-    """A Teams message with one Adaptive Card (what Workflows webhooks and connectors take)."""
+def teams(f: dict[str, Any], named: bool = False) -> dict[str, Any]:
+    """A Teams message with one Adaptive Card (what Workflows webhooks and connectors take);
+    ``named``: the account is the first fact (outside text: a FactSet value, never Markdown)."""
     return {
         "type": "message",
         "attachments": [
@@ -210,7 +230,7 @@ def teams(f: dict[str, Any]) -> dict[str, Any]:
                         },
                         {
                             "type": "FactSet",
-                            "facts": [{"title": k, "value": v} for k, v in _lines(f)],
+                            "facts": [{"title": k, "value": v} for k, v in _lines(f, named)],
                         },
                         {
                             "type": "TextBlock",
@@ -226,13 +246,15 @@ def teams(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def plain(f: dict[str, Any]) -> dict[str, Any]:
-    return f
+def plain(f: dict[str, Any], named: bool = False) -> dict[str, Any]:
+    return f  # "account" is a field of every JSON body
 
 
 BODY_FORMATS = {"slack": slack, "teams": teams, "json": plain}
 
 
-def render(destination: str, f: dict[str, Any]) -> str:
-    """The JSON text sent to ``destination`` (slack, teams, json)."""
-    return json.dumps(BODY_FORMATS[destination](f), ensure_ascii=False, sort_keys=False)
+def render(destination: str, f: dict[str, Any], named: bool = False) -> str:
+    """The JSON text sent to ``destination`` (slack, teams, json); ``named``: Slack and Teams
+    name the account (a deployment with an accounts file)."""
+    body = BODY_FORMATS[destination](f, named)
+    return json.dumps(body, ensure_ascii=False, sort_keys=False)

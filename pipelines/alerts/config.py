@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pipelines import settings
+from pipelines.accounts import Account
 from pipelines.alerts.rules import AlertRules, QuietHours, RulesError, ScopeRule, Threshold
 from pipelines.alerts.rules import load_rules as _load_rules
 from pipelines.net import is_loopback_host
@@ -78,12 +79,15 @@ class AlertSettings:
     max_attempts: int = 5
     backoff_s: float = 30.0
     rate_limit_per_minute: int = 20
+    account: str = "default"  # the account judged: the JSON body's "account"
+    name_account: bool = False  # Slack and Teams name it too (with an accounts file)
 
     @classmethod
-    def from_env(cls) -> AlertSettings:
+    def from_env(cls, account: Account | None = None) -> AlertSettings:
         """Read and check every alert setting; errors name the variable (or the rules file's
-        line and field), never a URL."""
-        zone = settings.get("AVAILABILITY_TIME_ZONE")
+        line and field), never a URL. For an ``account`` of an accounts file: its time zone
+        (intervals, quiet hours of rules that name no zone) and its name in every body."""
+        zone = (account.time_zone if account else None) or settings.get("AVAILABILITY_TIME_ZONE")
         try:
             default = ScopeRule(
                 threshold=Threshold.parse(
@@ -118,6 +122,8 @@ class AlertSettings:
             max_attempts=settings.get("AVAILABILITY_ALERT_MAX_ATTEMPTS"),
             backoff_s=settings.get("AVAILABILITY_ALERT_BACKOFF_SECONDS"),
             rate_limit_per_minute=settings.get("AVAILABILITY_ALERT_RATE_LIMIT_PER_MINUTE"),
+            account=account.name if account else settings.get("AVAILABILITY_ACCOUNT_NAME"),
+            name_account=account is not None and not account.implicit,
         )
 
     def backoff(self, attempt: int) -> float:

@@ -98,7 +98,7 @@ def _messages(
             "event": event,
             "destination": d.name,
             "fingerprint": d.fingerprint,
-            "body": bodies.render(d.name, facts),
+            "body": bodies.render(d.name, facts, config.name_account),
             "created_at": now,
             "status": "pending",
             "attempts": 0,
@@ -113,8 +113,10 @@ def evaluate(
     cursor: str | None,
     config: AlertSettings,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    account: str | None = None,
 ) -> Evaluation:
-    """Run one evaluation against the DuckDB file at ``database``; see the module docstring."""
+    """Run one evaluation against the DuckDB file at ``database``; see the module docstring.
+    ``account``: the account the file must belong to (its writes claim it, or are refused)."""
     now = clock()
     deadline = time.monotonic() + config.deadline_s
     if not Path(database).is_file():
@@ -129,14 +131,14 @@ def evaluate(
         figures = opened.judgement.figures
         episode_id = f"{figures.scope_key}@{figures.observed_at.isoformat()}"
         opened_rows.append(_episode_row(opened, episode_id, snapshot, config.time_zone))
-        facts = bodies.for_alert(opened, episode_id, snapshot, config.time_zone)
+        facts = bodies.for_alert(opened, episode_id, snapshot, config.time_zone, config.account)
         queued += _messages("alert", episode_id, facts, config, now)
     for closed in decided.closed:
         closed_rows.append(_closed_row(closed))
-        facts = bodies.for_recovery(closed, snapshot, config.time_zone)
+        facts = bodies.for_recovery(closed, snapshot, config.time_zone, config.account)
         queued += _messages("recovery", closed.episode.episode_id, facts, config, now)
     if opened_rows or closed_rows:
-        with connect(database, lock_timeout_s=LOCK_WAIT_S) as con:
+        with connect(database, lock_timeout_s=LOCK_WAIT_S, account=account) as con:
             record(con, opened=opened_rows, closed=closed_rows, queued=queued)
     pending = snapshot.pending + [
         PendingMessage(
@@ -153,7 +155,7 @@ def evaluate(
     ]
     attempts, sent = deliver(pending, config, snapshot.recent_attempts, clock, deadline)
     if attempts or sent:
-        with connect(database, lock_timeout_s=LOCK_WAIT_S) as con:
+        with connect(database, lock_timeout_s=LOCK_WAIT_S, account=account) as con:
             record(con, attempts=attempts, sent=sent)
     return Evaluation(
         cursor=dump_states(decided.states),

@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.warehouse.sql import execute, fetch_all
 
-__all__ = ["AccountMismatchError", "claim", "owner"]
+__all__ = ["AccountMismatchError", "claim", "owner", "refuse_foreign"]
 
 
 class AccountMismatchError(RuntimeError):
@@ -24,6 +24,20 @@ def owner(con: duckdb.DuckDBPyConnection) -> str | None:
     """The account the file belongs to, or None before its first account-bound write."""
     rows = fetch_all(con, "accounts/owner.sql")
     return rows[0][0] if rows else None
+
+
+def refuse_foreign(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
+    """For a reader (which claims nothing): refuse a file claimed by another account. A file
+    not claimed yet, or older than the claim table, is read as it is."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'warehouse_account'"
+    ).fetchall()[0][0]
+    owned_by = owner(con) if found else None
+    if owned_by is not None and owned_by != name:
+        raise AccountMismatchError(
+            f"the DuckDB file {database} belongs to account {owned_by!r}, not {name!r}: give "
+            f"account {name!r} its own database in AVAILABILITY_ACCOUNTS_FILE"
+        )
 
 
 def claim(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:

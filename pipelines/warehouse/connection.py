@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.warehouse.accounts import claim
+from pipelines.warehouse.accounts import claim, refuse_foreign
 from pipelines.warehouse.sql import sql_files
 
 __all__ = [
@@ -139,7 +139,9 @@ def connect(
 
     Opening waits up to ``lock_timeout_s`` for another process's lock, so overlapping writers
     queue instead of failing. A writer for ``account`` claims the file for it, or is refused
-    when the file is another account's (pipelines.warehouse.accounts).
+    when the file is another account's (pipelines.warehouse.accounts); a reader for ``account``
+    is refused another account's file too, so a check never reports one account's rows as
+    another's.
     """
     database = str(database)
     if not read_only and database != ":memory:":
@@ -151,6 +153,8 @@ def connect(
             migrate(con)
             if account is not None:
                 claim(con, account, database)
+        elif account is not None:
+            refuse_foreign(con, account, database)
         yield con
     finally:
         con.close()

@@ -163,6 +163,7 @@ def test_one_alert_per_episode_then_a_recovery_in_every_format(
 
     alert = hooks["json"].received[0]
     assert alert["event"] == "alert" and alert["scope_key"] == "all"
+    assert alert["account"] == "default"  # always in the JSON body; Slack's text is unchanged
     assert alert["on_queue"] == 1 and alert["current_interval"]["required"] == 3
     assert alert["current_interval"]["net_staffing"] == -2
     assert alert["short_in"] == "current and next"

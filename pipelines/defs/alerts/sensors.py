@@ -16,7 +16,16 @@ receiver never delays a poll.
 
 The streaks (consecutive polls short or not) are the sensor's cursor; the episodes, messages
 and attempts are DuckDB tables (migration 013), listed in each day's report.
+
+With an accounts file one evaluation judges every account, side by side (so the whole stays
+within one account's time and the sensor's limit): each in its own file and its own time zone,
+its episodes, messages and attempts stored there, its name in every body, its streaks under
+its name in the cursor. An account that fails (a locked or foreign file) keeps its streaks and
+is tried again next evaluation; the others are judged and posted as usual. The rate limit per
+destination is counted per account (each account's attempts are in its own file).
 """
+
+import json
 
 from dagster import (
     DefaultSensorStatus,
@@ -26,8 +35,11 @@ from dagster import (
     sensor,
 )
 
-from pipelines import settings
-from pipelines.alerts import AlertSettings, evaluate
+from pipelines import accounts, settings
+from pipelines.accounts import Account
+from pipelines.alerts import AlertSettings, Evaluation, evaluate
+from pipelines.alerts.config import DESTINATION_SETTINGS
+from pipelines.defs.per_account import for_every_account
 from pipelines.resources import WarehouseResource
 
 
@@ -49,6 +61,8 @@ def sensor_status() -> DefaultSensorStatus:
 def shortfall_alerts(
     context: SensorEvaluationContext, warehouse: WarehouseResource
 ) -> SensorResult:
+    if accounts.is_multi():
+        return every_account(context, warehouse)
     config = AlertSettings.from_env()
     done = evaluate(warehouse.database, context.cursor, config)
     for episode_id in done.opened:
@@ -69,3 +83,62 @@ def shortfall_alerts(
     if not config.destinations:
         summary += "; no webhook configured (AVAILABILITY_ALERT_*_WEBHOOK_URL)"
     return SensorResult(skip_reason=SkipReason(summary), cursor=done.cursor)
+
+
+def split_cursor(cursor: str | None) -> dict[str, str | None]:
+    """Each account's streaks from the sensor's cursor. A cursor kept before the accounts file
+    was set is the streaks of the account named AVAILABILITY_ACCOUNT_NAME (the one that keeps
+    AVAILABILITY_DB), so adding a file restarts no streak."""
+    if not cursor:
+        return {}
+    try:
+        found = json.loads(cursor)
+    except ValueError:
+        return {}
+    if isinstance(found, dict) and isinstance(found.get("accounts"), dict):
+        return {str(k): v for k, v in found["accounts"].items()}
+    return {settings.get("AVAILABILITY_ACCOUNT_NAME"): cursor}
+
+
+def every_account(context: SensorEvaluationContext, warehouse: WarehouseResource) -> SensorResult:
+    """One evaluation of every account of the accounts file; see the module docstring."""
+    served = accounts.configured()
+    cursors = split_cursor(context.cursor)
+
+    def judge(account: Account) -> Evaluation:
+        return evaluate(
+            warehouse.for_account(account).database,
+            cursors.get(account.name),
+            AlertSettings.from_env(account),
+            account=account.name,
+        )
+
+    kept: dict[str, str | None] = {}
+    parts = []
+    for run in for_every_account(judge, served):
+        name, done = run.account.name, run.value
+        if done is None:
+            context.log.error(f"account {name}: alerts not evaluated: {run.error}")
+            kept[name] = cursors.get(name)
+            parts.append(f"{name}: failed ({run.error})")
+            continue
+        kept[name] = done.cursor
+        for episode_id in done.opened:
+            context.log.info(f"account {name}: alert opened: {episode_id}")
+        for episode_id in done.closed:
+            context.log.info(f"account {name}: alert ended (recovered): {episode_id}")
+        for attempt in done.attempts:
+            context.log.info(
+                f"account {name}: {attempt.destination} {attempt.message_id} attempt "
+                f"{attempt.attempt}: {attempt.outcome} {attempt.http_status or ''}".rstrip()
+            )
+        parts.append(
+            f"{name}: {done.skipped}"
+            if done.skipped
+            else f"{name}: {done.scopes} scopes judged, {len(done.opened)} opened, "
+            f"{len(done.closed)} ended, {len(done.attempts)} attempts"
+        )
+    if not any(settings.is_set(variable) for variable in DESTINATION_SETTINGS.values()):
+        parts.append("no webhook configured (AVAILABILITY_ALERT_*_WEBHOOK_URL)")
+    cursor = json.dumps({"accounts": kept}, sort_keys=True)
+    return SensorResult(skip_reason=SkipReason("; ".join(parts)), cursor=cursor)

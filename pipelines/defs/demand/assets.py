@@ -1,7 +1,12 @@
 """Demand stage: Kore.ai's Contact Volume since the watermark, landed in contact_volume."""
 
+from collections.abc import Iterator
+
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
+from pipelines import accounts
+from pipelines.accounts import Account, AccountsFileError
+from pipelines.defs.per_account import AccountRun, accounts_table, for_every_account
 from pipelines.kore import KoreConfigError
 from pipelines.polling import VolumeOutcome, VolumeSettings, sync_volume
 from pipelines.resources import KoreResource, WarehouseResource
@@ -51,7 +56,10 @@ def volume_metadata(outcome: VolumeOutcome) -> dict[str, object]:
 )
 def contact_volume(
     context: AssetExecutionContext, kore: KoreResource, warehouse: WarehouseResource
-) -> MaterializeResult:
+) -> Iterator[MaterializeResult]:
+    if accounts.is_multi():
+        yield from every_account(context, kore, warehouse)
+        return
     try:
         settings = kore.settings()
         volume = VolumeSettings.from_env()
@@ -67,4 +75,69 @@ def contact_volume(
         )
     if outcome.stopped in ("budget", "page_limit"):
         context.log.info(f"contact volume: stopped at the {outcome.stopped}; resumes next run")
-    return MaterializeResult(metadata=metadata)
+    yield MaterializeResult(metadata=metadata)
+
+
+def every_account(
+    context: AssetExecutionContext, kore: KoreResource, warehouse: WarehouseResource
+) -> Iterator[MaterializeResult]:
+    """Each account's contact volume, with its own credentials and budget, into its own file.
+
+    The accounts sync side by side and one's failure stops none of the others. What landed is
+    recorded (a row per account, each account's figures under ``<account>/...``); then, if any
+    account failed, the run fails naming them: no check would otherwise see an account whose
+    volume stopped arriving.
+    """
+    try:
+        volume = VolumeSettings.from_env()
+        served = accounts.configured()
+    except (SettingsError, AccountsFileError) as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+
+    def sync(account: Account) -> VolumeOutcome:
+        bound = warehouse.for_account(account)
+        settings = kore.for_account(account).settings()
+        return sync_volume(bound.connection, settings, volume, run_id=context.run.run_id)
+
+    runs = for_every_account(sync, served)
+    metadata: dict[str, object] = {}
+    rows = []
+    for run in runs:
+        name, outcome = run.account.name, run.value
+        if outcome is not None:
+            metadata.update({f"{name}/{k}": v for k, v in volume_metadata(outcome).items()})
+        rows.append(_row(run))
+    failed = [row for row in rows if row["error"]]
+    for row in failed:
+        context.log.error(f"account {row['account']}: contact volume sync failed: {row['error']}")
+    yield MaterializeResult(
+        metadata={
+            "accounts": accounts_table(rows),
+            "accounts_failed": [row["account"] for row in failed],
+            "rows": MetadataValue.int(sum(row["rows"] for row in rows)),
+            **metadata,
+        }
+    )
+    if failed:
+        raise Failure(
+            description=(
+                f"contact volume sync failed for {len(failed)} of {len(rows)} account(s): "
+                + "; ".join(f"{row['account']}: {row['error']}" for row in failed)
+            ),
+            allow_retries=False,
+        )
+
+
+def _row(run: AccountRun[VolumeOutcome]) -> dict[str, object]:
+    outcome = run.value
+    error = run.error
+    if outcome is not None and outcome.failed:
+        error = f"{outcome.error_kind}: {outcome.error_text}"
+    return {
+        "account": run.account.name,
+        "pages": outcome.pages if outcome else 0,
+        "rows": outcome.rows if outcome else 0,
+        "stopped": outcome.stopped if outcome else "error",
+        "watermark": outcome.watermark.isoformat() if outcome and outcome.watermark else "",
+        "error": (error or "")[:200],
+    }

@@ -1,10 +1,12 @@
-"""Checks of contact volume: counts that add up, no hole between fetched windows, one unit."""
+"""Checks of contact volume: counts that add up, no hole between fetched windows, one unit;
+with an accounts file, in every account's own file (a row per account)."""
 
 from datetime import UTC, datetime, timedelta
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from pipelines.defs.demand.assets import contact_volume
+from pipelines.defs.per_account import check_every_account
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import fetch_df
@@ -19,6 +21,10 @@ BALANCE_DAYS = 7
 def offered_is_answered_plus_abandoned(warehouse: WarehouseResource) -> AssetCheckResult:
     """Queue rows of the last 7 days: offered = answered + abandoned, within the larger of
     2 contacts and 10 % of offered."""
+    return check_every_account(warehouse, _balanced)
+
+
+def _balanced(warehouse: WarehouseResource) -> AssetCheckResult:
     since = datetime.now(UTC) - timedelta(days=BALANCE_DAYS)
     with warehouse.connection(read_only=True) as con:
         off = fetch_df(
@@ -41,6 +47,10 @@ def offered_is_answered_plus_abandoned(warehouse: WarehouseResource) -> AssetChe
 @asset_check(asset=contact_volume)
 def fetched_windows_have_no_gap(warehouse: WarehouseResource) -> AssetCheckResult:
     """Every completed sync window starts at or before the end of the ones before it."""
+    return check_every_account(warehouse, _no_gap)
+
+
+def _no_gap(warehouse: WarehouseResource) -> AssetCheckResult:
     with warehouse.connection(read_only=True) as con:
         gaps = fetch_df(con, "checks/volume_windows.sql")
     return AssetCheckResult(
@@ -56,6 +66,10 @@ def fetched_windows_have_no_gap(warehouse: WarehouseResource) -> AssetCheckResul
 def time_unit_is_consistent(warehouse: WarehouseResource) -> AssetCheckResult:
     """One time unit per account and level (queue rows, skill rows): a page read in another
     unit than the rest (an ambiguous page given the fallback, say) is worth a look."""
+    return check_every_account(warehouse, _one_unit)
+
+
+def _one_unit(warehouse: WarehouseResource) -> AssetCheckResult:
     with warehouse.connection(read_only=True) as con:
         units = fetch_df(con, "checks/volume_units.sql")
     per_level = units.groupby(["account_id", "level"])["time_unit"].nunique()

@@ -13,6 +13,7 @@ from dagster import (
 
 from pipelines.defs.maintenance.assets import raw_retention, run_history_retention
 from pipelines.defs.maintenance.resources import RetentionResource
+from pipelines.defs.per_account import check_every_account
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.retention import due, runs_past_age
@@ -28,8 +29,19 @@ def no_raw_rows_past_retention(
 
     Rows that could go but did not (retention did not run, or failed) fail the check; rows
     held back because what is derived from them is not built yet (no coverage of the day, a
-    fetch or sync still paging) only warn, naming the table and day.
+    fetch or sync still paging) only warn, naming the table and day. With an accounts file,
+    every account's file, by its own local days.
     """
+    return check_every_account(
+        warehouse,
+        lambda bound: _past_retention(bound, retention),
+        judge_for=lambda account: (
+            lambda bound: _past_retention(bound, retention.for_account(account))
+        ),
+    )
+
+
+def _past_retention(warehouse: WarehouseResource, retention: RetentionResource) -> AssetCheckResult:
     policy = retention.raw_policy(warehouse.database)
     with warehouse.connection(read_only=True) as con:
         left = pd.DataFrame(

@@ -1,9 +1,11 @@
 """Reports stage: the daily HTML report (charts embedded) and the CSV of the coverage table."""
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipelines import settings
-from pipelines.defs.common import COVERAGE_ASSET, partition_day
+from pipelines.defs.common import COVERAGE_ASSET, partition_account, partition_day
 from pipelines.defs.coverage.assets import coverage_vs_requirement
 from pipelines.report import summary_markdown
 from pipelines.report.data import load_day
@@ -13,7 +15,10 @@ from pipelines.resources import CoverageResource, WarehouseResource
 
 @asset(
     deps=[coverage_vs_requirement],
-    description="Self-contained HTML report and CSV per day under AVAILABILITY_REPORTS_DIR.",
+    description=(
+        "Self-contained HTML report and CSV per day under AVAILABILITY_REPORTS_DIR (with an "
+        "accounts file, under AVAILABILITY_REPORTS_DIR/<account>/, the heading naming it)."
+    ),
     **{**COVERAGE_ASSET, "group_name": "reports", "kinds": {"html", "csv"}, "pool": None},
 )
 def coverage_report(
@@ -24,17 +29,23 @@ def coverage_report(
     # day is read, never while it is drawn, so a poll waits a moment at most.
     with warehouse.connection(read_only=True) as con:
         data = load_day(con, day)
+    # Each account's reports in a folder of its own, and its name in the heading: a report
+    # forwarded to a client, or opened beside another account's, says whose staffing it is.
+    account = partition_account(context)
+    folder = Path(settings.get("AVAILABILITY_REPORTS_DIR"))
     paths = write_report(
         data,
         day,
-        settings.get("AVAILABILITY_REPORTS_DIR"),
+        folder / account.name if account else folder,
         time_zone=coverage_config.time_zone,
         interval_minutes=coverage_config.interval_minutes,
+        **({"title": f"Staffing coverage, account {account.name}"} if account else {}),
     )
     summary, _, left_out = shown_in_html(data)
     context.log.info(f"coverage report for {day}: {paths.html}")
     return MaterializeResult(
         metadata={
+            **({"account": account.name} if account else {}),
             "day": day.isoformat(),
             "report_path": MetadataValue.path(str(paths.html)),
             "csv_path": MetadataValue.path(str(paths.csv)),
