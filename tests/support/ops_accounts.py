@@ -19,6 +19,7 @@ import pytest
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect
+from tests.support.accounts import write_accounts
 
 __all__ = ["ZONES", "Accounts", "everything_said", "rows", "text"]
 
@@ -60,27 +61,19 @@ class Accounts:
     def write(self, broken: bool) -> None:
         """The accounts file: acme and beta, and gamma too when ``broken``."""
         names = ["acme", "beta"] + (["gamma"] if broken else [])
-        entries = []
-        for name in names:
-            server = self.servers.get(name, self.servers["beta"])  # gamma never gets that far
-            entries.append(
-                "\n".join(
-                    [
-                        "[[account]]",
-                        f'name = "{name}"',
-                        f'host = "{server.base_url}"',
-                        f'bot_id = "st-{name}-bot"',
-                        f'account_id = "{name}-account"',
-                        f'org_id = "{server.config.org_id}"',
-                        f'time_zone = "{ZONES[name]}"',
-                        'scopes = "scopes.toml"',
-                        f'database = "{name}.duckdb"',
-                        f'client_id_env = "{name.upper()}_CLIENT_ID"',
-                        f'client_secret_env = "{name.upper()}_CLIENT_SECRET"',
-                    ]
-                )
-            )
-        self.file.write_text("\n\n".join(entries) + "\n", encoding="utf-8")
+        # gamma never gets as far as a request: beta's server stands in for its address.
+        servers = {name: self.servers.get(name, self.servers["beta"]) for name in names}
+        extra = {
+            name: {
+                "bot_id": f"st-{name}-bot",
+                "account_id": f"{name}-account",
+                "time_zone": ZONES[name],
+                "scopes": "scopes.toml",
+                "database": f"{name}.duckdb",
+            }
+            for name in names
+        }
+        write_accounts(self.file, servers, extra)
 
     def db(self, name: str) -> str:
         return str(self.tmp_path / f"{name}.duckdb")
