@@ -65,15 +65,7 @@ def shortfall_alerts(
         return every_account(context, warehouse)
     config = AlertSettings.from_env()
     done = evaluate(warehouse.database, context.cursor, config)
-    for episode_id in done.opened:
-        context.log.info(f"alert opened: {episode_id}")
-    for episode_id in done.closed:
-        context.log.info(f"alert ended (recovered): {episode_id}")
-    for attempt in done.attempts:
-        context.log.info(
-            f"{attempt.destination} {attempt.message_id} attempt {attempt.attempt}: "
-            f"{attempt.outcome} {attempt.http_status or ''}".rstrip()
-        )
+    log_evaluation(context, done, "")
     if done.skipped:
         return SensorResult(skip_reason=SkipReason(done.skipped), cursor=done.cursor)
     summary = (
@@ -83,6 +75,19 @@ def shortfall_alerts(
     if not config.destinations:
         summary += "; no webhook configured (AVAILABILITY_ALERT_*_WEBHOOK_URL)"
     return SensorResult(skip_reason=SkipReason(summary), cursor=done.cursor)
+
+
+def log_evaluation(context: SensorEvaluationContext, done: Evaluation, prefix: str) -> None:
+    """What one evaluation opened, ended and posted, in the sensor's log (never a URL)."""
+    for episode_id in done.opened:
+        context.log.info(f"{prefix}alert opened: {episode_id}")
+    for episode_id in done.closed:
+        context.log.info(f"{prefix}alert ended (recovered): {episode_id}")
+    for attempt in done.attempts:
+        context.log.info(
+            f"{prefix}{attempt.destination} {attempt.message_id} attempt {attempt.attempt}: "
+            f"{attempt.outcome} {attempt.http_status or ''}".rstrip()
+        )
 
 
 def split_cursor(cursor: str | None) -> dict[str, str | None]:
@@ -123,15 +128,7 @@ def every_account(context: SensorEvaluationContext, warehouse: WarehouseResource
             parts.append(f"{name}: failed ({run.error})")
             continue
         kept[name] = done.cursor
-        for episode_id in done.opened:
-            context.log.info(f"account {name}: alert opened: {episode_id}")
-        for episode_id in done.closed:
-            context.log.info(f"account {name}: alert ended (recovered): {episode_id}")
-        for attempt in done.attempts:
-            context.log.info(
-                f"account {name}: {attempt.destination} {attempt.message_id} attempt "
-                f"{attempt.attempt}: {attempt.outcome} {attempt.http_status or ''}".rstrip()
-            )
+        log_evaluation(context, done, f"account {name}: ")
         parts.append(
             f"{name}: {done.skipped}"
             if done.skipped
