@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -22,13 +23,17 @@ from dagster import AssetCheckResult, AssetCheckSeverity, MarkdownMetadataValue,
 
 from pipelines import accounts
 from pipelines.accounts import Account
+from pipelines.kore import KoreConfigError
 from pipelines.markdown import markdown_table
-from pipelines.polling.accounts import CONFIGURATION_ERRORS
 from pipelines.resources import WarehouseResource
+from pipelines.settings import SettingsError
 
 __all__ = ["AccountRun", "accounts_table", "check_every_account", "for_every_account"]
 
 T = TypeVar("T")
+
+# Errors that are a setting to fix (the message names it), not a fault of the service.
+CONFIGURATION_ERRORS = (KoreConfigError, SettingsError)
 
 # Metadata values shown as a column of the accounts table; anything else (tables, lists) is
 # kept whole under "<account>/<key>".
@@ -42,6 +47,7 @@ class AccountRun(Generic[T]):
     account: Account
     value: T | None = None
     error: str | None = None
+    ended_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def ok(self) -> bool:

@@ -5,10 +5,10 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 from pipelines import accounts
 from pipelines.accounts import Account, AccountsFileError
 from pipelines.defs.common import DUCKDB_POOL
-from pipelines.defs.ingest.metadata import accounts_metadata, tick_metadata
+from pipelines.defs.ingest.metadata import accounts_metadata, landed, tick_metadata
+from pipelines.defs.per_account import for_every_account
 from pipelines.kore import KoreConfigError
 from pipelines.polling import TickOutcome, poll
-from pipelines.polling.accounts import poll_every_account
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 
 # The schedule slot of a scheduled run: Dagster 1.13's scheduler writes the hidden tag
@@ -65,14 +65,15 @@ def availability_snapshots(
         except KoreConfigError as exc:
             # A setting to fix, not a bug: say which, without a traceback to dig through.
             raise Failure(description=str(exc), allow_retries=False) from None
-    ticks = poll_every_account({account.name: (lambda a=account: tick_of(a)) for account in served})
+    ticks = for_every_account(tick_of, served)
     metadata = accounts_metadata(ticks)
     for tick in ticks:
+        name = tick.account.name
         if tick.error:
-            context.log.warning(f"account {tick.account} did not poll: {tick.error}")
-        for result in tick.outcome.failed if tick.outcome else []:
-            context.log.warning(f"account {tick.account}, scope {result.scope_key} failed")
-    if not any(tick.landed for tick in ticks):
+            context.log.warning(f"account {name} did not poll: {tick.error}")
+        for result in tick.value.failed if tick.value else []:
+            context.log.warning(f"account {name}, scope {result.scope_key} failed")
+    if not any(landed(tick) for tick in ticks):
         raise Failure(
             description=f"no account landed tick {tick_id}; see the accounts table",
             metadata=metadata,

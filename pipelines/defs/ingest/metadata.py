@@ -3,9 +3,9 @@
 import pandas as pd
 from dagster import MetadataValue
 
+from pipelines.defs.per_account import AccountRun
 from pipelines.markdown import markdown_table
 from pipelines.polling import TickOutcome
-from pipelines.polling.accounts import AccountTick
 
 
 def tick_metadata(outcome: TickOutcome) -> dict[str, object]:
@@ -69,36 +69,41 @@ def acquisition_metadata(outcome: TickOutcome) -> dict[str, object]:
     return metadata
 
 
-def accounts_metadata(ticks: list[AccountTick]) -> dict[str, object]:
+def landed(tick: AccountRun[TickOutcome]) -> bool:
+    """Whether any of the account's scopes answered and landed in its file."""
+    return tick.value is not None and any(r.ok for r in tick.value.results)
+
+
+def accounts_metadata(ticks: list[AccountRun[TickOutcome]]) -> dict[str, object]:
     """A tick of several accounts: one row per account (what landed, what failed, why), the
     totals, and each account's figures under ``<account>/...``, so the asset's page shows
     every account's freshness and failures."""
     rows = []
     metadata: dict[str, object] = {}
     for tick in ticks:
-        outcome = tick.outcome
+        name, outcome = tick.account.name, tick.value
         counts = outcome.counts if outcome else {}
         rows.append(
             {
-                "account": tick.account,
-                "landed": "yes" if tick.landed else "no",
+                "account": name,
+                "landed": "yes" if landed(tick) else "no",
                 "mode": outcome.mode if outcome else "",
                 "scopes_ok": counts.get("scopes_ok", 0),
                 "scopes_failed": counts.get("scopes_failed", 0),
                 "scopes_deferred": counts.get("scopes_deferred", 0),
                 "rows_written": counts.get("snapshot_rows", 0),
-                "ended_at": tick.ended_at.isoformat(timespec="seconds") if tick.ended_at else "",
+                "ended_at": tick.ended_at.isoformat(timespec="seconds"),
                 "error": (tick.error or _first_error(outcome))[:200],
             }
         )
         if outcome is not None:
-            metadata[f"{tick.account}/rows_written"] = MetadataValue.int(counts["snapshot_rows"])
-            metadata[f"{tick.account}/failed_scope_keys"] = [r.scope_key for r in outcome.failed]
+            metadata[f"{name}/rows_written"] = MetadataValue.int(counts["snapshot_rows"])
+            metadata[f"{name}/failed_scope_keys"] = [r.scope_key for r in outcome.failed]
     table = pd.DataFrame(rows)
     return {
         "accounts": MetadataValue.md(markdown_table(table)),
         "accounts_landed": MetadataValue.int(int((table["landed"] == "yes").sum())),
-        "accounts_failed": [t.account for t in ticks if not t.landed],
+        "accounts_failed": [t.account.name for t in ticks if not landed(t)],
         "rows_written": MetadataValue.int(int(table["rows_written"].sum())),
         **metadata,
     }
