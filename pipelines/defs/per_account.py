@@ -28,7 +28,13 @@ from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.settings import SettingsError
 
-__all__ = ["AccountRun", "accounts_table", "check_every_account", "for_every_account"]
+__all__ = [
+    "AccountRun",
+    "accounts_table",
+    "check_every_account",
+    "for_every_account",
+    "plain",
+]
 
 T = TypeVar("T")
 
@@ -87,7 +93,8 @@ def accounts_table(rows: list[dict[str, Any]]) -> MetadataValue:
     return MetadataValue.md(markdown_table(pd.DataFrame(rows, columns=columns)))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A metadata value as the plain Python value inside it."""
     return value.value if isinstance(value, MetadataValue) else value
 
 
@@ -134,9 +141,9 @@ def check_every_account(
                 if result.severity == AssetCheckSeverity.ERROR:
                     severity = AssetCheckSeverity.ERROR
             for key, value in (result.metadata or {}).items():
-                plain = _plain(value)
-                if isinstance(plain, _SCALARS) and not isinstance(value, MarkdownMetadataValue):
-                    row[key] = plain
+                scalar = plain(value)
+                if isinstance(scalar, _SCALARS) and not isinstance(value, MarkdownMetadataValue):
+                    row[key] = scalar
                 else:
                     metadata[f"{name}/{key}"] = value
         rows.append(row)

@@ -13,7 +13,7 @@ from pipelines import accounts
 from pipelines.accounts import Account, AccountsFileError
 from pipelines.defs.common import DUCKDB_POOL
 from pipelines.defs.maintenance.resources import RetentionResource
-from pipelines.defs.per_account import accounts_table, for_every_account
+from pipelines.defs.per_account import accounts_table, for_every_account, plain
 from pipelines.markdown import markdown_table
 from pipelines.resources import WarehouseResource
 from pipelines.retention import RAW_TABLES, database_size, purge_runs, retire
@@ -63,7 +63,7 @@ def raw_retention(
                     for table in RAW_TABLES
                     if f"rows_deleted_{table}" in found
                 ),
-                "files_written": len(_plain(found.get("files_written")) or []),
+                "files_written": len(plain(found.get("files_written")) or []),
                 "archive_folder": found.get("archive_folder", ""),
                 "error": (run.error or "")[:200],
             }
@@ -86,10 +86,6 @@ def raw_retention(
             + "; ".join(f"{run.account.name}: {run.error}" for run in failed),
             allow_retries=False,
         )
-
-
-def _plain(value: object) -> object:
-    return value.value if isinstance(value, MetadataValue) else value
 
 
 def retire_one(
