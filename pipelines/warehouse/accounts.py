@@ -29,15 +29,10 @@ def owner(con: duckdb.DuckDBPyConnection) -> str | None:
 def refuse_foreign(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
     """For a reader (which claims nothing): refuse a file claimed by another account. A file
     not claimed yet, or older than the claim table, is read as it is."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'warehouse_account'"
-    ).fetchall()[0][0]
+    ((found,),) = fetch_all(con, "accounts/claim_table.sql")
     owned_by = owner(con) if found else None
     if owned_by is not None and owned_by != name:
-        raise AccountMismatchError(
-            f"the DuckDB file {database} belongs to account {owned_by!r}, not {name!r}: give "
-            f"account {name!r} its own database in AVAILABILITY_ACCOUNTS_FILE"
-        )
+        raise _mismatch(database, owned_by, name)
 
 
 def claim(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
@@ -47,8 +42,12 @@ def claim(con: duckdb.DuckDBPyConnection, name: str, database: str) -> None:
         execute(con, "accounts/claim.sql", account=name, claimed_at=datetime.now(UTC))
         found = owner(con)
     if found != name:
-        raise AccountMismatchError(
-            f"the DuckDB file {database} belongs to account {found!r}, not {name!r}: give "
-            f"account {name!r} its own database in AVAILABILITY_ACCOUNTS_FILE (or set "
-            f"AVAILABILITY_ACCOUNT_NAME={found} if this file is that account's)"
-        )
+        raise _mismatch(database, found, name)
+
+
+def _mismatch(database: str, owned_by: str | None, name: str) -> AccountMismatchError:
+    return AccountMismatchError(
+        f"the DuckDB file {database} belongs to account {owned_by!r}, not {name!r}: give "
+        f"account {name!r} its own database in AVAILABILITY_ACCOUNTS_FILE (or set "
+        f"AVAILABILITY_ACCOUNT_NAME={owned_by} if this file is that account's)"
+    )
