@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
 
+# Two workers (pytest-xdist): the long e2e tests mostly wait (cron minutes, child processes),
+# so the other worker's tests fill that time. JOBS=1 runs them one after another.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(or $(JOBS),2)
 
 # Unit and integration tests without the slow, browser and child-process ones: about a minute.
 test-fast: $(STAMP)
