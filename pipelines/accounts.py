@@ -47,6 +47,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _REQUIRED = ("name", "host", "bot_id", "account_id", "client_id_env", "client_secret_env")
 _PATHS = ("scopes", "targets", "forecast", "schedules", "database")
+# The keys of an account that stand for a KORE_* setting of the same name.
+_CONNECTION_KEYS = ("host", "bot_id", "account_id", "org_id")
 
 
 class AccountsFileError(ValueError):
@@ -95,6 +97,18 @@ class Account:
 
     def _where(self, key: str) -> str:
         return f"{key} of account {self.name!r} in AVAILABILITY_ACCOUNTS_FILE"
+
+    def in_its_terms(self, text: str) -> str:
+        """An error text with the single-account settings it names (the Kore client's hints
+        say "Check KORE_CLIENT_ID", say) replaced by where this account's values come from."""
+        if self.implicit:
+            return text
+        names = {
+            "KORE_CLIENT_SECRET": f"{self.client_secret_env} ({self._where('client_secret_env')})",
+            "KORE_CLIENT_ID": f"{self.client_id_env} ({self._where('client_id_env')})",
+            **{f"KORE_{key.upper()}": self._where(key) for key in _CONNECTION_KEYS},
+        }
+        return re.sub("|".join(names), lambda match: names[match.group(0)], text)
 
 
 def _header_lines(text: str) -> list[int]:

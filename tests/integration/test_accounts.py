@@ -149,6 +149,10 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
 
         wrong = table_row(table, "wrong")
         assert wrong["landed"] == "no" and "HTTP 401" in wrong["error"]
+        # The hint names where this account's credentials come from, not the KORE_* ones.
+        hint = wrong["error"].replace("\\", "")
+        assert f"{variables('wrong')[1]} (client_secret_env of account 'wrong'" in hint
+        assert "KORE_" not in hint
         slow = table_row(table, "slow")
         assert slow["landed"] == "no" and "deadline" in slow["error"].lower()
         # The slow account cost the run its deadline, never its latency.
