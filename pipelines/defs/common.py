@@ -46,12 +46,17 @@ DUCKDB_POOL = "duckdb_writer"
 # day must run against that day, so the project relies on it knowingly.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
-# Local days in the reporting zone; the coverage resource's grid reads the same setting.
-daily_partitions = DailyPartitionsDefinition(
-    start_date=settings.get("AVAILABILITY_PARTITIONS_START"),
-    timezone=settings.get("AVAILABILITY_TIME_ZONE"),
-    end_offset=1,  # today's partition exists, and refreshes as polls land
-)
+
+def _days(end_offset: int) -> DailyPartitionsDefinition:
+    """Local days in the reporting zone; the coverage resource's grid reads the same setting."""
+    return DailyPartitionsDefinition(
+        start_date=settings.get("AVAILABILITY_PARTITIONS_START"),
+        timezone=settings.get("AVAILABILITY_TIME_ZONE"),
+        end_offset=end_offset,
+    )
+
+
+daily_partitions = _days(1)  # today's partition exists, and refreshes as polls land
 
 
 def _coverage_partitions() -> PartitionsDefinition:
@@ -65,13 +70,8 @@ def _coverage_partitions() -> PartitionsDefinition:
     names = [account.name for account in accounts.configured()]
     # An account's local day runs up to a day ahead of the reporting zone's (Auckland's
     # morning is the afternoon before in New York): its today must exist a day earlier.
-    days = DailyPartitionsDefinition(
-        start_date=settings.get("AVAILABILITY_PARTITIONS_START"),
-        timezone=settings.get("AVAILABILITY_TIME_ZONE"),
-        end_offset=2,
-    )
     return MultiPartitionsDefinition(
-        {ACCOUNT_DIMENSION: StaticPartitionsDefinition(names), DAY_DIMENSION: days}
+        {ACCOUNT_DIMENSION: StaticPartitionsDefinition(names), DAY_DIMENSION: _days(2)}
     )
 
 
