@@ -32,6 +32,7 @@ BENCHMARKS = [
     ("bench_report_scale", 120, 900),
     ("bench_bucket_keys", 60, 300),
     ("bench_sizing", 60, 120),
+    ("bench_accounts", 300, 120),
 ]
 
 
