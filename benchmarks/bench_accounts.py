@@ -47,9 +47,8 @@ from benchmarks.common import (
     say,
 )
 from pipelines.accounts import Account, load_accounts
-from pipelines.defs.ingest.assets import availability_snapshots
+from pipelines.defs.ingest.assets import availability_snapshots, poll_account
 from pipelines.defs.per_account import for_every_account
-from pipelines.polling import poll
 from pipelines.resources import KoreResource, ScopesResource, WarehouseResource
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator import SimulatorConfig, SimulatorServer
@@ -119,14 +118,7 @@ def poll_alone(size: Size, given: dict[str, Any], tick_id: str) -> str:
     kore, scopes, warehouse = given["kore"], given["scopes"], given["warehouse"]
 
     def one(account: Account) -> Any:
-        bound = warehouse.for_account(account)
-        return poll(
-            bound.connection,
-            kore.for_account(account).settings(),
-            scopes.for_account(account).path,
-            tick_id=tick_id,
-            pii=bound.pii_policy(),
-        )
+        return poll_account(account, kore, scopes, warehouse, tick_id)
 
     runs = for_every_account(one, size.served)
     failed = [r.error or "no rows" for r in runs if not r.ok or not r.value.counts["snapshot_rows"]]

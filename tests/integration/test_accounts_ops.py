@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from pipelines.alerts.figures import intervals_at
-from pipelines.coverage.calendar import day_bounds, local_date
+from pipelines.coverage.calendar import local_date
 from pipelines.defs.alerts.sensors import shortfall_alerts
 from pipelines.defs.demand.assets import contact_volume
 from pipelines.defs.ingest.assets import availability_snapshots
@@ -44,6 +44,7 @@ from pipelines.simulator import SimulatorServer
 from pipelines.warehouse import connect, registered
 from tests.support.membership import per_scope_tick
 from tests.support.ops_accounts import ZONES, Accounts, everything_said, rows, text
+from tests.support.seeding import seed_raw
 from tests.support.webhooks import WebhookReceiver
 
 Factory = Callable[..., SimulatorServer]
@@ -190,27 +191,6 @@ def test_contact_volume_syncs_every_account_and_the_broken_one_fails_the_run_alo
 # --------------------------------------------------------------------------------------------
 # 3. Raw retention
 # --------------------------------------------------------------------------------------------
-
-
-def seed_raw(database: str, zone: str, account: str) -> tuple[date, date]:
-    """A raw answer of a local day past 14 days and one of the day after, both built."""
-    today = local_date(datetime.now(UTC), zone)
-    old, kept = today - timedelta(days=15), today - timedelta(days=14)
-    with connect(database, account=account) as con:
-        for day in (old, kept):
-            start, _ = day_bounds(day, zone)
-            con.execute(
-                "INSERT INTO raw_responses VALUES (?, 'all', 'acc', ?, ?, ?, 1, 200, 1.0, 'ok', "
-                "NULL, NULL, '{}')",
-                [f"tick-{day}", start, start, start],
-            )
-            con.execute(
-                "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
-                "local_start, observed_seconds, observed_share, observations) "
-                "VALUES (?, 'all', ?, ?, ?, 0, 0, 0)",
-                [day, start, start, datetime.combine(day, datetime.min.time())],
-            )
-    return old, kept
 
 
 def test_retention_retires_every_account_by_its_own_days_into_its_own_archive_folder(

@@ -17,7 +17,6 @@ from dagster import (
 )
 
 from pipelines import settings
-from pipelines.coverage.calendar import day_bounds, local_date
 from pipelines.defs.common import daily_partitions
 from pipelines.defs.maintenance.assets import raw_retention, run_history_retention
 from pipelines.defs.maintenance.checks import no_raw_rows_past_retention, no_runs_past_retention
@@ -26,6 +25,7 @@ from pipelines.defs.maintenance.schedules import retention_nightly
 from pipelines.resources import WarehouseResource
 from pipelines.retention import archive_file, purge_runs
 from pipelines.warehouse import connect
+from tests.support.seeding import seed_raw
 
 
 @asset
@@ -69,22 +69,7 @@ def test_finished_runs_past_their_age_go_with_their_events_and_the_others_stay(
 
 def test_the_retention_assets_materialize_with_their_checks(tmp_db: str, tmp_path: Path) -> None:
     zone = "UTC"
-    today = local_date(datetime.now(UTC), zone)
-    old, kept = today - timedelta(days=15), today - timedelta(days=14)
-    with connect(tmp_db) as con:
-        for day in (old, kept):
-            start, _ = day_bounds(day, zone)
-            con.execute(
-                "INSERT INTO raw_responses VALUES (?, 'all', 'acc', ?, ?, ?, 1, 200, 1.0, 'ok', "
-                "NULL, NULL, '{}')",
-                [f"tick-{day}", start, start, start],
-            )
-            con.execute(
-                "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
-                "local_start, observed_seconds, observed_share, observations) "
-                "VALUES (?, 'all', ?, ?, ?, 0, 0, 0)",
-                [day, start, start, datetime.combine(day, datetime.min.time())],
-            )
+    old, kept = seed_raw(tmp_db, zone)
     folder = tmp_path / "archive"
     resources = {
         "warehouse": WarehouseResource(database=tmp_db),

@@ -1,8 +1,9 @@
 """Synthetic history for tests: whole local days from the simulator's own model."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.coverage import day_bounds
+from pipelines.coverage.calendar import local_date
 from pipelines.scopes import load_scopes
 from pipelines.settings import DEFAULT_SCOPES
 from pipelines.simulator.history import seed_history
@@ -34,3 +35,24 @@ def seed_days(
             scopes=load_scopes(DEFAULT_SCOPES),
             time_zone=zone,
         )
+
+
+def seed_raw(database: str, zone: str, account: str | None = None) -> tuple[date, date]:
+    """A raw answer of a local day past 14 days and one of the day after, both built."""
+    today = local_date(datetime.now(UTC), zone)
+    old, kept = today - timedelta(days=15), today - timedelta(days=14)
+    with connect(database, account=account) as con:
+        for day in (old, kept):
+            start, _ = day_bounds(day, zone)
+            con.execute(
+                "INSERT INTO raw_responses VALUES (?, 'all', 'acc', ?, ?, ?, 1, 200, 1.0, 'ok', "
+                "NULL, NULL, '{}')",
+                [f"tick-{day}", start, start, start],
+            )
+            con.execute(
+                "INSERT INTO coverage_intervals (day, scope_key, interval_start, interval_end, "
+                "local_start, observed_seconds, observed_share, observations) "
+                "VALUES (?, 'all', ?, ?, ?, 0, 0, 0)",
+                [day, start, start, datetime.combine(day, datetime.min.time())],
+            )
+    return old, kept

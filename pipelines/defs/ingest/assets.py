@@ -48,16 +48,7 @@ def availability_snapshots(
     tick_id = tick_id_for(context)
 
     def tick_of(account: Account) -> TickOutcome:
-        """One account's tick into its own file, with its own credentials and ledger."""
-        bound = warehouse.for_account(account)
-        return poll(
-            bound.connection,
-            kore.for_account(account).settings(),
-            scopes.for_account(account).path,
-            tick_id=tick_id,
-            run_id=context.run.run_id,
-            pii=bound.pii_policy(),
-        )
+        return poll_account(account, kore, scopes, warehouse, tick_id, context.run.run_id)
 
     if not accounts.is_multi():
         try:
@@ -82,6 +73,26 @@ def availability_snapshots(
         )
     # Accounts that failed are in the metadata and fail the every_account_polled check.
     return MaterializeResult(metadata=metadata)
+
+
+def poll_account(
+    account: Account,
+    kore: KoreResource,
+    scopes: ScopesResource,
+    warehouse: WarehouseResource,
+    tick_id: str,
+    run_id: str | None = None,
+) -> TickOutcome:
+    """One account's tick into its own file, with its own credentials, scopes and ledger."""
+    bound = warehouse.for_account(account)
+    return poll(
+        bound.connection,
+        kore.for_account(account).settings(),
+        scopes.for_account(account).path,
+        tick_id=tick_id,
+        run_id=run_id,
+        pii=bound.pii_policy(),
+    )
 
 
 def one_account(context: AssetExecutionContext, outcome: TickOutcome) -> MaterializeResult:
