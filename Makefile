@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
 
-# Two workers (pytest-xdist): the long e2e tests mostly wait (cron minutes, child processes),
-# so the other worker's tests fill that time. JOBS=1 runs them one after another.
+# Four workers (pytest-xdist) on two cores: the long e2e tests mostly wait (cron minutes, child
+# processes, a browser), so the other workers' tests fill that time. JOBS=1 runs them in turn.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(or $(JOBS),2)
+	$(BIN)/python -m pytest -n $(or $(JOBS),4)
 
 # Unit and integration tests without the slow, browser and child-process ones: about a minute.
 test-fast: $(STAMP)
