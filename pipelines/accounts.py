@@ -93,22 +93,25 @@ class Account:
             "client_secret": settings.named(
                 self.client_secret_env or "", self._where("client_secret_env"), secret=True
             ),
+            "sources": self.sources(),
         }
 
     def _where(self, key: str) -> str:
         return f"{key} of account {self.name!r} in AVAILABILITY_ACCOUNTS_FILE"
 
-    def in_its_terms(self, text: str) -> str:
-        """An error text with the single-account settings it names (the Kore client's hints
-        say "Check KORE_CLIENT_ID", say) replaced by where this account's values come from."""
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """Where this account's values come from, per KORE_* setting they stand for (none for
+        the implicit account), so error hints name what to change for this account."""
         if self.implicit:
-            return text
-        names = {
-            "KORE_CLIENT_SECRET": f"{self.client_secret_env} ({self._where('client_secret_env')})",
-            "KORE_CLIENT_ID": f"{self.client_id_env} ({self._where('client_id_env')})",
-            **{f"KORE_{key.upper()}": self._where(key) for key in _CONNECTION_KEYS},
-        }
-        return re.sub("|".join(names), lambda match: names[match.group(0)], text)
+            return ()
+        return (
+            (
+                "KORE_CLIENT_SECRET",
+                f"{self.client_secret_env} ({self._where('client_secret_env')})",
+            ),
+            ("KORE_CLIENT_ID", f"{self.client_id_env} ({self._where('client_id_env')})"),
+            *((f"KORE_{key.upper()}", self._where(key)) for key in _CONNECTION_KEYS),
+        )
 
 
 def _header_lines(text: str) -> list[int]:

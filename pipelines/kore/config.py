@@ -9,6 +9,7 @@ range once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,9 @@ class KoreSettings:
     backoff_base_s: float = settings.default("KORE_BACKOFF_BASE_SECONDS")
     backoff_cap_s: float = settings.default("KORE_BACKOFF_CAP_SECONDS")
     allow_insecure_http: bool = settings.default("KORE_ALLOW_INSECURE_HTTP")
+    # Where these values come from when not from KORE_* (an account of the accounts file):
+    # (setting, its source) pairs, so an error's hint names what to change for this account.
+    sources: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     # Environment variable per field, so every validation message can name what to change.
     ENV_NAMES = {
@@ -104,8 +108,11 @@ class KoreSettings:
             }
         except SettingsError as exc:
             raise KoreConfigError(str(exc)) from None
-        result = cls(**values)
-        result.validate()
+        result = cls(**values, sources=tuple(given.get("sources", ())))
+        try:
+            result.validate()
+        except KoreConfigError as exc:
+            raise KoreConfigError(result.in_its_terms(str(exc))) from None
         return result
 
     # ---- validation ----------------------------------------------------------------------------
@@ -129,6 +136,14 @@ class KoreSettings:
                 f"KORE_RATE_RESERVE_PER_MINUTE={self.rate_reserve_per_minute} leaves nothing of "
                 f"KORE_RATE_LIMIT_PER_MINUTE={self.rate_limit_per_minute}; it must be smaller"
             )
+
+    def in_its_terms(self, text: str) -> str:
+        """``text`` with each KORE_* setting it names replaced by where this value comes from
+        (nothing changes for the single-account settings)."""
+        if not self.sources:
+            return text
+        names = dict(self.sources)
+        return re.sub("|".join(map(re.escape, names)), lambda m: names[m.group(0)], text)
 
     @property
     def budget_per_minute(self) -> int:

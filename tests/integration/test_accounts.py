@@ -152,7 +152,7 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
         # The hint names where this account's credentials come from, not the KORE_* ones.
         hint = wrong["error"].replace("\\", "")
         assert f"{variables('wrong')[1]} (client_secret_env of account 'wrong'" in hint
-        assert "KORE_" not in hint
+        assert "KORE_CLIENT" not in hint
         slow = table_row(table, "slow")
         assert slow["landed"] == "no" and "deadline" in slow["error"].lower()
         # The slow account cost the run its deadline, never its latency.
@@ -175,7 +175,10 @@ def test_every_account_polls_in_one_run_and_a_failing_one_stops_no_other(
         kinds = {k for (k,) in con.execute("SELECT error_kind FROM raw_responses").fetchall()}
         modes = con.execute("SELECT DISTINCT mode FROM ticks").fetchall()
         answers = con.execute("SELECT count(*) FROM raw_responses").fetchall()[0][0]
+        stored = {t for (t,) in con.execute("SELECT error_text FROM raw_responses").fetchall()}
     assert kinds == {"auth"}
+    # What is stored names the account's own variable too, as the metadata does.
+    assert all(variables("wrong")[1] in text and "KORE_CLIENT" not in text for text in stored)
     # Refused credentials are not a missing API scope: no fall back to one request per scope,
     # so each tick spends one refused availability request, not one per skill and queue.
     assert modes == [("membership",)] and answers == TICKS

@@ -279,3 +279,25 @@ def test_an_unset_credential_variable_is_named_with_its_account_and_no_secret(
     message = str(caught.value)
     assert unset in message and "'alpha'" in message and "AVAILABILITY_ACCOUNTS_FILE" in message
     assert SECRET not in message
+
+
+def test_a_bad_value_of_an_account_names_its_key_not_the_single_account_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [alpha] = load_accounts(
+        write(tmp_path / "accounts.toml", entry("alpha", host="ftp://alpha.kore.example"))
+    )
+    monkeypatch.setenv("ALPHA_CLIENT_ID", "cs-alpha")
+    monkeypatch.setenv("ALPHA_CLIENT_SECRET", SECRET)
+    with pytest.raises(KoreConfigError) as caught:
+        KoreResource().for_account(alpha).settings()
+    message = str(caught.value)
+    assert "host of account 'alpha' in AVAILABILITY_ACCOUNTS_FILE" in message
+    assert "KORE_HOST" not in message and SECRET not in message
+    # The single-account settings keep their own names.
+    monkeypatch.setenv("KORE_HOST", "ftp://single.kore.example")
+    for name, value in (("BOT_ID", "st-x"), ("ACCOUNT_ID", "a"), ("CLIENT_ID", "c")):
+        monkeypatch.setenv(f"KORE_{name}", value)
+    monkeypatch.setenv("KORE_CLIENT_SECRET", SECRET)
+    with pytest.raises(KoreConfigError, match="KORE_HOST"):
+        KoreResource().settings()

@@ -61,9 +61,7 @@ def availability_snapshots(
     for tick in ticks:
         name = tick.account.name
         if tick.error:
-            context.log.warning(
-                f"account {name} did not poll: {tick.account.in_its_terms(tick.error)}"
-            )
+            context.log.warning(f"account {name} did not poll: {tick.error}")
         for result in tick.value.failed if tick.value else []:
             context.log.warning(f"account {name}, scope {result.scope_key} failed")
     if not any(landed(tick) for tick in ticks):

@@ -93,7 +93,7 @@ def accounts_metadata(ticks: list[AccountRun[TickOutcome]]) -> dict[str, object]
                 "scopes_deferred": counts.get("scopes_deferred", 0),
                 "rows_written": counts.get("snapshot_rows", 0),
                 "ended_at": tick.ended_at.isoformat(timespec="seconds"),
-                "error": tick.account.in_its_terms(tick.error or _first_error(outcome))[:300],
+                "error": (tick.error or _first_error(outcome))[:300],
             }
         )
         if outcome is not None:
