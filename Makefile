@@ -18,9 +18,10 @@ demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
 
 # Four workers (pytest-xdist) on two cores: the long e2e tests mostly wait (cron minutes, child
-# processes, a browser), so the other workers' tests fill that time. JOBS=1 runs them in turn.
+# processes, a browser), so the other workers' tests fill that time; an idle worker steals
+# queued tests from a busy one, so the long tests do not pile up at the end. JOBS=1: in turn.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(or $(JOBS),4)
+	$(BIN)/python -m pytest -n $(or $(JOBS),4) --dist worksteal
 
 # Unit and integration tests without the slow, browser and child-process ones: about a minute.
 test-fast: $(STAMP)
