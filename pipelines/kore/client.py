@@ -381,7 +381,6 @@ class KoreClient:
         return redact(text, secrets, data=data)
 
     def _fail(self, wire: KoreTransport, call: Call, error: KoreError) -> Call:
-        # The log, metadata and storage; hints name this account's own settings.
         message = self.settings.in_its_terms(scrub_contacts(self._redact(str(error), call)))
         # A call deferred by our own budget before any send is routine, not a warning.
         deferred = call.attempts == 0 and error.kind == "rate_limited"
